@@ -1,0 +1,190 @@
+//! The HTTP API (v1). See `docs/API.md` for the contract.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use model::{AreaCode, API_VERSION, API_VERSION_HEADER, MAX_FEED_PAGE};
+use serde::Deserialize;
+
+use crate::db::{Db, DbError, FeedAnswer};
+
+/// Default number of changes per feed page.
+pub const DEFAULT_FEED_PAGE: usize = 500;
+
+/// The one error type handlers return. Internal details are logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("cursor is too old or unknown; fetch again from since=0")]
+    StaleCursor,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::UnknownRegion(code) => ApiError::NotFound(format!("unknown region {code}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::StaleCursor => (StatusCode::CONFLICT, "stale_cursor"),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let body = model::ApiError {
+            code: code.to_string(),
+            message: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    db: Arc<Db>,
+}
+
+/// The whole API as a router, so tests can drive it without a socket.
+pub fn app(db: Arc<Db>) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/regions", get(regions))
+        .route("/api/v1/feed", get(feed))
+        .route("/api/v1/blobs/{sha256}", get(blob))
+        .layer(middleware::from_fn(api_version))
+        .with_state(AppState { db })
+}
+
+/// Refuses clients that speak another API version; tags every response.
+async fn api_version(request: Request, next: Next) -> Response {
+    if let Some(v) = request.headers().get(API_VERSION_HEADER) {
+        if v.to_str().ok() != Some(API_VERSION.to_string().as_str()) {
+            return ApiError::BadRequest(format!(
+                "this headend speaks api version {API_VERSION}; update the box software"
+            ))
+            .into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(API_VERSION_HEADER, HeaderValue::from(API_VERSION));
+    response
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn regions(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let regions = blocking(move || Ok(state.db.regions()?)).await?;
+    Ok(Json(regions).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct FeedQuery {
+    scope: String,
+    #[serde(default)]
+    since: u64,
+    limit: Option<usize>,
+}
+
+fn etag(scope: &AreaCode, head: u64) -> String {
+    format!("\"v{API_VERSION}-{scope}-{head}\"")
+}
+
+async fn feed(
+    State(state): State<AppState>,
+    Query(q): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let scope: AreaCode = q
+        .scope
+        .parse()
+        .map_err(|e: model::AreaCodeError| ApiError::BadRequest(e.to_string()))?;
+    let limit = q.limit.unwrap_or(DEFAULT_FEED_PAGE);
+    if limit == 0 || limit > MAX_FEED_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_FEED_PAGE}"
+        )));
+    }
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let since = q.since;
+    blocking(move || {
+        let chain = state.db.scope_chain(&scope)?;
+        // A box that is caught up asks with its ETag: answer without a body.
+        let head = state.db.head(&chain)?;
+        let tag = etag(&scope, head);
+        if since == head && if_none_match.as_deref() == Some(tag.as_str()) {
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
+        }
+        match state.db.feed(&chain, since, limit)? {
+            FeedAnswer::StaleCursor => Err(ApiError::StaleCursor),
+            FeedAnswer::Page { page, head } => {
+                Ok(([(header::ETAG, etag(&scope, head))], Json(page)).into_response())
+            }
+        }
+    })
+    .await
+}
+
+async fn blob(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, ApiError> {
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(ApiError::BadRequest(
+            "blob id must be 64 lowercase hex digits (sha-256)".into(),
+        ));
+    }
+    let key = sha256.clone();
+    let found = blocking(move || Ok(state.db.blob(&key)?)).await?;
+    let Some((content_type, bytes)) = found else {
+        return Err(ApiError::NotFound(format!("no blob {sha256}")));
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+            (header::ETAG, format!("\"{sha256}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}

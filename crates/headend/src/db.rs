@@ -1,0 +1,418 @@
+//! Headend storage on SQLite: the region tree, published items with a global
+//! change sequence, tombstones, and blobs.
+//!
+//! Every publish or withdrawal takes the next value of one counter (`seq`),
+//! so a box's cursor is just the last `seq` it applied. Withdrawn items stay
+//! as tombstones until purged; purging raises the horizon below which
+//! cursors are too old (the box then refetches everything).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored item is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("unknown region {0}")]
+    UnknownRegion(String),
+    #[error("item {id} belongs to region {existing}; publish a new item for {requested}")]
+    ScopeChange {
+        id: String,
+        existing: String,
+        requested: String,
+    },
+    #[error("item rejected: {0}")]
+    Invalid(#[from] model::ValidationError),
+    #[error("the database lock was poisoned by an earlier panic")]
+    Poisoned,
+}
+
+/// Result of a feed request before HTTP concerns.
+#[derive(Debug)]
+pub enum FeedAnswer {
+    Page {
+        page: FeedPage,
+        head: u64,
+    },
+    /// The cursor predates purged tombstones, or is ahead of the server.
+    StaleCursor,
+}
+
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS regions(
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL,
+    parent TEXT REFERENCES regions(code)
+);
+CREATE TABLE IF NOT EXISTS items(
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    scope TEXT NOT NULL REFERENCES regions(code),
+    published_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    content TEXT
+);
+CREATE INDEX IF NOT EXISTS items_scope_seq ON items(scope, seq);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters VALUES ('last_seq', 0), ('tombstone_horizon', 0);
+CREATE TABLE IF NOT EXISTS blobs(
+    sha256 TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    bytes BLOB NOT NULL
+);
+";
+
+fn level_str(level: RegionLevel) -> &'static str {
+    match level {
+        RegionLevel::County => "county",
+        RegionLevel::Town => "town",
+        RegionLevel::Village => "village",
+    }
+}
+
+fn parse_level(s: &str) -> RegionLevel {
+    match s {
+        "county" => RegionLevel::County,
+        "town" => RegionLevel::Town,
+        _ => RegionLevel::Village,
+    }
+}
+
+fn counter(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<u64> {
+    tx.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|v| v as u64)
+}
+
+fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+    let seq = counter(tx, "last_seq")? + 1;
+    tx.execute(
+        "UPDATE counters SET value = ?1 WHERE name = 'last_seq'",
+        [seq as i64],
+    )?;
+    Ok(seq)
+}
+
+/// What to publish: the caller picks the id; seq and version are assigned.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub id: String,
+    pub scope: AreaCode,
+    pub published_at: i64,
+    pub content: Content,
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Db {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, DbError> {
+        self.conn.lock().map_err(|_| DbError::Poisoned)
+    }
+
+    pub fn upsert_region(&self, region: &Region) -> Result<(), DbError> {
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT INTO regions(code, name, level, parent) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level,
+             parent = excluded.parent",
+            params![
+                region.code.as_str(),
+                region.name,
+                level_str(region.level),
+                region.parent.as_ref().map(|p| p.as_str().to_string()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn regions(&self) -> Result<Vec<Region>, DbError> {
+        let conn = self.lock()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT code, name, level, parent FROM regions ORDER BY code")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, name, level, parent) = row?;
+            let bad = |c: String| DbError::UnknownRegion(c);
+            out.push(Region {
+                code: code.parse().map_err(|_| bad(code.clone()))?,
+                name,
+                level: parse_level(&level),
+                parent: match parent {
+                    Some(p) => Some(p.parse().map_err(|_| bad(p.clone()))?),
+                    None => None,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// The region and its ancestors, nearest first: village, town, county.
+    pub fn scope_chain(&self, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {
+        let conn = self.lock()?;
+        scope_chain(&conn, code)
+    }
+
+    /// Publishes items in one transaction. An existing id gets a new version.
+    pub fn publish(&self, items: &[NewItem]) -> Result<Vec<FeedItem>, DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(publish_one(&tx, item)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Withdraws an item, leaving a tombstone. Returns false if unknown.
+    pub fn withdraw(&self, id: &str) -> Result<bool, DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT deleted FROM items WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if exists != Some(0) {
+            return Ok(false);
+        }
+        let seq = next_seq(&tx)?;
+        tx.execute(
+            "UPDATE items SET seq = ?1, deleted = 1, content = NULL WHERE id = ?2",
+            params![seq as i64, id],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Deletes tombstones at or below `seq`; cursors older than that become stale.
+    pub fn purge_tombstones(&self, up_to_seq: u64) -> Result<usize, DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM items WHERE deleted = 1 AND seq <= ?1",
+            [up_to_seq as i64],
+        )?;
+        tx.execute(
+            "UPDATE counters SET value = max(value, ?1) WHERE name = 'tombstone_horizon'",
+            [up_to_seq as i64],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Latest change relevant to a village: the feed's ETag is built on it.
+    pub fn head(&self, chain: &[AreaCode]) -> Result<u64, DbError> {
+        let conn = self.lock()?;
+        head(&conn, chain)
+    }
+
+    pub fn feed(
+        &self,
+        chain: &[AreaCode],
+        since: u64,
+        limit: usize,
+    ) -> Result<FeedAnswer, DbError> {
+        let conn = self.lock()?;
+        let horizon: i64 = conn.query_row(
+            "SELECT value FROM counters WHERE name = 'tombstone_horizon'",
+            [],
+            |r| r.get(0),
+        )?;
+        let head = head(&conn, chain)?;
+        if (since > 0 && since < horizon as u64) || since > head {
+            return Ok(FeedAnswer::StaleCursor);
+        }
+        let codes: Vec<&str> = chain.iter().map(AreaCode::as_str).collect();
+        let placeholders = vec!["?"; codes.len()].join(",");
+        let sql = format!(
+            "SELECT id, seq, scope, published_at, version, deleted, content FROM items
+             WHERE scope IN ({placeholders}) AND seq > ? ORDER BY seq LIMIT ?"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut args: Vec<rusqlite::types::Value> = codes
+            .iter()
+            .map(|c| rusqlite::types::Value::Text(c.to_string()))
+            .collect();
+        args.push(rusqlite::types::Value::Integer(since as i64));
+        args.push(rusqlite::types::Value::Integer(limit as i64 + 1));
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut page = FeedPage {
+            upserts: Vec::new(),
+            tombstones: Vec::new(),
+            next_cursor: since,
+            more: false,
+        };
+        let mut count = 0;
+        while let Some(row) = rows.next()? {
+            if count == limit {
+                page.more = true;
+                break;
+            }
+            count += 1;
+            let id: String = row.get(0)?;
+            let seq = row.get::<_, i64>(1)? as u64;
+            page.next_cursor = seq;
+            if row.get::<_, i64>(5)? != 0 {
+                page.tombstones.push(Tombstone { id, seq });
+                continue;
+            }
+            let scope: String = row.get(2)?;
+            let content: String = row.get(6)?;
+            page.upserts.push(FeedItem {
+                id,
+                seq,
+                scope: scope
+                    .parse()
+                    .map_err(|_| DbError::UnknownRegion(scope.clone()))?,
+                published_at: row.get(3)?,
+                version: row.get::<_, i64>(4)? as u32,
+                content: serde_json::from_str(&content)?,
+            });
+        }
+        Ok(FeedAnswer::Page { page, head })
+    }
+
+    pub fn put_blob(&self, sha256: &str, content_type: &str, bytes: &[u8]) -> Result<(), DbError> {
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT OR IGNORE INTO blobs(sha256, content_type, bytes) VALUES (?1, ?2, ?3)",
+            params![sha256, content_type, bytes],
+        )?;
+        Ok(())
+    }
+
+    pub fn blob(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, DbError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT content_type, bytes FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
+
+fn scope_chain(conn: &Connection, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {
+    let mut chain = Vec::new();
+    let mut next = Some(code.as_str().to_string());
+    while let Some(current) = next {
+        let parent: Option<Option<String>> = conn
+            .query_row(
+                "SELECT parent FROM regions WHERE code = ?1",
+                [&current],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(parent) = parent else {
+            return Err(DbError::UnknownRegion(current));
+        };
+        chain.push(
+            current
+                .parse()
+                .map_err(|_| DbError::UnknownRegion(current.clone()))?,
+        );
+        // A cycle in a hand-edited tree must not hang the server.
+        if chain.len() > 8 {
+            break;
+        }
+        next = parent;
+    }
+    Ok(chain)
+}
+
+fn head(conn: &Connection, chain: &[AreaCode]) -> Result<u64, DbError> {
+    let mut head = 0u64;
+    let mut stmt = conn.prepare_cached("SELECT max(seq) FROM items WHERE scope = ?1")?;
+    for code in chain {
+        let max: Option<i64> = stmt.query_row([code.as_str()], |r| r.get(0))?;
+        head = head.max(max.unwrap_or(0) as u64);
+    }
+    Ok(head)
+}
+
+fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError> {
+    let known: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM regions WHERE code = ?1",
+            [item.scope.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if known.is_none() {
+        return Err(DbError::UnknownRegion(item.scope.to_string()));
+    }
+    let existing: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT scope, version FROM items WHERE id = ?1",
+            [&item.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let version = match &existing {
+        Some((scope, _)) if scope != item.scope.as_str() => {
+            return Err(DbError::ScopeChange {
+                id: item.id.clone(),
+                existing: scope.clone(),
+                requested: item.scope.to_string(),
+            })
+        }
+        Some((_, v)) => *v as u32 + 1,
+        None => 1,
+    };
+    let seq = next_seq(tx)?;
+    let feed_item = FeedItem {
+        id: item.id.clone(),
+        seq,
+        scope: item.scope.clone(),
+        published_at: item.published_at,
+        version,
+        content: item.content.clone(),
+    };
+    feed_item.check_totals()?;
+    tx.execute(
+        "INSERT INTO items(id, seq, scope, published_at, version, deleted, content)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
+         ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, published_at = excluded.published_at,
+         version = excluded.version, deleted = 0, content = excluded.content",
+        params![
+            feed_item.id,
+            seq as i64,
+            item.scope.as_str(),
+            item.published_at,
+            version,
+            serde_json::to_string(&item.content)?,
+        ],
+    )?;
+    Ok(feed_item)
+}

@@ -1,0 +1,88 @@
+//! The headend: where county, town and village staff publish and boxes sync.
+//!
+//! This first cut serves the region tree, the per-village feed (cursor
+//! paging, tombstones, `ETag`/`304`, `409` for stale cursors) and blobs, from
+//! SQLite. `app()` returns the router so tests run it without a socket;
+//! `serve()` runs it on a listener; the binary only parses arguments.
+//! Later: admin accounts, review flow, audit log, PostgreSQL at scale.
+
+mod api;
+pub mod db;
+pub mod seed;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use api::{app, ApiError, DEFAULT_FEED_PAGE};
+pub use db::{Db, DbError, NewItem};
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    db: Arc<Db>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(db))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A headend running on its own thread, for tests and benchmarks.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Binds `addr` (use port 0 for a free one) and serves `db` until dropped.
+    pub fn start(db: Arc<Db>, addr: SocketAddr) -> std::io::Result<TestServer> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("headend".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            tracing::error!("headend listener: {e}");
+                            return;
+                        }
+                    };
+                    let shutdown = async {
+                        let _ = stopped.await;
+                    };
+                    if let Err(e) = serve(listener, db, shutdown).await {
+                        tracing::error!("headend stopped: {e}");
+                    }
+                });
+            })?;
+        Ok(TestServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Wire and domain types shared by the box and the headend.
+//!
+//! This crate is the contract: the feed page the headend serves and the box
+//! applies, the region tree, disclosures with their tables, notices, money as
+//! exact fen, and the validation both sides run. It has no I/O; everything
+//! here can be tested with plain values.
+
+mod content;
+mod money;
+mod region;
+mod time;
+
+pub use content::{
+    Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, FeedItem, FeedPage, Notice,
+    Table, Tombstone, ValidationError,
+};
+pub use money::{Money, MoneyError};
+pub use region::{AreaCode, AreaCodeError, Region, RegionLevel};
+pub use time::format_date;
+
+/// Version of the headend API this build speaks.
+pub const API_VERSION: u32 = 1;
+/// Header carrying [`API_VERSION`] on every request and response.
+pub const API_VERSION_HEADER: &str = "x-dangjian-api";
+/// Largest page the headend serves; the box rejects bigger ones as malformed.
+pub const MAX_FEED_PAGE: usize = 1000;
+
+/// Error body returned by every failing headend endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiError {
+    /// Stable machine-readable code, e.g. `stale_cursor`.
+    pub code: String,
+    /// Human-readable explanation, lowercase English.
+    pub message: String,
+}
