@@ -67,6 +67,7 @@ pub fn app(db: Arc<Db>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/regions", get(regions))
+        .route("/api/v1/regions/{code}/chain", get(region_chain))
         .route("/api/v1/feed", get(feed))
         .route("/api/v1/blobs/{sha256}", get(blob))
         .layer(middleware::from_fn(api_version))
@@ -105,6 +106,26 @@ async fn health() -> &'static str {
 async fn regions(State(state): State<AppState>) -> Result<Response, ApiError> {
     let regions = blocking(move || Ok(state.db.regions()?)).await?;
     Ok(Json(regions).into_response())
+}
+
+/// A region and its ancestors, nearest first: what a box shows as its place.
+async fn region_chain(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let code: AreaCode = code
+        .parse()
+        .map_err(|e: model::AreaCodeError| ApiError::BadRequest(e.to_string()))?;
+    let chain = blocking(move || {
+        let codes = state.db.scope_chain(&code)?;
+        let all = state.db.regions()?;
+        Ok(codes
+            .iter()
+            .filter_map(|c| all.iter().find(|r| &r.code == c).cloned())
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(Json(chain).into_response())
 }
 
 #[derive(Debug, Deserialize)]

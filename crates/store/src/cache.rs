@@ -160,7 +160,7 @@ impl Cache {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM items", [])?;
         tx.execute(
-            "DELETE FROM meta WHERE key IN ('cursor', 'etag', 'last_synced', 'refetching')",
+            "DELETE FROM meta WHERE key IN ('cursor', 'etag', 'last_synced', 'refetching', 'region_names')",
             [],
         )?;
         tx.execute(
@@ -327,11 +327,36 @@ impl Cache {
         &self,
         category: DisclosureCategory,
     ) -> Result<Vec<ItemSummary>, StoreError> {
-        self.summaries(
+        self.disclosures_page(category, 0, i64::MAX as usize)
+    }
+
+    /// One screenful of a category's disclosures, newest first.
+    pub fn disclosures_page(
+        &self,
+        category: DisclosureCategory,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ItemSummary>, StoreError> {
+        let sql = format!(
             "SELECT id, title, module, period, scope, published_at, urgent FROM items
-             WHERE kind = 'disclosure' AND category = ?1 ORDER BY published_at DESC, id",
-            category.as_str(),
-        )
+             WHERE kind = 'disclosure' AND category = ?1 ORDER BY published_at DESC, id
+             LIMIT {} OFFSET {offset}",
+            limit.min(i64::MAX as usize)
+        );
+        self.summaries(&sql, category.as_str())
+    }
+
+    /// Names of the box's village, town and county, nearest first, as the
+    /// headend last reported them; empty before the first sync.
+    pub fn region_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .meta("region_names")?
+            .map(|s| s.split('\u{1f}').map(str::to_string).collect())
+            .unwrap_or_default())
+    }
+
+    pub fn set_region_names(&mut self, names: &[String]) -> Result<(), StoreError> {
+        self.set_meta("region_names", &names.join("\u{1f}"))
     }
 
     /// Notices, newest first.

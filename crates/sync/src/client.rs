@@ -36,6 +36,7 @@ impl SyncReport {
 pub struct SyncClient {
     http: reqwest::Client,
     feed_url: reqwest::Url,
+    chain_url: reqwest::Url,
     scope: AreaCode,
 }
 
@@ -57,6 +58,9 @@ impl SyncClient {
         let feed_url = base
             .join("/api/v1/feed")
             .map_err(|_| SyncError::BadUrl(base_url.into()))?;
+        let chain_url = base
+            .join(&format!("/api/v1/regions/{scope}/chain"))
+            .map_err(|_| SyncError::BadUrl(base_url.into()))?;
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
@@ -66,6 +70,7 @@ impl SyncClient {
         Ok(SyncClient {
             http,
             feed_url,
+            chain_url,
             scope,
         })
     }
@@ -81,6 +86,9 @@ impl SyncClient {
         let mut restarted = false;
         let start = cache.sync_state()?;
         let mut etag = start.etag;
+        if cache.region_names()?.is_empty() {
+            self.fetch_region_names(cache, &mut report).await?;
+        }
         loop {
             let since = cache.sync_state()?.cursor;
             let mut request = self
@@ -124,13 +132,7 @@ impl SyncClient {
                 .map_err(|e| SyncError::Unreachable(describe(&e)))?;
             report.bytes += body.len() as u64;
             if !status.is_success() {
-                let message = serde_json::from_slice::<model::ApiError>(&body)
-                    .map(|e| e.message)
-                    .unwrap_or_else(|_| String::from_utf8_lossy(&body).chars().take(200).collect());
-                return Err(SyncError::Server {
-                    status: status.as_u16(),
-                    message,
-                });
+                return Err(server_error(status, &body));
             }
             let page = parse_page(&body, since)?;
             let stats = cache.apply_page(&page, new_etag.as_deref(), now_unix())?;
@@ -141,6 +143,51 @@ impl SyncClient {
                 return Ok(report);
             }
         }
+    }
+}
+
+impl SyncClient {
+    /// Names for the header (村, 镇, 县); fetched once per binding.
+    async fn fetch_region_names(
+        &self,
+        cache: &mut Cache,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        report.requests += 1;
+        let response = self
+            .http
+            .get(self.chain_url.clone())
+            .header(API_VERSION_HEADER, API_VERSION.to_string())
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        report.bytes += body.len() as u64;
+        if !status.is_success() {
+            return Err(server_error(status, &body));
+        }
+        let chain: Vec<model::Region> =
+            serde_json::from_slice(&body).map_err(|e| SyncError::Malformed {
+                since: 0,
+                reason: format!("region chain: {e}"),
+            })?;
+        let names: Vec<String> = chain.into_iter().map(|r| r.name).collect();
+        cache.set_region_names(&names)?;
+        Ok(())
+    }
+}
+
+fn server_error(status: StatusCode, body: &[u8]) -> SyncError {
+    let message = serde_json::from_slice::<model::ApiError>(body)
+        .map(|e| e.message)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).chars().take(200).collect());
+    SyncError::Server {
+        status: status.as_u16(),
+        message,
     }
 }
 

@@ -56,6 +56,10 @@ fn first_sync_fills_the_cache_and_the_next_poll_is_one_304() {
     let first = rt().block_on(c.sync_once(&mut cache)).unwrap();
     assert_eq!(first.upserted, 14);
     assert!(first.bytes > 0);
+    assert_eq!(
+        cache.region_names().unwrap(),
+        ["东坡村", "青石镇", "青山县"]
+    );
     let finance = cache.disclosures(DisclosureCategory::Finance).unwrap();
     assert!(finance
         .iter()

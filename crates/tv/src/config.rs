@@ -1,0 +1,203 @@
+//! The box's one configuration file (TOML), with defaults and clear errors.
+//!
+//! ```toml
+//! headend_url = "http://127.0.0.1:8080"
+//! village_code = "990101101001"
+//! data_dir = "/var/lib/dangjian"
+//! [display]
+//! width = 1920
+//! height = 1080
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use model::AreaCode;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub headend_url: String,
+    pub village_code: AreaCode,
+    pub data_dir: PathBuf,
+    pub display: Display,
+    pub poll_interval: Duration,
+}
+
+/// Physical output size. The UI is designed at 1280x720 and scaled to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Display {
+    pub const HD: Display = Display {
+        width: 1280,
+        height: 720,
+    };
+    pub const FULL_HD: Display = Display {
+        width: 1920,
+        height: 1080,
+    };
+
+    /// Scale from the 1280x720 design to this output.
+    pub fn scale(self) -> f32 {
+        self.height as f32 / 720.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("config file {path}: {key} {problem}")]
+    Value {
+        path: String,
+        key: &'static str,
+        problem: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    headend_url: Option<String>,
+    village_code: Option<String>,
+    data_dir: Option<PathBuf>,
+    poll_interval_secs: Option<u64>,
+    display: Option<RawDisplay>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDisplay {
+    width: u32,
+    height: u32,
+}
+
+pub const DEFAULT_HEADEND_URL: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/dangjian";
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses config text; `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: origin.to_string(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        let value = |key, problem: String| ConfigError::Value {
+            path: origin.to_string(),
+            key,
+            problem,
+        };
+        let headend_url = raw
+            .headend_url
+            .unwrap_or_else(|| DEFAULT_HEADEND_URL.to_string());
+        let after_scheme = headend_url
+            .strip_prefix("http://")
+            .or_else(|| headend_url.strip_prefix("https://"));
+        if after_scheme.is_none_or(str::is_empty) {
+            return Err(value(
+                "headend_url",
+                format!("must start with http:// or https:// and name a host, got {headend_url:?}"),
+            ));
+        }
+        let village_code = raw
+            .village_code
+            .ok_or_else(|| value("village_code", "is missing; set the 12-digit code of this box's village".into()))?
+            .parse()
+            .map_err(|e: model::AreaCodeError| value("village_code", e.to_string()))?;
+        let display = match raw.display {
+            None => Display::HD,
+            Some(d) => {
+                if !(640..=3840).contains(&d.width) || !(360..=2160).contains(&d.height) {
+                    return Err(value(
+                        "display",
+                        format!("{}x{} is out of range; use 1280x720 or 1920x1080", d.width, d.height),
+                    ));
+                }
+                Display {
+                    width: d.width,
+                    height: d.height,
+                }
+            }
+        };
+        let poll = raw.poll_interval_secs.unwrap_or(60);
+        if !(5..=3600).contains(&poll) {
+            return Err(value(
+                "poll_interval_secs",
+                format!("must be between 5 and 3600, got {poll}"),
+            ));
+        }
+        Ok(Config {
+            headend_url,
+            village_code,
+            data_dir: raw.data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            display,
+            poll_interval: Duration::from_secs(poll),
+        })
+    }
+
+    pub fn cache_path(&self) -> PathBuf {
+        self.data_dir.join("cache.db")
+    }
+
+    pub fn outbox_path(&self) -> PathBuf {
+        self.data_dir.join("outbox.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let c = Config::parse("village_code = \"990101101001\"", "t.toml").unwrap();
+        assert_eq!(c.headend_url, DEFAULT_HEADEND_URL);
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(c.display, Display::HD);
+        assert_eq!(c.poll_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn bad_values_name_the_file_and_key() {
+        for (text, words) in [
+            ("", "village_code is missing"),
+            ("village_code = \"12345\"", "village_code area code \"12345\" must be exactly 12 digits"),
+            ("village_code = \"990101101001\"\nheadend_url = \"ftp://x\"", "headend_url must start with http://"),
+            ("village_code = \"990101101001\"\n[display]\nwidth = 100\nheight = 100", "display 100x100 is out of range"),
+            ("village_code = \"990101101001\"\npoll_interval_secs = 1", "poll_interval_secs must be between"),
+            ("village_code = 990101101001", "not valid TOML"),
+            ("vilage_code = \"990101101001\"", "unknown field `vilage_code`"),
+        ] {
+            let err = Config::parse(text, "/etc/dangjian/tv.toml").unwrap_err().to_string();
+            assert!(err.contains("/etc/dangjian/tv.toml"), "{err}");
+            assert!(err.contains(words), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn full_hd_scales_by_one_and_a_half() {
+        let c = Config::parse(
+            "village_code = \"990101101001\"\n[display]\nwidth = 1920\nheight = 1080",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.display.scale(), 1.5);
+    }
+}
