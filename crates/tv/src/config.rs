@@ -118,7 +118,12 @@ impl Config {
         }
         let village_code = raw
             .village_code
-            .ok_or_else(|| value("village_code", "is missing; set the 12-digit code of this box's village".into()))?
+            .ok_or_else(|| {
+                value(
+                    "village_code",
+                    "is missing; set the 12-digit code of this box's village".into(),
+                )
+            })?
             .parse()
             .map_err(|e: model::AreaCodeError| value("village_code", e.to_string()))?;
         let display = match raw.display {
@@ -127,7 +132,10 @@ impl Config {
                 if !(640..=3840).contains(&d.width) || !(360..=2160).contains(&d.height) {
                     return Err(value(
                         "display",
-                        format!("{}x{} is out of range; use 1280x720 or 1920x1080", d.width, d.height),
+                        format!(
+                            "{}x{} is out of range; use 1280x720 or 1920x1080",
+                            d.width, d.height
+                        ),
                     ));
                 }
                 Display {
@@ -146,7 +154,9 @@ impl Config {
         Ok(Config {
             headend_url,
             village_code,
-            data_dir: raw.data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            data_dir: raw
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             display,
             poll_interval: Duration::from_secs(poll),
         })
@@ -178,14 +188,31 @@ mod tests {
     fn bad_values_name_the_file_and_key() {
         for (text, words) in [
             ("", "village_code is missing"),
-            ("village_code = \"12345\"", "village_code area code \"12345\" must be exactly 12 digits"),
-            ("village_code = \"990101101001\"\nheadend_url = \"ftp://x\"", "headend_url must start with http://"),
-            ("village_code = \"990101101001\"\n[display]\nwidth = 100\nheight = 100", "display 100x100 is out of range"),
-            ("village_code = \"990101101001\"\npoll_interval_secs = 1", "poll_interval_secs must be between"),
+            (
+                "village_code = \"12345\"",
+                "village_code area code \"12345\" must be exactly 12 digits",
+            ),
+            (
+                "village_code = \"990101101001\"\nheadend_url = \"ftp://x\"",
+                "headend_url must start with http://",
+            ),
+            (
+                "village_code = \"990101101001\"\n[display]\nwidth = 100\nheight = 100",
+                "display 100x100 is out of range",
+            ),
+            (
+                "village_code = \"990101101001\"\npoll_interval_secs = 1",
+                "poll_interval_secs must be between",
+            ),
             ("village_code = 990101101001", "not valid TOML"),
-            ("vilage_code = \"990101101001\"", "unknown field `vilage_code`"),
+            (
+                "vilage_code = \"990101101001\"",
+                "unknown field `vilage_code`",
+            ),
         ] {
-            let err = Config::parse(text, "/etc/dangjian/tv.toml").unwrap_err().to_string();
+            let err = Config::parse(text, "/etc/dangjian/tv.toml")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("/etc/dangjian/tv.toml"), "{err}");
             assert!(err.contains(words), "{text:?}: {err}");
         }

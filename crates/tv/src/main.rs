@@ -1,1 +1,69 @@
-fn main() {}
+//! `dangjian-tv`: the set-top-box app.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(version, about = "智慧党建 TV app")]
+struct Args {
+    /// Configuration file (TOML).
+    #[arg(long, default_value = "/etc/dangjian/tv.toml")]
+    config: PathBuf,
+    /// Render every main screen to PNG files in DIR instead of opening a window.
+    #[arg(long, value_name = "DIR")]
+    screenshots: Option<PathBuf>,
+    /// Render the first frame headlessly from the cache, print timing and RSS, exit.
+    #[arg(long)]
+    bench_first_frame: bool,
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = tv::Config::load(&args.config)?;
+
+    if args.bench_first_frame {
+        let session = tv::HeadlessSession::start(&config, false)?;
+        session.render_frame();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "first_frame_ms={ms:.1} rss_kib={} width={} height={}",
+            rss_kib().unwrap_or(0),
+            config.display.width,
+            config.display.height
+        );
+        return Ok(());
+    }
+
+    if let Some(dir) = args.screenshots {
+        let mut session = tv::HeadlessSession::start(&config, true)?;
+        match session.wait_for_sync_result(std::time::Duration::from_secs(60))? {
+            sync::SyncEvent::Failed { detail, .. } => {
+                eprintln!("sync failed ({detail}); rendering from the cache")
+            }
+            _ => eprintln!("synced from {}", config.headend_url),
+        }
+        for file in tv::render_screens(&mut session, &dir).context("rendering screens")? {
+            println!("{}", file.display());
+        }
+        return Ok(());
+    }
+
+    tv::run(&config)?;
+    Ok(())
+}

@@ -1,0 +1,458 @@
+//! The UI-agnostic core of the TV app: navigation, focus and sync status.
+//!
+//! It takes [`RemoteKey`]s and [`SyncEvent`]s and keeps a stack of screens
+//! with the focus each had, so Back always returns to where the person was.
+//! It knows nothing of Slint; `view.rs` turns its state into plain view
+//! data and `bridge.rs` hands that to the UI.
+
+use input::RemoteKey;
+use model::DisclosureCategory;
+use sync::{FailureKind, SyncEvent};
+
+/// Rows shown per list page: large enough to read from the sofa.
+pub const LIST_PAGE_SIZE: usize = 5;
+const HOME_COLUMNS: usize = 5;
+
+/// The ten home tiles, in screen order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tile {
+    Disclosures,
+    Notices,
+    Live,
+    Cameras,
+    PartyEducation,
+    VideoOnDemand,
+    Honours,
+    Evaluation,
+    OneKeyService,
+    LocalInfo,
+}
+
+impl Tile {
+    pub const ALL: [Tile; 10] = [
+        Tile::Disclosures,
+        Tile::Notices,
+        Tile::Live,
+        Tile::Cameras,
+        Tile::PartyEducation,
+        Tile::VideoOnDemand,
+        Tile::Honours,
+        Tile::Evaluation,
+        Tile::OneKeyService,
+        Tile::LocalInfo,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tile::Disclosures => "三务公开",
+            Tile::Notices => "通知公告",
+            Tile::Live => "党群直播",
+            Tile::Cameras => "服务视窗",
+            Tile::PartyEducation => "党教园地",
+            Tile::VideoOnDemand => "视频点播",
+            Tile::Honours => "时代先锋",
+            Tile::Evaluation => "党风评议",
+            Tile::OneKeyService => "一键服务",
+            Tile::LocalInfo => "便民信息",
+        }
+    }
+
+    /// The large character drawn on the tile in place of an icon.
+    pub fn glyph(self) -> &'static str {
+        match self {
+            Tile::Disclosures => "公",
+            Tile::Notices => "告",
+            Tile::Live => "播",
+            Tile::Cameras => "窗",
+            Tile::PartyEducation => "学",
+            Tile::VideoOnDemand => "影",
+            Tile::Honours => "星",
+            Tile::Evaluation => "评",
+            Tile::OneKeyService => "帮",
+            Tile::LocalInfo => "民",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+    Categories,
+    List(DisclosureCategory),
+    Detail(String),
+    /// A part of the product that is not built yet, by its title.
+    Coming(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Frame {
+    screen: Screen,
+    focus: usize,
+    page: usize,
+}
+
+impl Frame {
+    fn new(screen: Screen) -> Frame {
+        Frame {
+            screen,
+            focus: 0,
+            page: 0,
+        }
+    }
+}
+
+/// What the header and banner say about sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// Nothing heard from sync yet.
+    Starting,
+    Syncing,
+    Synced {
+        at: i64,
+    },
+    Failed {
+        kind: FailureKind,
+    },
+}
+
+/// Counts the core needs from the cache to move focus correctly.
+pub trait Counts {
+    fn list_len(&self, category: DisclosureCategory) -> usize;
+    /// Ids of one list page, to open the focused one.
+    fn list_ids(&self, category: DisclosureCategory, page: usize) -> Vec<String>;
+}
+
+#[derive(Debug)]
+pub struct Nav {
+    stack: Vec<Frame>,
+    current: Frame,
+    pub sync: SyncStatus,
+    /// Last successful sync, kept while offline so the banner can say how old.
+    pub last_synced: Option<i64>,
+}
+
+impl Default for Nav {
+    fn default() -> Self {
+        Nav::new()
+    }
+}
+
+impl Nav {
+    pub fn new() -> Nav {
+        Nav {
+            stack: Vec::new(),
+            current: Frame::new(Screen::Home),
+            sync: SyncStatus::Starting,
+            last_synced: None,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.current.screen
+    }
+
+    pub fn focus(&self) -> usize {
+        self.current.focus
+    }
+
+    pub fn page(&self) -> usize {
+        self.current.page
+    }
+
+    pub fn is_offline(&self) -> bool {
+        matches!(self.sync, SyncStatus::Failed { .. })
+    }
+
+    fn open(&mut self, screen: Screen) {
+        let previous = std::mem::replace(&mut self.current, Frame::new(screen));
+        self.stack.push(previous);
+    }
+
+    fn back(&mut self) {
+        if let Some(frame) = self.stack.pop() {
+            self.current = frame;
+        }
+    }
+
+    fn home(&mut self) {
+        if let Some(first) = self.stack.first().cloned() {
+            self.current = first;
+        }
+        self.stack.clear();
+    }
+
+    fn open_tile(&mut self, tile: Tile) {
+        match tile {
+            Tile::Disclosures => self.open(Screen::Categories),
+            other => self.open(Screen::Coming(other.label())),
+        }
+    }
+
+    /// Colour keys are shortcuts from anywhere; they start from home so Back
+    /// after a shortcut lands somewhere sensible.
+    fn shortcut(&mut self, tile: Tile) {
+        self.home();
+        if let Some(i) = Tile::ALL.iter().position(|t| *t == tile) {
+            self.current.focus = i;
+        }
+        self.open_tile(tile);
+    }
+
+    /// Handles one key. `detail_pages` is how many pages the open detail has
+    /// as laid out on screen. Returns whether anything changed.
+    pub fn handle_key(&mut self, key: RemoteKey, counts: &dyn Counts, detail_pages: usize) -> bool {
+        let before = (self.current.clone(), self.stack.len());
+        match key {
+            RemoteKey::Back => self.back(),
+            RemoteKey::Home => self.home(),
+            RemoteKey::Menu => {
+                if self.current.screen != Screen::Coming("设置") {
+                    self.open(Screen::Coming("设置"));
+                }
+            }
+            RemoteKey::Red => self.shortcut(Tile::Live),
+            RemoteKey::Green => self.shortcut(Tile::Disclosures),
+            RemoteKey::Yellow => self.shortcut(Tile::OneKeyService),
+            RemoteKey::Blue => self.shortcut(Tile::Notices),
+            _ => match self.current.screen.clone() {
+                Screen::Home => self.home_key(key),
+                Screen::Categories => self.categories_key(key),
+                Screen::List(category) => self.list_key(key, category, counts),
+                Screen::Detail(_) => self.detail_key(key, detail_pages),
+                Screen::Coming(_) => {
+                    if key == RemoteKey::Ok {
+                        self.back();
+                    }
+                }
+            },
+        }
+        (self.current.clone(), self.stack.len()) != before
+    }
+
+    fn home_key(&mut self, key: RemoteKey) {
+        let n = Tile::ALL.len();
+        let f = &mut self.current.focus;
+        match key {
+            RemoteKey::Left if *f % HOME_COLUMNS > 0 => *f -= 1,
+            RemoteKey::Right if *f % HOME_COLUMNS < HOME_COLUMNS - 1 && *f + 1 < n => *f += 1,
+            RemoteKey::Up if *f >= HOME_COLUMNS => *f -= HOME_COLUMNS,
+            RemoteKey::Down if *f + HOME_COLUMNS < n => *f += HOME_COLUMNS,
+            RemoteKey::Ok => {
+                let tile = Tile::ALL[*f];
+                self.open_tile(tile);
+            }
+            // 1..9 open tiles 1..9, 0 opens the tenth.
+            RemoteKey::Digit(d) => {
+                let i = if d == 0 { 9 } else { usize::from(d) - 1 };
+                if i < n {
+                    self.current.focus = i;
+                    self.open_tile(Tile::ALL[i]);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn categories_key(&mut self, key: RemoteKey) {
+        let n = DisclosureCategory::ALL.len();
+        match key {
+            RemoteKey::Left if self.current.focus > 0 => self.current.focus -= 1,
+            RemoteKey::Right if self.current.focus + 1 < n => self.current.focus += 1,
+            RemoteKey::Ok => {
+                let c = DisclosureCategory::ALL[self.current.focus];
+                self.open(Screen::List(c));
+            }
+            RemoteKey::Digit(d) if (1..=n).contains(&usize::from(d)) => {
+                self.current.focus = usize::from(d) - 1;
+                let c = DisclosureCategory::ALL[self.current.focus];
+                self.open(Screen::List(c));
+            }
+            _ => {}
+        }
+    }
+
+    fn list_key(&mut self, key: RemoteKey, category: DisclosureCategory, counts: &dyn Counts) {
+        let len = counts.list_len(category);
+        if len == 0 {
+            return;
+        }
+        let pages = len.div_ceil(LIST_PAGE_SIZE);
+        // Focus is an index within the page; absolute = page * size + focus.
+        let absolute = self.current.page * LIST_PAGE_SIZE + self.current.focus;
+        let set = |nav: &mut Nav, abs: usize| {
+            nav.current.page = abs / LIST_PAGE_SIZE;
+            nav.current.focus = abs % LIST_PAGE_SIZE;
+        };
+        match key {
+            RemoteKey::Up if absolute > 0 => set(self, absolute - 1),
+            RemoteKey::Down if absolute + 1 < len => set(self, absolute + 1),
+            RemoteKey::ChannelUp | RemoteKey::Left if self.current.page > 0 => {
+                set(self, (self.current.page - 1) * LIST_PAGE_SIZE)
+            }
+            RemoteKey::ChannelDown | RemoteKey::Right if self.current.page + 1 < pages => {
+                set(self, (self.current.page + 1) * LIST_PAGE_SIZE)
+            }
+            RemoteKey::Ok => self.open_list_entry(category, counts, self.current.focus),
+            RemoteKey::Digit(d) if (1..=LIST_PAGE_SIZE).contains(&usize::from(d)) => {
+                self.open_list_entry(category, counts, usize::from(d) - 1)
+            }
+            _ => {}
+        }
+    }
+
+    fn open_list_entry(&mut self, category: DisclosureCategory, counts: &dyn Counts, index: usize) {
+        let ids = counts.list_ids(category, self.current.page);
+        if let Some(id) = ids.get(index) {
+            self.current.focus = index;
+            self.open(Screen::Detail(id.clone()));
+        }
+    }
+
+    fn detail_key(&mut self, key: RemoteKey, pages: usize) {
+        let page = &mut self.current.page;
+        match key {
+            RemoteKey::Up | RemoteKey::ChannelUp | RemoteKey::Left if *page > 0 => *page -= 1,
+            RemoteKey::Down | RemoteKey::ChannelDown | RemoteKey::Right | RemoteKey::Ok
+                if *page + 1 < pages =>
+            {
+                *page += 1
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies a sync event. Returns true when cached content may have changed.
+    pub fn sync_event(&mut self, event: &SyncEvent, now: i64) -> bool {
+        match event {
+            SyncEvent::Syncing => {
+                // Keep the offline banner up while retrying; don't flicker.
+                if !self.is_offline() {
+                    self.sync = SyncStatus::Syncing;
+                }
+                false
+            }
+            SyncEvent::Synced(report) => {
+                self.sync = SyncStatus::Synced { at: now };
+                self.last_synced = Some(now);
+                report.changed() || report.full_refetch
+            }
+            SyncEvent::Failed { kind, .. } => {
+                self.sync = SyncStatus::Failed { kind: *kind };
+                false
+            }
+        }
+    }
+
+    /// After content changed under an open list, keep focus on a real row.
+    pub fn clamp_to(&mut self, counts: &dyn Counts) {
+        if let Screen::List(category) = self.current.screen {
+            let len = counts.list_len(category);
+            let absolute = (self.current.page * LIST_PAGE_SIZE + self.current.focus)
+                .min(len.saturating_sub(1));
+            self.current.page = absolute / LIST_PAGE_SIZE;
+            self.current.focus = absolute % LIST_PAGE_SIZE;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake(usize);
+    impl Counts for Fake {
+        fn list_len(&self, _: DisclosureCategory) -> usize {
+            self.0
+        }
+        fn list_ids(&self, _: DisclosureCategory, page: usize) -> Vec<String> {
+            (page * LIST_PAGE_SIZE..(page * LIST_PAGE_SIZE + LIST_PAGE_SIZE).min(self.0))
+                .map(|i| format!("item{i}"))
+                .collect()
+        }
+    }
+
+    fn press(nav: &mut Nav, keys: &[RemoteKey]) {
+        for k in keys {
+            nav.handle_key(*k, &Fake(12), 3);
+        }
+    }
+
+    use RemoteKey::*;
+
+    #[test]
+    fn home_grid_moves_within_bounds() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Left, Up]);
+        assert_eq!(nav.focus(), 0);
+        press(&mut nav, &[Right, Right, Down]);
+        assert_eq!(nav.focus(), 7);
+        press(&mut nav, &[Down, Right, Right, Right]);
+        assert_eq!(nav.focus(), 9);
+    }
+
+    #[test]
+    fn back_returns_to_the_focus_you_left() {
+        let mut nav = Nav::new();
+        press(
+            &mut nav,
+            &[Ok, Right, Right, Ok, Down, Down, Down, Down, Down, Down, Ok],
+        );
+        assert_eq!(nav.screen(), &Screen::Detail("item6".into()));
+        press(&mut nav, &[Back]);
+        assert_eq!(nav.screen(), &Screen::List(DisclosureCategory::Finance));
+        assert_eq!((nav.page(), nav.focus()), (1, 1));
+        press(&mut nav, &[Back]);
+        assert_eq!((nav.screen(), nav.focus()), (&Screen::Categories, 2));
+        press(&mut nav, &[Back, Back]);
+        assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 0));
+    }
+
+    #[test]
+    fn digits_and_channel_keys() {
+        let mut nav = Nav::new();
+        press(
+            &mut nav,
+            &[Digit(1), Digit(3), ChannelDown, ChannelDown, ChannelDown],
+        );
+        assert_eq!(nav.page(), 2);
+        press(&mut nav, &[Digit(2)]);
+        assert_eq!(nav.screen(), &Screen::Detail("item11".into()));
+        press(&mut nav, &[ChannelDown, ChannelDown, ChannelDown]);
+        assert_eq!(nav.page(), 2, "detail stops at its last page");
+        press(&mut nav, &[Home]);
+        assert_eq!(nav.screen(), &Screen::Home);
+        press(&mut nav, &[Digit(0)]);
+        assert_eq!(nav.screen(), &Screen::Coming("便民信息"));
+    }
+
+    #[test]
+    fn colour_keys_are_shortcuts_and_back_goes_home() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Digit(1), Digit(1), Green]);
+        assert_eq!(nav.screen(), &Screen::Categories);
+        press(&mut nav, &[Back]);
+        assert_eq!(nav.screen(), &Screen::Home);
+        press(&mut nav, &[Yellow]);
+        assert_eq!(nav.screen(), &Screen::Coming("一键服务"));
+        press(&mut nav, &[Back]);
+        assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 8));
+    }
+
+    #[test]
+    fn offline_banner_does_not_flicker_while_retrying() {
+        let mut nav = Nav::new();
+        nav.sync_event(
+            &SyncEvent::Failed {
+                kind: FailureKind::Unreachable,
+                detail: String::new(),
+                retry_in: std::time::Duration::from_secs(2),
+            },
+            10,
+        );
+        nav.sync_event(&SyncEvent::Syncing, 11);
+        assert!(nav.is_offline());
+        nav.sync_event(&SyncEvent::Synced(Default::default()), 12);
+        assert!(!nav.is_offline());
+        assert_eq!(nav.last_synced, Some(12));
+    }
+}

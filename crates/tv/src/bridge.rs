@@ -1,0 +1,133 @@
+//! Hands view data to the Slint globals. The only file that knows both.
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use crate::ui::{
+    AppState, AppWindow, BlockData, CategoriesState, CategoryData, CellData, ComingState,
+    DetailState, HomeState, ListState, RowData, TableRowData, TileData,
+};
+use crate::view::{BlockView, RowKind, View};
+
+fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+fn s(text: &str) -> SharedString {
+    SharedString::from(text)
+}
+
+pub fn apply(ui: &AppWindow, v: &View) {
+    let app = ui.global::<AppState>();
+    app.set_screen(v.screen);
+    app.set_region(s(&v.region));
+    app.set_status(s(&v.status));
+    app.set_offline(v.offline);
+    app.set_offline_text(s(&v.offline_text));
+    app.set_hint(s(&v.hint));
+    let focus = v.focus as i32;
+    match v.screen {
+        0 => {
+            let home = ui.global::<HomeState>();
+            home.set_tiles(model(
+                v.tiles
+                    .iter()
+                    .map(|t| TileData {
+                        label: s(&t.label),
+                        glyph: s(&t.glyph),
+                        badge: s(&t.badge),
+                    })
+                    .collect(),
+            ));
+            home.set_focus(focus);
+        }
+        1 => {
+            let c = ui.global::<CategoriesState>();
+            c.set_title(s(&v.title));
+            c.set_categories(model(
+                v.categories
+                    .iter()
+                    .map(|(label, count)| CategoryData {
+                        label: s(label),
+                        count: s(count),
+                    })
+                    .collect(),
+            ));
+            c.set_focus(focus);
+        }
+        2 => {
+            let l = ui.global::<ListState>();
+            l.set_title(s(&v.title));
+            l.set_rows(model(
+                v.rows
+                    .iter()
+                    .map(|(title, meta)| RowData {
+                        title: s(title),
+                        meta: s(meta),
+                    })
+                    .collect(),
+            ));
+            l.set_focus(focus);
+            l.set_page(s(&v.page_text));
+            l.set_empty_text(s(&v.empty_text));
+        }
+        3 => {
+            let d = ui.global::<DetailState>();
+            d.set_title(s(&v.title));
+            d.set_meta(s(&v.meta));
+            d.set_blocks(model(v.blocks.iter().map(block).collect()));
+            // Slint shows 第 x/y 页 itself: y exists only once the text is laid out.
+            d.set_page(v.detail_page as i32);
+        }
+        _ => {
+            let c = ui.global::<ComingState>();
+            c.set_title(s(&v.title));
+            c.set_text(s("这部分功能即将开放，敬请期待。"));
+        }
+    }
+}
+
+fn block(b: &BlockView) -> BlockData {
+    match b {
+        BlockView::Paragraph(text) => BlockData {
+            kind: 0,
+            text: s(text),
+            warning: SharedString::new(),
+            rows: model(Vec::new()),
+        },
+        BlockView::Table {
+            caption,
+            warning,
+            rows,
+        } => BlockData {
+            kind: 1,
+            text: s(caption),
+            warning: s(warning),
+            rows: model(
+                rows.iter()
+                    .map(|r| TableRowData {
+                        kind: match r.kind {
+                            RowKind::Header => 0,
+                            RowKind::Body => 1,
+                            RowKind::Totals => 2,
+                        },
+                        cells: model(
+                            r.cells
+                                .iter()
+                                .map(|(text, right)| CellData {
+                                    text: s(text),
+                                    right: *right,
+                                })
+                                .collect(),
+                        ),
+                    })
+                    .collect(),
+            ),
+        },
+        BlockView::Image(caption) => BlockData {
+            kind: 2,
+            text: s(caption),
+            warning: SharedString::new(),
+            rows: model(Vec::new()),
+        },
+    }
+}

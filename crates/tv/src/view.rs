@@ -1,0 +1,308 @@
+//! Plain view data for each screen, built from the core and the cache.
+//! Every string here is what a viewer reads; tests assert on them.
+
+use model::{format_date, Block, ColumnKind, Content, DisclosureCategory, FeedItem, Money};
+use store::{Cache, ItemSummary, StoreError};
+use sync::FailureKind;
+
+use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE};
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct View {
+    /// 0 home, 1 categories, 2 list, 3 detail, 4 coming (matches `AppState.screen`).
+    pub screen: i32,
+    pub region: String,
+    pub status: String,
+    pub offline: bool,
+    pub offline_text: String,
+    pub hint: String,
+    pub focus: usize,
+    pub tiles: Vec<TileView>,
+    pub title: String,
+    pub categories: Vec<(String, String)>,
+    pub rows: Vec<(String, String)>,
+    pub page_text: String,
+    pub empty_text: String,
+    pub meta: String,
+    pub blocks: Vec<BlockView>,
+    pub detail_page: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileView {
+    pub label: String,
+    pub glyph: String,
+    pub badge: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BlockView {
+    Paragraph(String),
+    Table {
+        caption: String,
+        /// 合计与明细不符 when the totals row does not add up.
+        warning: String,
+        rows: Vec<TableRowView>,
+    },
+    Image(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRowView {
+    pub kind: RowKind,
+    /// (text, right-aligned)
+    pub cells: Vec<(String, bool)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Header,
+    Body,
+    Totals,
+}
+
+pub const TOTALS_WARNING: &str = "合计与明细不符，请以村委会公开栏为准";
+
+/// The cache as the navigation core sees it.
+pub struct CacheCounts<'a>(pub &'a Cache);
+
+impl Counts for CacheCounts<'_> {
+    fn list_len(&self, category: DisclosureCategory) -> usize {
+        self.0
+            .disclosure_counts()
+            .ok()
+            .and_then(|c| c.into_iter().find(|c| c.category == category))
+            .map_or(0, |c| c.count)
+    }
+
+    fn list_ids(&self, category: DisclosureCategory, page: usize) -> Vec<String> {
+        self.0
+            .disclosures_page(category, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+            .map(|rows| rows.into_iter().map(|r| r.id).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// `10:05` in Beijing time.
+fn clock(unix: i64) -> String {
+    let secs = (unix + 8 * 3600).rem_euclid(86_400);
+    format!("{:02}:{:02}", secs / 3600, (secs % 3600) / 60)
+}
+
+fn offline_text(kind: FailureKind, last_synced: Option<i64>) -> String {
+    let what = match kind {
+        FailureKind::Unreachable => "网络未连接",
+        FailureKind::Server => "服务器暂时无法访问",
+        FailureKind::BadData => "收到的内容有误，已忽略",
+        FailureKind::LocalStorage => "本机存储出错，正在修复",
+    };
+    match last_synced {
+        Some(at) => format!(
+            "{what}，正在显示{}{}保存的内容，会自动重试",
+            format_date(at),
+            clock(at)
+        ),
+        None => format!("{what}，正在显示本机保存的内容，会自动重试"),
+    }
+}
+
+fn scope_label(scope: &str, regions: &[String], own: &str) -> String {
+    // The chain is village, town, county; codes tell the level by their tail.
+    let level = if scope == own {
+        0
+    } else if scope.ends_with("000000") {
+        2
+    } else {
+        1
+    };
+    regions.get(level).cloned().unwrap_or_default()
+}
+
+fn summary_meta(s: &ItemSummary, regions: &[String], own: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = &s.module {
+        parts.push(m.clone());
+    }
+    if let Some(p) = &s.period {
+        parts.push(p.clone());
+    }
+    parts.push(scope_label(&s.scope, regions, own));
+    parts.push(format_date(s.published_at));
+    parts.retain(|p| !p.is_empty());
+    parts.join(" · ")
+}
+
+fn table_view(table: &model::Table) -> BlockView {
+    let right = |c: usize| table.columns[c].kind == ColumnKind::Money;
+    let mut rows = vec![TableRowView {
+        kind: RowKind::Header,
+        cells: table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, col)| (col.name.clone(), right(c)))
+            .collect(),
+    }];
+    let cells = |row: &[String]| -> Vec<(String, bool)> {
+        row.iter()
+            .enumerate()
+            .map(|(c, text)| match table.columns.get(c).map(|col| col.kind) {
+                Some(ColumnKind::Money) => match text.parse::<Money>() {
+                    Ok(m) => (m.grouped(), true),
+                    Err(_) => (text.clone(), true),
+                },
+                _ => (text.clone(), false),
+            })
+            .collect()
+    };
+    rows.extend(table.rows.iter().map(|r| TableRowView {
+        kind: RowKind::Body,
+        cells: cells(r),
+    }));
+    if let Some(t) = &table.totals {
+        rows.push(TableRowView {
+            kind: RowKind::Totals,
+            cells: cells(t),
+        });
+    }
+    BlockView::Table {
+        caption: table.caption.clone(),
+        warning: if table.check_totals().is_ok() {
+            String::new()
+        } else {
+            TOTALS_WARNING.to_string()
+        },
+        rows,
+    }
+}
+
+fn blocks_view(blocks: &[Block]) -> Vec<BlockView> {
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph { text } => BlockView::Paragraph(text.clone()),
+            Block::Table(t) => table_view(t),
+            Block::Image { caption, .. } => BlockView::Image(format!("〔图片〕{caption}")),
+        })
+        .collect()
+}
+
+fn detail_meta(item: &FeedItem, regions: &[String], own: &str) -> String {
+    let mut parts = Vec::new();
+    if let Content::Disclosure(d) = &item.content {
+        parts.push(d.category.label().to_string());
+        parts.push(d.module.clone());
+        parts.push(d.period.clone());
+    }
+    if let Content::Notice(n) = &item.content {
+        parts.push(n.issuer.clone());
+    }
+    parts.push(scope_label(item.scope.as_str(), regions, own));
+    parts.push(format!("发布于{}", format_date(item.published_at)));
+    if item.version > 1 {
+        parts.push(format!("第{}版", item.version));
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.join(" · ")
+}
+
+/// Builds what the screen shows now.
+pub fn build(nav: &Nav, cache: &Cache, own_scope: &str) -> Result<View, StoreError> {
+    let regions = cache.region_names()?;
+    let mut v = View {
+        region: regions.iter().rev().cloned().collect::<Vec<_>>().join(" "),
+        focus: nav.focus(),
+        ..View::default()
+    };
+    v.status = match &nav.sync {
+        SyncStatus::Starting => "正在启动…".into(),
+        SyncStatus::Syncing => "正在同步…".into(),
+        SyncStatus::Synced { at } => format!("已同步 {}", clock(*at)),
+        SyncStatus::Failed { .. } => "离线".into(),
+    };
+    if let SyncStatus::Failed { kind } = nav.sync {
+        v.offline = true;
+        v.offline_text = offline_text(kind, nav.last_synced.or(cache.sync_state()?.last_synced));
+    }
+    match nav.screen() {
+        Screen::Home => {
+            v.screen = 0;
+            v.hint = "方向键选择，确定键打开；数字键直达".into();
+            v.tiles = Tile::ALL
+                .iter()
+                .map(|t| TileView {
+                    label: t.label().into(),
+                    glyph: t.glyph().into(),
+                    badge: String::new(),
+                })
+                .collect();
+        }
+        Screen::Categories => {
+            v.screen = 1;
+            v.title = "三务公开".into();
+            v.hint = "左右键选择，确定键打开，返回键回首页".into();
+            v.categories = cache
+                .disclosure_counts()?
+                .into_iter()
+                .map(|c| (c.category.label().to_string(), format!("共 {} 条", c.count)))
+                .collect();
+        }
+        Screen::List(category) => {
+            v.screen = 2;
+            v.title = category.label().into();
+            v.hint = "上下键选择，确定键查看，频道键翻页".into();
+            let len = CacheCounts(cache).list_len(*category);
+            let pages = len.div_ceil(LIST_PAGE_SIZE).max(1);
+            v.page_text = format!("第 {}/{} 页", nav.page() + 1, pages);
+            v.rows = cache
+                .disclosures_page(*category, nav.page() * LIST_PAGE_SIZE, LIST_PAGE_SIZE)?
+                .iter()
+                .map(|s| (s.title.clone(), summary_meta(s, &regions, own_scope)))
+                .collect();
+            v.empty_text = if cache.sync_state()?.last_synced.is_some() {
+                "暂无公开内容".into()
+            } else if nav.is_offline() {
+                "暂无内容。网络恢复后会自动获取。".into()
+            } else {
+                "正在获取内容，请稍候…".into()
+            };
+        }
+        Screen::Detail(id) => {
+            v.screen = 3;
+            v.hint = "上下键或频道键翻页，返回键回到列表".into();
+            v.detail_page = nav.page();
+            match cache.item(id)? {
+                Some(item) => {
+                    v.title = item.content.title().to_string();
+                    v.meta = detail_meta(&item, &regions, own_scope);
+                    v.blocks = match &item.content {
+                        Content::Disclosure(d) => blocks_view(&d.body),
+                        Content::Notice(n) => blocks_view(&n.body),
+                        Content::Unsupported => Vec::new(),
+                    };
+                }
+                None => {
+                    v.title = "这条内容已撤回".into();
+                    v.blocks = vec![BlockView::Paragraph("请按返回键回到列表。".into())];
+                }
+            }
+        }
+        Screen::Coming(title) => {
+            v.screen = 4;
+            v.title = (*title).to_string();
+            v.hint = "按返回键回到上一页".into();
+        }
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_is_beijing_time() {
+        assert_eq!(clock(1_795_276_800), "00:00");
+        assert_eq!(clock(1_795_276_800 + 10 * 3600 + 5 * 60), "10:05");
+    }
+}
