@@ -1,1 +1,114 @@
-//! e2e
+//! Support for the end-to-end tests: the real headend on a loopback port,
+//! box configurations in temporary data directories, and a deliberately
+//! broken HTTP server for malformed-feed cases.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use headend::{seed, Db, TestServer};
+
+pub const VILLAGE: &str = "990101101001";
+
+/// A seeded headend database in a temporary directory.
+pub fn demo_headend_db(dir: &Path) -> Arc<Db> {
+    let db = Arc::new(Db::open(&dir.join("headend.db")).expect("open headend db"));
+    seed::seed_demo(&db).expect("seed demo");
+    db
+}
+
+pub fn start_headend(db: Arc<Db>) -> TestServer {
+    TestServer::start(db, "127.0.0.1:0".parse().expect("addr")).expect("start headend")
+}
+
+/// A loopback address nothing listens on (yet).
+pub fn free_addr() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+pub fn box_config(headend_url: &str, data_dir: &Path) -> tv::Config {
+    let text = format!(
+        "headend_url = \"{headend_url}\"\nvillage_code = \"{VILLAGE}\"\ndata_dir = \"{}\"\n",
+        data_dir.display()
+    );
+    tv::Config::parse(&text, "test.toml").expect("test config")
+}
+
+/// Where tests leave PNGs for people to look at.
+pub fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")
+}
+
+/// An HTTP/1.1 server on loopback that answers every feed request with the
+/// same broken body, and region requests properly. Counts feed requests.
+pub struct BrokenFeedServer {
+    pub addr: SocketAddr,
+    pub feed_requests: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BrokenFeedServer {
+    pub fn start(feed_body: &'static str) -> BrokenFeedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let feed_requests = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (count, halt) = (feed_requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !halt.load(Ordering::Relaxed) {
+                let Ok((stream, _)) = listener.accept() else {
+                    continue;
+                };
+                if halt.load(Ordering::Relaxed) {
+                    break;
+                }
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok() && line != "\r\n" && !line.is_empty() {
+                    line.clear();
+                }
+                let body = if request_line.contains("/chain") {
+                    r#"[{"code":"990101101001","name":"东坡村","level":"village","parent":"990101101000"}]"#
+                } else {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    feed_body
+                };
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        BrokenFeedServer {
+            addr,
+            feed_requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for BrokenFeedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the blocking accept so the thread sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -269,3 +269,36 @@ pub fn render_screens(
     }
     Ok(files)
 }
+
+#[cfg(feature = "testing")]
+impl HeadlessSession {
+    /// Accessible labels and values of what is visible now: the header, the
+    /// offline banner, the footer and the current page. What a viewer can
+    /// read, found the way a screen reader would.
+    pub fn visible_texts(&self) -> Vec<String> {
+        use i_slint_backend_testing::ElementHandle;
+        fn push(e: &ElementHandle, out: &mut Vec<String>) {
+            out.extend(e.accessible_label().map(|s| s.to_string()));
+            out.extend(e.accessible_value().map(|s| s.to_string()));
+        }
+        let page = match self.view().screen {
+            0 => "home",
+            1 => "categories",
+            2 => "list",
+            3 => "detail",
+            _ => "coming",
+        };
+        let mut out = Vec::new();
+        for id in [page, "header", "banner", "footer"] {
+            for root in ElementHandle::find_by_element_id(&self.ui, &format!("AppWindow::{id}")) {
+                push(&root, &mut out);
+                root.visit_descendants(|e| {
+                    push(&e, &mut out);
+                    std::ops::ControlFlow::<()>::Continue(())
+                });
+            }
+        }
+        out.retain(|t| !t.is_empty());
+        out
+    }
+}
