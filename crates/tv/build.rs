@@ -5,5 +5,6 @@ fn main() {
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_debug_info(debug_info);
-    slint_build::compile_with_config("../../ui/main.slint", config).expect("compiling ui/main.slint");
+    slint_build::compile_with_config("../../ui/main.slint", config)
+        .expect("compiling ui/main.slint");
 }

@@ -19,12 +19,26 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     let config = box_config(&server.url(), &dir.path().join("box"));
     let mut tv = HeadlessSession::start(&config, true).unwrap();
     let synced = tv.wait_for_sync_result(Duration::from_secs(30)).unwrap();
-    assert!(matches!(synced, SyncEvent::Synced(r) if r.upserted == 14), "{synced:?}");
+    assert!(
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 14),
+        "{synced:?}"
+    );
     let shots = screenshot_dir();
 
     // Home: the ten tiles, the village in the header, synced status.
     let texts = tv.visible_texts();
-    for tile in ["三务公开", "通知公告", "党群直播", "服务视窗", "党教园地", "视频点播", "时代先锋", "党风评议", "一键服务", "便民信息"] {
+    for tile in [
+        "三务公开",
+        "通知公告",
+        "党群直播",
+        "服务视窗",
+        "党教园地",
+        "视频点播",
+        "时代先锋",
+        "党风评议",
+        "一键服务",
+        "便民信息",
+    ] {
         assert!(has(&texts, tile), "home lacks {tile}: {texts:?}");
     }
     let view = tv.view();
@@ -39,25 +53,38 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     assert!(has(&texts, "党务公开") && has(&texts, "村务公开") && has(&texts, "财务公开"));
     assert_eq!(
         tv.view().categories,
-        [("党务公开".into(), "共 4 条".into()), ("村务公开".into(), "共 3 条".into()), ("财务公开".into(), "共 3 条".into())]
+        [
+            ("党务公开".into(), "共 4 条".into()),
+            ("村务公开".into(), "共 3 条".into()),
+            ("财务公开".into(), "共 3 条".into())
+        ]
     );
 
     // 财务公开 list, newest first; the quarterly income/spending is third.
     tv.press(Digit(3));
     let texts = tv.visible_texts();
     assert!(has(&texts, "东坡村2026年第三季度财务收支公开"), "{texts:?}");
-    assert!(!texts.iter().any(|t| t.contains("河湾村")), "another village's content leaked");
+    assert!(
+        !texts.iter().any(|t| t.contains("河湾村")),
+        "another village's content leaked"
+    );
     tv.press(Down);
     tv.press(Down);
     tv.press(OkKey);
     for display in [Display::HD, Display::FULL_HD] {
         tv.set_display(display);
-        tv.save_png(&shots.join(format!("e2e-finance-detail-{}x{}.png", display.width, display.height)))
-            .unwrap();
+        tv.save_png(&shots.join(format!(
+            "e2e-finance-detail-{}x{}.png",
+            display.width, display.height
+        )))
+        .unwrap();
     }
     tv.set_display(Display::HD);
     let first_page = tv.visible_texts();
-    assert!(has(&first_page, "东坡村2026年第三季度财务收支公开"), "{first_page:?}");
+    assert!(
+        has(&first_page, "东坡村2026年第三季度财务收支公开"),
+        "{first_page:?}"
+    );
     assert!(has(&first_page, "第 1/4 页"), "{first_page:?}");
     // Page through with the remote as a viewer would, reading each page.
     let mut texts = first_page;
@@ -68,11 +95,23 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     }
     assert!(has(&texts, "第 4/4 页"), "{texts:?}");
     // Amounts exactly as published, grouped, to the fen.
-    for cell in ["收入明细", "上级转移支付", "86,000.00", "集体土地承包费", "支出明细", "村干部报酬", "合计"] {
+    for cell in [
+        "收入明细",
+        "上级转移支付",
+        "86,000.00",
+        "集体土地承包费",
+        "支出明细",
+        "村干部报酬",
+        "合计",
+    ] {
         assert!(has(&texts, cell), "detail lacks {cell}: {texts:?}");
     }
     let view = tv.view();
-    assert!(view.meta.contains("财务公开 · 收支情况 · 2026年第三季度"), "{}", view.meta);
+    assert!(
+        view.meta.contains("财务公开 · 收支情况 · 2026年第三季度"),
+        "{}",
+        view.meta
+    );
     let income_total = income_total(&view);
     // 86,000.00 + 45,475.11 + 20,862.22 + 36,300.33, checked by hand.
     for row in ["45,475.11", "20,862.22", "36,300.33"] {
@@ -90,7 +129,12 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
 
 fn income_total(view: &tv::View) -> String {
     for block in &view.blocks {
-        if let tv::view::BlockView::Table { caption, rows, warning } = block {
+        if let tv::view::BlockView::Table {
+            caption,
+            rows,
+            warning,
+        } = block
+        {
             if caption == "收入明细" {
                 assert!(warning.is_empty(), "totals flagged as wrong: {warning}");
                 let last = rows.last().unwrap();

@@ -43,7 +43,13 @@ fn starts_offline_from_the_cache_then_catches_up_when_the_headend_appears() {
     let mut tv = HeadlessSession::start(&config, true).unwrap();
     let failed = tv.wait_for_sync_result(WAIT).unwrap();
     assert!(
-        matches!(failed, SyncEvent::Failed { kind: FailureKind::Unreachable, .. }),
+        matches!(
+            failed,
+            SyncEvent::Failed {
+                kind: FailureKind::Unreachable,
+                ..
+            }
+        ),
         "{failed:?}"
     );
     let texts = tv.visible_texts();
@@ -53,15 +59,25 @@ fn starts_offline_from_the_cache_then_catches_up_when_the_headend_appears() {
     assert!(texts.iter().any(|t| t == "离线"), "{texts:?}");
     // Cached content is all there.
     assert!(texts.iter().any(|t| t == "三务公开"));
-    tv.save_png(&screenshot_dir().join("e2e-offline-home-1280x720.png")).unwrap();
+    tv.save_png(&screenshot_dir().join("e2e-offline-home-1280x720.png"))
+        .unwrap();
     tv.press(Digit(1));
     tv.press(Digit(3));
     let texts = tv.visible_texts();
-    assert!(texts.iter().any(|t| t == "东坡村2026年第三季度财务收支公开"), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "东坡村2026年第三季度财务收支公开"),
+        "{texts:?}"
+    );
 
     // Meanwhile the village publishes a correction; then the headend comes back.
     let (_, items) = headend::seed::demo_content();
-    let income = items.iter().find(|i| i.id == format!("{VILLAGE}-fin-income-2026q3")).unwrap().clone();
+    let income = items
+        .iter()
+        .find(|i| i.id == format!("{VILLAGE}-fin-income-2026q3"))
+        .unwrap()
+        .clone();
     let mut corrected = income;
     if let model::Content::Disclosure(d) = &mut corrected.content {
         d.title = "东坡村2026年第三季度财务收支公开（更正）".into();
@@ -69,13 +85,28 @@ fn starts_offline_from_the_cache_then_catches_up_when_the_headend_appears() {
     db.publish(&[corrected]).unwrap();
     let _server = TestServer::start(db, addr).unwrap();
     tv.nudge_sync();
-    let synced = tv.wait_for("the catch-up sync", WAIT, |e| matches!(e, SyncEvent::Synced(_))).unwrap();
-    assert!(matches!(synced, SyncEvent::Synced(r) if r.upserted == 1), "{synced:?}");
+    let synced = tv
+        .wait_for("the catch-up sync", WAIT, |e| {
+            matches!(e, SyncEvent::Synced(_))
+        })
+        .unwrap();
+    assert!(
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 1),
+        "{synced:?}"
+    );
     let view = tv.view();
     assert!(!view.offline);
     let texts = tv.visible_texts();
-    assert!(!texts.iter().any(|t| t.starts_with("网络未连接")), "banner still up: {texts:?}");
-    assert!(texts.iter().any(|t| t == "东坡村2026年第三季度财务收支公开（更正）"), "{texts:?}");
+    assert!(
+        !texts.iter().any(|t| t.starts_with("网络未连接")),
+        "banner still up: {texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "东坡村2026年第三季度财务收支公开（更正）"),
+        "{texts:?}"
+    );
 }
 
 #[test]
@@ -91,9 +122,16 @@ fn a_corrupt_cache_is_rebuilt_and_refilled_without_a_crash() {
     let server = e2e::start_headend(db);
     let config = box_config(&server.url(), &data_dir);
     let mut tv = HeadlessSession::start(&config, true).unwrap();
-    assert!(matches!(tv.opened, OpenOutcome::Rebuilt { .. }), "{:?}", tv.opened);
+    assert!(
+        matches!(tv.opened, OpenOutcome::Rebuilt { .. }),
+        "{:?}",
+        tv.opened
+    );
     let synced = tv.wait_for_sync_result(WAIT).unwrap();
-    assert!(matches!(synced, SyncEvent::Synced(r) if r.upserted == 14), "{synced:?}");
+    assert!(
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 14),
+        "{synced:?}"
+    );
     tv.press(Digit(1));
     assert_eq!(tv.view().categories[2].1, "共 3 条");
 }
@@ -106,7 +144,10 @@ fn a_malformed_feed_page_is_rejected_the_cache_kept_and_retried_with_backoff() {
     primed_in_own_thread(db, data_dir.clone());
     let before = {
         let (cache, _) = Cache::open(&data_dir.join("cache.db")).unwrap();
-        (cache.item_count().unwrap(), cache.sync_state().unwrap().cursor)
+        (
+            cache.item_count().unwrap(),
+            cache.sync_state().unwrap().cursor,
+        )
     };
 
     // A page whose amount is not money: the whole page must be refused.
@@ -121,9 +162,16 @@ fn a_malformed_feed_page_is_rejected_the_cache_kept_and_retried_with_backoff() {
     let mut delays = Vec::new();
     while delays.len() < 2 {
         match tv.wait_for_sync_result(WAIT).unwrap() {
-            SyncEvent::Failed { kind, detail, retry_in } => {
+            SyncEvent::Failed {
+                kind,
+                detail,
+                retry_in,
+            } => {
                 assert_eq!(kind, FailureKind::BadData);
-                assert!(detail.contains("malformed feed page") && detail.contains("cell A2"), "{detail}");
+                assert!(
+                    detail.contains("malformed feed page") && detail.contains("cell A2"),
+                    "{detail}"
+                );
                 delays.push(retry_in);
             }
             other => panic!("a malformed page was accepted: {other:?}"),
@@ -132,7 +180,10 @@ fn a_malformed_feed_page_is_rejected_the_cache_kept_and_retried_with_backoff() {
     assert!(delays[1] > delays[0], "no backoff: {delays:?}");
     assert!(broken.feed_requests.load(Ordering::SeqCst) >= 2);
     let texts = tv.visible_texts();
-    assert!(texts.iter().any(|t| t.starts_with("收到的内容有误")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("收到的内容有误")),
+        "{texts:?}"
+    );
     tv.press(Digit(1));
     tv.press(Digit(3));
     tv.press(OkKey);
@@ -140,6 +191,12 @@ fn a_malformed_feed_page_is_rejected_the_cache_kept_and_retried_with_backoff() {
     drop(tv);
 
     let (cache, _) = Cache::open(&data_dir.join("cache.db")).unwrap();
-    assert_eq!((cache.item_count().unwrap(), cache.sync_state().unwrap().cursor), before);
+    assert_eq!(
+        (
+            cache.item_count().unwrap(),
+            cache.sync_state().unwrap().cursor
+        ),
+        before
+    );
     assert!(cache.item("x").unwrap().is_none());
 }

@@ -1,1 +1,46 @@
-fn main() {}
+//! Developer tasks: `cargo xtask <task>`.
+//!
+//! - `bootstrap`: install the Debian packages builds and tests need.
+//! - `run`: bootstrap, build, seed a demo headend under `target/demo/`,
+//!   serve it on loopback and start the TV app against it (a window when
+//!   there is a display, PNG screenshots when there is not).
+//! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
+//!   and every test in the workspace. CI runs exactly this.
+//! - `bench startup|sync`: measure and write JSON under `target/bench/`.
+
+mod bench;
+mod demo;
+mod system;
+
+use anyhow::{bail, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = &args.get(1..).unwrap_or(&[]);
+    match args.first().map(String::as_str) {
+        Some("bootstrap") => system::bootstrap(),
+        Some("run") => demo::run(),
+        Some("test") => test(),
+        Some("bench") => bench::run(rest),
+        _ => bail!(
+            "usage: cargo xtask <bootstrap | run | test | bench startup | bench sync>\n\
+             run:  set up this machine and start the demo (headend + TV app)\n\
+             test: set up this machine and run fmt, clippy and every test"
+        ),
+    }
+}
+
+fn test() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&["fmt", "--all", "--", "--check"])?;
+    system::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    system::cargo(&["test", "--workspace"])?;
+    Ok(())
+}

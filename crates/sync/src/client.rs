@@ -79,6 +79,18 @@ impl SyncClient {
         &self.scope
     }
 
+    /// [`SyncClient::sync_once`] for callers without an async runtime
+    /// (installer checks, `dangjian-tv --sync-only`).
+    pub fn sync_once_blocking(&self, cache: &mut Cache) -> Result<SyncReport, SyncError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                SyncError::Unreachable(format!("cannot start the network runtime: {e}"))
+            })?;
+        runtime.block_on(self.sync_once(cache))
+    }
+
     /// Fetches and applies pages until the box is caught up.
     pub async fn sync_once(&self, cache: &mut Cache) -> Result<SyncReport, SyncError> {
         cache.bind_scope(self.scope.as_str())?;

@@ -18,6 +18,9 @@ struct Args {
     /// Render the first frame headlessly from the cache, print timing and RSS, exit.
     #[arg(long)]
     bench_first_frame: bool,
+    /// Run one sync pass against the headend, print what it did, exit.
+    #[arg(long)]
+    sync_only: bool,
 }
 
 fn rss_kib() -> Option<u64> {
@@ -47,6 +50,19 @@ fn main() -> anyhow::Result<()> {
             config.display.width,
             config.display.height
         );
+        return Ok(());
+    }
+
+    if args.sync_only {
+        let (mut cache, _) = tv::open_storage(&config)?;
+        let client = sync::SyncClient::new(
+            &config.headend_url,
+            config.village_code.clone(),
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_secs(60),
+        )?;
+        let report = client.sync_once_blocking(&mut cache)?;
+        println!("{report:?}");
         return Ok(());
     }
 

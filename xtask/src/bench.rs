@@ -1,0 +1,146 @@
+//! `cargo xtask bench <name>`: figures printed and written as JSON under
+//! `target/bench/`. Release builds; nothing here is a pass/fail test.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+
+use crate::demo::{bin, start_demo_headend, write_tv_config};
+use crate::system::{self, workspace_root};
+
+pub fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("startup") => startup(),
+        Some("sync") => sync(),
+        _ => bail!("usage: cargo xtask bench <startup | sync>"),
+    }
+}
+
+fn write_json(name: &str, value: &serde_json::Value) -> Result<()> {
+    let dir = workspace_root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(value)?)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn field(line: &str, key: &str) -> Option<f64> {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Process start to first frame with a populated cache, and RSS then.
+fn startup() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&["build", "--release", "-p", "headend", "-p", "tv"])?;
+    let dir = workspace_root().join("target/bench/startup");
+    let data_dir = dir.join("box");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    {
+        // Fill the cache once from a demo headend; startup itself is offline.
+        let headend = start_demo_headend("release", &dir, &[])?;
+        let config = dir.join("fill.toml");
+        write_tv_config(&config, &headend.url, &data_dir, (1280, 720))?;
+        system::run(
+            Command::new(bin("release", "dangjian-tv"))
+                .arg("--config")
+                .arg(&config)
+                .arg("--sync-only"),
+        )?;
+    }
+    const RUNS: usize = 15;
+    let mut results = Vec::new();
+    for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
+        let config = dir.join(format!("tv-{w}x{h}.toml"));
+        // The URL is unused: --bench-first-frame does not sync.
+        write_tv_config(&config, "http://127.0.0.1:9", &data_dir, (w, h))?;
+        let (mut wall, mut inner, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            let mut child = Command::new(bin("release", "dangjian-tv"))
+                .arg("--config")
+                .arg(&config)
+                .arg("--bench-first-frame")
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .spawn()
+                .context("starting dangjian-tv")?;
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+            let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+            child.wait()?;
+            let (Some(ms), Some(kib)) = (field(&line, "first_frame_ms"), field(&line, "rss_kib"))
+            else {
+                bail!("unexpected output from dangjian-tv: {line:?}");
+            };
+            wall.push(elapsed);
+            inner.push(ms);
+            rss.push(kib / 1024.0);
+        }
+        let max_wall = wall.iter().copied().fold(0.0, f64::max);
+        let r = json!({
+            "display": format!("{w}x{h}"),
+            "runs": RUNS,
+            "first_frame_ms_median": median(&mut wall),
+            "first_frame_ms_max": max_wall,
+            "in_process_ms_median": median(&mut inner),
+            "rss_mib_median": median(&mut rss),
+        });
+        println!(
+            "startup {w}x{h}: first frame {:.1} ms median ({:.1} ms max, {:.1} ms inside the process), RSS {:.1} MiB",
+            r["first_frame_ms_median"].as_f64().unwrap_or(0.0),
+            max_wall,
+            r["in_process_ms_median"].as_f64().unwrap_or(0.0),
+            r["rss_mib_median"].as_f64().unwrap_or(0.0),
+        );
+        results.push(r);
+    }
+    write_json(
+        "startup",
+        &json!({
+            "bench": "startup",
+            "what": "spawn of dangjian-tv (release, software renderer, populated cache) to first frame rendered; RSS after that frame",
+            "targets": { "first_frame_ms": 300, "rss_mib": 60 },
+            "machine": machine(),
+            "results": results,
+        }),
+    )
+}
+
+fn sync() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&["build", "--release", "-p", "e2e", "--bin", "bench-sync"])?;
+    let out = workspace_root().join("target/bench/sync.json");
+    std::fs::create_dir_all(out.parent().context("bench dir")?)?;
+    system::run(
+        Command::new(bin("release", "bench-sync"))
+            .args(["--items", "10000", "--out"])
+            .arg(&out),
+    )
+}
+
+pub fn machine() -> serde_json::Value {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_default();
+    json!({ "cpus": cpus, "cpu": model, "arch": std::env::consts::ARCH })
+}

@@ -1,0 +1,103 @@
+//! `cargo xtask run`: the demo headend and the TV app on this machine.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use crate::system::{self, workspace_root};
+
+pub const DEMO_VILLAGE: &str = "990101101001";
+
+/// A headend child process that is killed when dropped.
+pub struct Headend {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Headend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn bin(profile: &str, name: &str) -> PathBuf {
+    workspace_root().join("target").join(profile).join(name)
+}
+
+/// Seeds a fresh demo database in `dir` and serves it on a free loopback port.
+pub fn start_demo_headend(profile: &str, dir: &Path, extra: &[&str]) -> Result<Headend> {
+    std::fs::create_dir_all(dir)?;
+    let db = dir.join("headend.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let headend = bin(profile, "dangjian-headend");
+    system::run(Command::new(&headend).arg("seed-demo").arg("--db").arg(&db))?;
+    if !extra.is_empty() {
+        system::run(Command::new(&headend).args(extra).arg("--db").arg(&db))?;
+    }
+    let mut child = Command::new(&headend)
+        .arg("serve")
+        .arg("--db")
+        .arg(&db)
+        .args(["--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting dangjian-headend")?;
+    let stdout = child.stdout.take().context("headend stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let Some(url) = line.trim().strip_prefix("listening on ") else {
+        let _ = child.kill();
+        bail!("headend did not start: {line:?}");
+    };
+    Ok(Headend {
+        url: url.to_string(),
+        child,
+    })
+}
+
+pub fn write_tv_config(path: &Path, url: &str, data_dir: &Path, size: (u32, u32)) -> Result<()> {
+    std::fs::write(
+        path,
+        format!(
+            "headend_url = \"{url}\"\nvillage_code = \"{DEMO_VILLAGE}\"\ndata_dir = \"{}\"\n\n[display]\nwidth = {}\nheight = {}\n",
+            data_dir.display(),
+            size.0,
+            size.1
+        ),
+    )
+    .with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn run() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&["build", "-p", "headend", "-p", "tv"])?;
+    let dir = workspace_root().join("target/demo");
+    let headend = start_demo_headend("debug", &dir, &[])?;
+    eprintln!("demo headend: {}", headend.url);
+    let config = dir.join("tv.toml");
+    write_tv_config(&config, &headend.url, &dir.join("box"), (1280, 720))?;
+    let tv = bin("debug", "dangjian-tv");
+    let has_display =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if has_display {
+        eprintln!(
+            "opening the TV app; keys: arrows, Enter=OK, Esc=Back, Home, F1-F4 colour keys, digits"
+        );
+        system::run(Command::new(tv).arg("--config").arg(&config))?;
+    } else {
+        eprintln!("no display: rendering each main screen to PNG");
+        system::run(
+            Command::new(tv)
+                .arg("--config")
+                .arg(&config)
+                .arg("--screenshots")
+                .arg(dir.join("screens")),
+        )?;
+    }
+    Ok(())
+}
