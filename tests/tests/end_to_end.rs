@@ -1,6 +1,8 @@
 //! Headend on port 0 -> real sync client -> cache.db in a temp dir -> the TV
 //! app rendered headlessly. Asserts what a viewer reads on screen.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::time::Duration;
 
 use e2e::{box_config, demo_headend_db, screenshot_dir, start_headend};

@@ -1,6 +1,8 @@
 //! The box keeps working from its cache when the headend is away, a cache
 //! file is damaged, or a feed page is malformed.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;

@@ -418,7 +418,7 @@ fn village_items(v: usize, vcode: &str, vname: &str) -> Vec<NewItem> {
                         vec![
                             person(v, n + 9),
                             "农村部分计划生育家庭奖励扶助".into(),
-                            Money::from_fen(120_000 + n as i64 * 0).to_string(),
+                            Money::from_fen(120_000).to_string(),
                         ]
                     })
                     .collect(),

@@ -1,5 +1,7 @@
 //! The feed and blob API driven through `app()` without a socket.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::sync::Arc;
 
 use axum::body::Body;

@@ -1,5 +1,7 @@
 //! cache.db and outbox.db on real files.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use model::{
     Block, Content, Disclosure, DisclosureCategory, FeedItem, FeedPage, Notice, Tombstone,
 };

@@ -1,5 +1,7 @@
 //! The real sync client against the real headend on a loopback port.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
