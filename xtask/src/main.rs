@@ -41,6 +41,12 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    system::cargo(&["test", "--workspace"])?;
+    let (passed, failed) = system::cargo_test(&["test", "--workspace"])?;
+    // One closing line for the whole run: cargo's own last line is whichever
+    // binary ran last, often a doc-test run with nothing in it.
+    println!("tests: {passed} passed, {failed} failed");
+    if failed > 0 || passed == 0 {
+        anyhow::bail!("tests failed");
+    }
     Ok(())
 }
