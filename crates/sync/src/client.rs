@@ -138,14 +138,7 @@ impl SyncClient {
                 .get(ETAG)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| SyncError::Unreachable(describe(&e)))?;
-            report.bytes += body.len() as u64;
-            if !status.is_success() {
-                return Err(server_error(status, &body));
-            }
+            let body = success_body(response, &mut report).await?;
             let page = parse_page(&body, since)?;
             let stats = cache.apply_page(&page, new_etag.as_deref(), now_unix())?;
             report.pages += 1;
@@ -156,9 +149,7 @@ impl SyncClient {
             }
         }
     }
-}
 
-impl SyncClient {
     /// Names for the header (村, 镇, 县); fetched once per binding.
     async fn fetch_region_names(
         &self,
@@ -173,15 +164,7 @@ impl SyncClient {
             .send()
             .await
             .map_err(|e| SyncError::Unreachable(describe(&e)))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
-        report.bytes += body.len() as u64;
-        if !status.is_success() {
-            return Err(server_error(status, &body));
-        }
+        let body = success_body(response, report).await?;
         let chain: Vec<model::Region> =
             serde_json::from_slice(&body).map_err(|e| SyncError::Malformed {
                 since: 0,
@@ -191,6 +174,23 @@ impl SyncClient {
         cache.set_region_names(&names)?;
         Ok(())
     }
+}
+
+/// Reads a response body, counting its bytes; an error status becomes an error.
+async fn success_body(
+    response: reqwest::Response,
+    report: &mut SyncReport,
+) -> Result<impl std::ops::Deref<Target = [u8]>, SyncError> {
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+    report.bytes += body.len() as u64;
+    if !status.is_success() {
+        return Err(server_error(status, &body));
+    }
+    Ok(body)
 }
 
 fn server_error(status: StatusCode, body: &[u8]) -> SyncError {
