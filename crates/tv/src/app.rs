@@ -9,8 +9,8 @@ use input::RemoteKey;
 use model::DisclosureCategory;
 use sync::{FailureKind, SyncEvent};
 
-/// Rows shown per list page: large enough to read from the sofa.
-pub const LIST_PAGE_SIZE: usize = 5;
+/// Rows shown per list page: what fits at 32 px between header and footer.
+pub const LIST_PAGE_SIZE: usize = 4;
 const HOME_COLUMNS: usize = 5;
 
 /// The ten home tiles, in screen order.
@@ -400,7 +400,7 @@ mod tests {
         assert_eq!(nav.screen(), &Screen::Detail("item6".into()));
         press(&mut nav, &[Back]);
         assert_eq!(nav.screen(), &Screen::List(DisclosureCategory::Finance));
-        assert_eq!((nav.page(), nav.focus()), (1, 1));
+        assert_eq!((nav.page(), nav.focus()), (1, 2));
         press(&mut nav, &[Back]);
         assert_eq!((nav.screen(), nav.focus()), (&Screen::Categories, 2));
         press(&mut nav, &[Back, Back]);
@@ -416,7 +416,7 @@ mod tests {
         );
         assert_eq!(nav.page(), 2);
         press(&mut nav, &[Digit(2)]);
-        assert_eq!(nav.screen(), &Screen::Detail("item11".into()));
+        assert_eq!(nav.screen(), &Screen::Detail("item9".into()));
         press(&mut nav, &[ChannelDown, ChannelDown, ChannelDown]);
         assert_eq!(nav.page(), 2, "detail stops at its last page");
         press(&mut nav, &[Home]);

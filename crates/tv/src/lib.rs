@@ -268,6 +268,10 @@ pub fn render_screens(
         session.press(Digit(3));
         shoot(session, "06-coming-soon")?;
         session.press(Home);
+        session.press(Digit(1));
+        session.press(Digit(1));
+        shoot(session, "07-party-list")?;
+        session.press(Home);
     }
     Ok(files)
 }
