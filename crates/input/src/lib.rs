@@ -1,55 +1,31 @@
-//! Remote-control input for the box.
+//! Remote-control input for the box, owning evdev.
 //!
-//! This crate will own evdev: discovering IR remotes under `/dev/input`,
-//! grabbing them, following hotplug, keymaps from `assets/keymaps/*.toml`,
-//! and IR autorepeat rules. Today it defines [`RemoteKey`], the one key
-//! vocabulary the app understands, so the desktop keyboard path and the
-//! evdev path produce the same actions.
+//! - [`RemoteKey`] is the one key vocabulary the app understands; the
+//!   desktop keyboard path and the evdev path both produce it.
+//! - [`event`] decodes the kernel's `struct input_event` (from a device node
+//!   or a recording; both are the same bytes).
+//! - [`keymap`] maps evdev key names to actions from `assets/keymaps/*.toml`.
+//! - [`repeat`] applies the IR autorepeat rules; [`decoder`] groups events
+//!   into packets, handles `SYN_DROPPED` and produces [`KeyPress`]es.
+//! - [`service`] finds remotes in `/dev/input`, grabs them, follows hotplug
+//!   with inotify and delivers [`InputMessage`]s to a sink on its own thread.
+//! - [`replay`] plays a recording back, paced or as fast as possible.
+//!
+//! No evdev type leaves this crate.
 
-/// A remote-control action, independent of where the key came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RemoteKey {
-    Up,
-    Down,
-    Left,
-    Right,
-    Ok,
-    Back,
-    Home,
-    Menu,
-    Info,
-    ChannelUp,
-    ChannelDown,
-    VolumeUp,
-    VolumeDown,
-    Mute,
-    Red,
-    Green,
-    Yellow,
-    Blue,
-    Digit(u8),
-    Play,
-    Pause,
-    Stop,
-    Rewind,
-    FastForward,
-    Power,
-}
+pub mod decoder;
+pub mod device;
+pub mod event;
+mod key;
+pub mod keymap;
+pub mod repeat;
+pub mod replay;
+pub mod service;
 
-impl RemoteKey {
-    /// Keys that repeat while held (arrows and channel keys); OK, Back,
-    /// digits and colour keys never repeat.
-    pub fn repeats(self) -> bool {
-        matches!(
-            self,
-            RemoteKey::Up
-                | RemoteKey::Down
-                | RemoteKey::Left
-                | RemoteKey::Right
-                | RemoteKey::ChannelUp
-                | RemoteKey::ChannelDown
-                | RemoteKey::VolumeUp
-                | RemoteKey::VolumeDown
-        )
-    }
-}
+pub use decoder::{decode_recording, Decoder, KeyPress};
+pub use device::{DeviceOpener, EvdevOpener, InputDevice, OpenedDevice, RecordingOpener};
+pub use event::{EventLayout, RawEvent};
+pub use key::RemoteKey;
+pub use keymap::{Keymap, KeymapError};
+pub use repeat::RepeatPolicy;
+pub use service::{spawn, InputConfig, InputHandle, InputMessage};
