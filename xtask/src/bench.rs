@@ -15,7 +15,8 @@ pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("startup") => startup(),
         Some("sync") => sync(),
-        _ => bail!("usage: cargo xtask bench <startup | sync>"),
+        Some("keys") => keys(),
+        _ => bail!("usage: cargo xtask bench <startup | sync | keys>"),
     }
 }
 
@@ -39,16 +40,16 @@ fn field(line: &str, key: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Process start to first frame with a populated cache, and RSS then.
-fn startup() -> Result<()> {
+/// Builds release binaries and fills a box cache from a demo headend in
+/// `dir/box`; the benchmarks themselves then run offline.
+fn filled_cache(dir: &std::path::Path) -> Result<std::path::PathBuf> {
     system::bootstrap()?;
     system::cargo(&["build", "--release", "-p", "headend", "-p", "tv"])?;
-    let dir = workspace_root().join("target/bench/startup");
     let data_dir = dir.join("box");
     let _ = std::fs::remove_dir_all(&data_dir);
     {
         // Fill the cache once from a demo headend; startup itself is offline.
-        let headend = start_demo_headend("release", &dir, &[])?;
+        let headend = start_demo_headend("release", dir, &[])?;
         let config = dir.join("fill.toml");
         write_tv_config(&config, &headend.url, &data_dir, (1280, 720))?;
         system::run(
@@ -58,6 +59,66 @@ fn startup() -> Result<()> {
                 .arg("--sync-only"),
         )?;
     }
+    Ok(data_dir)
+}
+
+/// Remote key read to rendered frame, through the live input path.
+fn keys() -> Result<()> {
+    let dir = workspace_root().join("target/bench/keys");
+    let data_dir = filled_cache(&dir)?;
+    const PRESSES: usize = 1000;
+    let mut results = Vec::new();
+    for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
+        let config = dir.join(format!("tv-{w}x{h}.toml"));
+        write_tv_config(&config, "http://127.0.0.1:9", &data_dir, (w, h))?;
+        let out = Command::new(bin("release", "dangjian-tv"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--bench-keys")
+            .arg(PRESSES.to_string())
+            .env("RUST_LOG", "warn")
+            .output()
+            .context("running dangjian-tv --bench-keys")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().last().unwrap_or_default();
+        let get = |k: &str| field(line, k);
+        let (Some(frames), Some(p50), Some(p99), Some(max)) =
+            (get("frames"), get("p50_ms"), get("p99_ms"), get("max_ms"))
+        else {
+            bail!(
+                "unexpected output from dangjian-tv --bench-keys: {line:?}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        println!(
+            "keys {w}x{h}: event read -> frame rendered p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms over {frames} key presses"
+        );
+        results.push(json!({
+            "display": format!("{w}x{h}"),
+            "presses": PRESSES,
+            "frames": frames,
+            "no_frame": get("no_frame"),
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "max_ms": max,
+        }));
+    }
+    write_json(
+        "keys",
+        &json!({
+            "bench": "keys",
+            "what": "release dangjian-tv, software renderer: struct input_event bytes written to a FIFO in a watched directory; input service reader thread -> decoder -> invoke_from_event_loop -> controller -> frame rendered; latency from the reader having the bytes to the frame done; one key at a time",
+            "targets": { "p99_ms_720p": 16 },
+            "machine": machine(),
+            "results": results,
+        }),
+    )
+}
+
+/// Process start to first frame with a populated cache, and RSS then.
+fn startup() -> Result<()> {
+    let dir = workspace_root().join("target/bench/startup");
+    let data_dir = filled_cache(&dir)?;
     const RUNS: usize = 15;
     let mut results = Vec::new();
     for (w, h) in [(1280u32, 720u32), (1920, 1080)] {

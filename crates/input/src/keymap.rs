@@ -117,6 +117,36 @@ impl Keymap {
         Ok(map)
     }
 
+    /// Like [`Keymap::load_dir`], but a bad file is skipped and reported
+    /// instead of failing: the box must keep working with a mistyped map,
+    /// and the remote test screen shows what was skipped.
+    pub fn load_dir_lenient(dir: &Path) -> (Keymap, Vec<KeymapError>) {
+        let mut map = Keymap::builtin();
+        let mut errors = Vec::new();
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(source) => {
+                errors.push(KeymapError::Read {
+                    file: dir.display().to_string(),
+                    source,
+                });
+                Vec::new()
+            }
+        };
+        files.sort();
+        for file in files {
+            if let Err(e) = map.merge_file(&file) {
+                tracing::error!(error = %e, "keymap skipped");
+                errors.push(e);
+            }
+        }
+        (map, errors)
+    }
+
     pub fn merge_file(&mut self, file: &Path) -> Result<(), KeymapError> {
         let origin = file.display().to_string();
         let text = std::fs::read_to_string(file).map_err(|source| KeymapError::Read {

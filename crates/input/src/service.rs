@@ -49,10 +49,10 @@ pub struct InputConfig {
 }
 
 impl InputConfig {
-    pub fn new(dir: impl Into<PathBuf>, keymap: Keymap) -> InputConfig {
+    pub fn new(dir: impl Into<PathBuf>, keymap: Arc<Keymap>) -> InputConfig {
         InputConfig {
             dir: dir.into(),
-            keymap: Arc::new(keymap),
+            keymap,
             policy: RepeatPolicy::default(),
             rescan_every: Duration::from_secs(2),
         }

@@ -201,3 +201,30 @@ fn a_recording_from_a_32_bit_box_decodes_with_the_narrow_layout() {
     let got = decode_recording(&events, keymap(), RepeatPolicy::default());
     assert_eq!(actions(&got), [Left, Ok]);
 }
+
+#[test]
+fn a_paced_replay_delivers_the_same_keys_on_its_own_thread() {
+    let mut rec = RecordingBuilder::new();
+    rec.taps(&["KEY_NUMERIC_1", "KEY_OK"])
+        .hold("KEY_DOWN", Duration::from_millis(700), true);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = input::replay::spawn_replay(
+        rec.events.clone(),
+        keymap(),
+        RepeatPolicy::default(),
+        move |m| {
+            let _ = tx.send(m);
+        },
+    )
+    .unwrap();
+    handle.join().unwrap();
+    let got: Vec<RemoteKey> = rx
+        .try_iter()
+        .filter_map(|m| match m {
+            input::InputMessage::Key { press, .. } => press.action,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, [Digit(1), Ok, Down, Down]);
+    assert_eq!(got, actions(&decode(&rec)), "same as decoding at once");
+}

@@ -24,7 +24,7 @@ struct Harness {
 impl Harness {
     fn start(dir: &Path) -> Harness {
         let (tx, rx) = mpsc::channel();
-        let mut config = InputConfig::new(dir, Keymap::builtin());
+        let mut config = InputConfig::new(dir, std::sync::Arc::new(Keymap::builtin()));
         // Long, so these tests show inotify finds devices, not the fallback.
         config.rescan_every = Duration::from_secs(3600);
         let handle = input::spawn(config, Box::new(RecordingOpener::default()), move |m| {

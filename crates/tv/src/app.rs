@@ -82,7 +82,14 @@ pub enum Screen {
     Detail(String),
     /// A part of the product that is not built yet, by its title.
     Coming(&'static str),
+    /// 设置 (Menu key).
+    Settings,
+    /// 遥控器测试, from settings; keys are shown, not acted on.
+    RemoteTest,
 }
+
+/// Entries of the settings page, in order.
+pub const SETTINGS: [(&str, &str); 1] = [("遥控器测试", "逐个按键，查看机顶盒收到的键名和功能")];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Frame {
@@ -168,6 +175,11 @@ impl Nav {
         self.stack.push(previous);
     }
 
+    /// Leaves the current screen, as Back does.
+    pub fn leave(&mut self) {
+        self.back();
+    }
+
     fn back(&mut self) {
         if let Some(frame) = self.stack.pop() {
             self.current = frame;
@@ -206,8 +218,8 @@ impl Nav {
             RemoteKey::Back => self.back(),
             RemoteKey::Home => self.home(),
             RemoteKey::Menu => {
-                if self.current.screen != Screen::Coming("设置") {
-                    self.open(Screen::Coming("设置"));
+                if !matches!(self.current.screen, Screen::Settings | Screen::RemoteTest) {
+                    self.open(Screen::Settings);
                 }
             }
             RemoteKey::Red => self.shortcut(Tile::Live),
@@ -224,6 +236,9 @@ impl Nav {
                         self.back();
                     }
                 }
+                Screen::Settings => self.settings_key(key),
+                // The controller shows keys there instead of acting on them.
+                Screen::RemoteTest => {}
             },
         }
         (self.current.clone(), self.stack.len()) != before
@@ -250,6 +265,29 @@ impl Nav {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn settings_key(&mut self, key: RemoteKey) {
+        let n = SETTINGS.len();
+        let f = &mut self.current.focus;
+        let chosen = match key {
+            RemoteKey::Up if *f > 0 => {
+                *f -= 1;
+                None
+            }
+            RemoteKey::Down if *f + 1 < n => {
+                *f += 1;
+                None
+            }
+            RemoteKey::Ok => Some(*f),
+            RemoteKey::Digit(d) if (1..=n).contains(&usize::from(d)) => Some(usize::from(d) - 1),
+            _ => None,
+        };
+        if let Some(i) = chosen {
+            self.current.focus = i;
+            // Only one entry so far; new ones get their screens here.
+            self.open(Screen::RemoteTest);
         }
     }
 

@@ -4,7 +4,8 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use crate::ui::{
     AppState, AppWindow, BlockData, CategoriesState, CategoryData, CellData, ComingState,
-    DetailState, HomeState, ListState, RowData, TableRowData, TileData,
+    DetailState, HomeState, KeyRowData, ListState, RemoteTestState, RowData, SettingsState,
+    TableRowData, TileData,
 };
 use crate::view::{BlockView, RowKind, View};
 
@@ -57,15 +58,7 @@ pub fn apply(ui: &AppWindow, v: &View) {
         2 => {
             let l = ui.global::<ListState>();
             l.set_title(s(&v.title));
-            l.set_rows(model(
-                v.rows
-                    .iter()
-                    .map(|(title, meta)| RowData {
-                        title: s(title),
-                        meta: s(meta),
-                    })
-                    .collect(),
-            ));
+            l.set_rows(model(rows(&v.rows)));
             l.set_focus(focus);
             l.set_page(s(&v.page_text));
             l.set_empty_text(s(&v.empty_text));
@@ -78,12 +71,44 @@ pub fn apply(ui: &AppWindow, v: &View) {
             // Slint shows 第 x/y 页 itself: y exists only once the text is laid out.
             d.set_page(v.detail_page as i32);
         }
+        5 => {
+            let st = ui.global::<SettingsState>();
+            st.set_title(s(&v.title));
+            st.set_rows(model(rows(&v.rows)));
+            st.set_focus(focus);
+        }
+        6 => {
+            let t = ui.global::<RemoteTestState>();
+            t.set_title(s(&v.title));
+            t.set_status(s(&v.test_status));
+            t.set_notes(s(&v.test_notes));
+            t.set_keys(model(
+                v.test_keys
+                    .iter()
+                    .map(|k| KeyRowData {
+                        name: s(&k.name),
+                        scancode: s(&k.scancode),
+                        action: s(&k.action),
+                        unmapped: k.unmapped,
+                    })
+                    .collect(),
+            ));
+        }
         _ => {
             let c = ui.global::<ComingState>();
             c.set_title(s(&v.title));
             c.set_text(s("这部分功能即将开放，敬请期待。"));
         }
     }
+}
+
+fn rows(rows: &[(String, String)]) -> Vec<RowData> {
+    rows.iter()
+        .map(|(title, meta)| RowData {
+            title: s(title),
+            meta: s(meta),
+        })
+        .collect()
 }
 
 fn block(b: &BlockView) -> BlockData {

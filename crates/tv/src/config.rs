@@ -7,6 +7,8 @@
 //! [display]
 //! width = 1920
 //! height = 1080
+//! [input]
+//! evdev = true
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,7 +24,31 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub display: Display,
     pub poll_interval: Duration,
+    pub input: InputSettings,
 }
+
+/// Where remote keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSettings {
+    /// Read remotes through evdev. Off by default so a developer's desktop
+    /// keyboard is never grabbed; box images turn it on.
+    pub evdev: bool,
+    pub devices_dir: PathBuf,
+    /// Vendor keymaps (`*.toml`) added by the installer, over the built-in map.
+    pub keymap_dir: PathBuf,
+}
+
+impl Default for InputSettings {
+    fn default() -> Self {
+        InputSettings {
+            evdev: false,
+            devices_dir: PathBuf::from("/dev/input"),
+            keymap_dir: PathBuf::from(DEFAULT_KEYMAP_DIR),
+        }
+    }
+}
+
+pub const DEFAULT_KEYMAP_DIR: &str = "/etc/dangjian/keymaps";
 
 /// Physical output size. The UI is designed at 1280x720 and scaled to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +98,15 @@ struct RawConfig {
     data_dir: Option<PathBuf>,
     poll_interval_secs: Option<u64>,
     display: Option<RawDisplay>,
+    input: Option<RawInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    evdev: Option<bool>,
+    devices_dir: Option<PathBuf>,
+    keymap_dir: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +194,17 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             display,
             poll_interval: Duration::from_secs(poll),
+            input: {
+                let d = InputSettings::default();
+                match raw.input {
+                    None => d,
+                    Some(i) => InputSettings {
+                        evdev: i.evdev.unwrap_or(d.evdev),
+                        devices_dir: i.devices_dir.unwrap_or(d.devices_dir),
+                        keymap_dir: i.keymap_dir.unwrap_or(d.keymap_dir),
+                    },
+                }
+            },
         })
     }
 
@@ -216,6 +262,34 @@ mod tests {
             assert!(err.contains("/etc/dangjian/tv.toml"), "{err}");
             assert!(err.contains(words), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn input_defaults_to_off_and_reads_its_section() {
+        let c = Config::parse("village_code = \"990101101001\"", "t").unwrap();
+        assert_eq!(c.input, InputSettings::default());
+        assert!(!c.input.evdev);
+        let c = Config::parse(
+            "village_code = \"990101101001\"\n[input]\nevdev = true\nkeymap_dir = \"/opt/km\"",
+            "t",
+        )
+        .unwrap();
+        assert!(c.input.evdev);
+        assert_eq!(c.input.devices_dir, PathBuf::from("/dev/input"));
+        assert_eq!(c.input.keymap_dir, PathBuf::from("/opt/km"));
+        let err = Config::parse(
+            "village_code = \"990101101001\"\n[input]\nevdevv = true",
+            "t",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `evdevv`"), "{err}");
+    }
+
+    #[test]
+    fn the_deploy_example_parses() {
+        let text = include_str!("../../../deploy/tv.toml.example");
+        let c = Config::parse(text, "deploy/tv.toml.example").unwrap();
+        assert!(c.input.evdev, "boxes read the remote through evdev");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Ties the core, the cache and the Slint window together on the UI thread.
 
-use input::RemoteKey;
+use input::{InputMessage, RemoteKey};
 use store::Cache;
 use sync::SyncEvent;
 
-use crate::app::Nav;
+use crate::app::{Nav, Screen};
 use crate::bridge;
+use crate::remote_test::{KeySeen, RemoteTest};
 use crate::ui::AppWindow;
 use crate::view::{self, CacheCounts, View};
 
@@ -14,6 +15,7 @@ pub struct Controller {
     cache: Cache,
     ui: AppWindow,
     scope: String,
+    pub remote_test: RemoteTest,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -30,6 +32,7 @@ impl Controller {
             cache,
             ui,
             scope,
+            remote_test: RemoteTest::default(),
         };
         c.refresh();
         c
@@ -43,9 +46,51 @@ impl Controller {
         &self.nav
     }
 
+    /// A key from the desktop keyboard.
     pub fn key(&mut self, key: RemoteKey) {
+        if self.on_remote_test() {
+            self.test_key(KeySeen::from_keyboard(key));
+        } else {
+            self.act(key);
+        }
+    }
+
+    /// A message from the evdev service or a replay. The same actions as
+    /// the keyboard; only the remote test screen sees the difference.
+    pub fn input(&mut self, msg: InputMessage) {
+        match msg {
+            InputMessage::Key { press, .. } => {
+                if self.on_remote_test() {
+                    self.test_key(KeySeen::from_press(&press));
+                } else if let Some(action) = press.action {
+                    self.act(action);
+                }
+            }
+            other => {
+                if self.remote_test.device_message(&other) && self.on_remote_test() {
+                    self.refresh();
+                }
+            }
+        }
+    }
+
+    fn on_remote_test(&self) -> bool {
+        *self.nav.screen() == Screen::RemoteTest
+    }
+
+    fn test_key(&mut self, key: KeySeen) {
+        if self.remote_test.record(key) {
+            self.nav.leave();
+        }
+        self.refresh();
+    }
+
+    fn act(&mut self, key: RemoteKey) {
         let pages = self.ui.get_detail_page_count().max(1) as usize;
         if self.nav.handle_key(key, &CacheCounts(&self.cache), pages) {
+            if self.on_remote_test() {
+                self.remote_test.reset_session();
+            }
             self.refresh();
         }
     }
@@ -59,7 +104,7 @@ impl Controller {
 
     /// The view as the screen shows it now.
     pub fn view(&self) -> View {
-        match view::build(&self.nav, &self.cache, &self.scope) {
+        match view::build(&self.nav, &self.cache, &self.scope, &self.remote_test) {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the local cache");

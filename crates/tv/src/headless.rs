@@ -2,21 +2,69 @@
 //! `cargo xtask run` on machines without a display, and for the startup
 //! benchmark. One platform per thread, as Slint requires.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
-use slint::platform::{Platform, WindowAdapter, WindowEvent};
+use slint::platform::{EventLoopProxy, Platform, WindowAdapter, WindowEvent};
 use slint::Rgb8Pixel;
 use slint::{ComponentHandle, PhysicalSize};
 
 use crate::config::Display;
 use crate::ui::AppWindow;
 
+type Task = Box<dyn FnOnce() + Send>;
+
+/// Work handed to the UI thread by `slint::invoke_from_event_loop`.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<(VecDeque<Task>, bool)>,
+    ready: Condvar,
+}
+
+struct Proxy(Arc<Queue>);
+
+impl EventLoopProxy for Proxy {
+    fn quit_event_loop(&self) -> Result<(), slint::EventLoopError> {
+        let mut s = self
+            .0
+            .state
+            .lock()
+            .map_err(|_| slint::EventLoopError::EventLoopTerminated)?;
+        s.1 = true;
+        self.0.ready.notify_one();
+        Ok(())
+    }
+
+    fn invoke_from_event_loop(&self, event: Task) -> Result<(), slint::EventLoopError> {
+        let mut s = self
+            .0
+            .state
+            .lock()
+            .map_err(|_| slint::EventLoopError::EventLoopTerminated)?;
+        s.0.push_back(event);
+        self.0.ready.notify_one();
+        Ok(())
+    }
+}
+
+/// Called after each task the event loop runs, with whether a frame was
+/// rendered because of it.
+type FrameHook = Rc<RefCell<Option<Box<dyn FnMut(bool)>>>>;
+
 struct HeadlessPlatform {
     window: Rc<MinimalSoftwareWindow>,
     start: Instant,
+    /// Slint keeps one event-loop proxy per process, so only a platform that
+    /// needs `invoke_from_event_loop` (the live-input benchmark and its test,
+    /// each in a process of its own) offers one; the rest can then run one
+    /// platform per test thread.
+    queue: Option<Arc<Queue>>,
+    on_frame: FrameHook,
 }
 
 impl Platform for HeadlessPlatform {
@@ -26,6 +74,55 @@ impl Platform for HeadlessPlatform {
 
     fn duration_since_start(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    fn new_event_loop_proxy(&self) -> Option<Box<dyn EventLoopProxy>> {
+        let queue = self.queue.clone()?;
+        Some(Box::new(Proxy(queue)))
+    }
+
+    /// Runs tasks from other threads and renders after each one that
+    /// changed the screen, as a real event loop would, until quit.
+    fn run_event_loop(&self) -> Result<(), slint::PlatformError> {
+        let Some(queue) = &self.queue else {
+            return Err(slint::PlatformError::NoEventLoopProvider);
+        };
+        let mut buffer = Vec::new();
+        loop {
+            let task = {
+                let mut s = queue
+                    .state
+                    .lock()
+                    .map_err(|_| slint::PlatformError::Other("event queue poisoned".into()))?;
+                loop {
+                    if let Some(task) = s.0.pop_front() {
+                        break Some(task);
+                    }
+                    if s.1 {
+                        s.1 = false;
+                        break None;
+                    }
+                    s = queue
+                        .ready
+                        .wait(s)
+                        .map_err(|_| slint::PlatformError::Other("event queue poisoned".into()))?;
+                }
+            };
+            let Some(task) = task else {
+                return Ok(());
+            };
+            task();
+            slint::platform::update_timers_and_animations();
+            let size = self.window.size();
+            let (w, h) = (size.width as usize, size.height as usize);
+            buffer.resize(w * h, Rgb8Pixel::new(0, 0, 0));
+            let drew = self.window.draw_if_needed(|renderer| {
+                renderer.render(&mut buffer, w);
+            });
+            if let Some(hook) = self.on_frame.borrow_mut().as_mut() {
+                hook(drew);
+            }
+        }
     }
 }
 
@@ -41,18 +138,28 @@ pub enum RenderError {
 pub struct HeadlessWindow {
     window: Rc<MinimalSoftwareWindow>,
     display: Display,
+    on_frame: FrameHook,
 }
 
 impl HeadlessWindow {
     /// Installs the headless platform on this thread (once per thread).
-    pub fn install(display: Display) -> Result<HeadlessWindow, RenderError> {
+    /// With `event_loop`, `slint::invoke_from_event_loop` works and
+    /// [`HeadlessWindow::run_event_loop`] runs; that is once per process.
+    pub fn install(display: Display, event_loop: bool) -> Result<HeadlessWindow, RenderError> {
         let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        let on_frame = FrameHook::default();
         slint::platform::set_platform(Box::new(HeadlessPlatform {
             window: window.clone(),
             start: Instant::now(),
+            queue: event_loop.then(Arc::default),
+            on_frame: on_frame.clone(),
         }))
         .map_err(|e| RenderError::Platform(e.to_string()))?;
-        let w = HeadlessWindow { window, display };
+        let w = HeadlessWindow {
+            window,
+            display,
+            on_frame,
+        };
         w.apply_display();
         Ok(w)
     }
@@ -74,6 +181,16 @@ impl HeadlessWindow {
 
     pub fn display(&self) -> Display {
         self.display
+    }
+
+    /// Runs the event loop (`slint::run_event_loop`) until something calls
+    /// `slint::quit_event_loop`; `on_frame` runs after each task with
+    /// whether it produced a frame.
+    pub fn run_event_loop(&self, on_frame: impl FnMut(bool) + 'static) -> Result<(), RenderError> {
+        *self.on_frame.borrow_mut() = Some(Box::new(on_frame));
+        let result = slint::run_event_loop().map_err(|e| RenderError::Platform(e.to_string()));
+        self.on_frame.borrow_mut().take();
+        result
     }
 
     /// Renders the current frame into RGB pixels.

@@ -21,6 +21,17 @@ struct Args {
     /// Run one sync pass against the headend, print what it did, exit.
     #[arg(long)]
     sync_only: bool,
+    /// Drive the app with a recorded input event stream (the bytes of
+    /// /dev/input/eventN), played at its recorded pace.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// Press N keys through the live input path (FIFO, input service,
+    /// invoke_from_event_loop, render) and print key-to-frame latency.
+    #[arg(long, value_name = "N")]
+    bench_keys: Option<usize>,
+    /// Check the keymap directory strictly, print what is wrong, exit.
+    #[arg(long)]
+    check_keymaps: bool,
 }
 
 fn rss_kib() -> Option<u64> {
@@ -47,6 +58,33 @@ fn main() -> anyhow::Result<()> {
         println!(
             "first_frame_ms={ms:.1} rss_kib={} width={} height={}",
             rss_kib().unwrap_or(0),
+            config.display.width,
+            config.display.height
+        );
+        return Ok(());
+    }
+
+    if let Some(presses) = args.bench_keys {
+        let mut session = tv::HeadlessSession::start_with_event_loop(&config, false)?;
+        let r = tv::bench::key_latency(&mut session, presses)?;
+        let mut ms: Vec<f64> = r
+            .latencies
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        println!(
+            "frames={} no_frame={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} width={} height={}",
+            ms.len(),
+            r.no_frame,
+            pct(0.5),
+            pct(0.99),
+            pct(1.0),
             config.display.width,
             config.display.height
         );
@@ -80,6 +118,16 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    tv::run(&config)?;
+    if args.check_keymaps {
+        let map = input::Keymap::load_dir(&config.input.keymap_dir)?;
+        println!(
+            "keymaps ok: {} keys from {}",
+            map.len(),
+            map.sources.join(", ")
+        );
+        return Ok(());
+    }
+
+    tv::run(&config, args.replay.as_deref())?;
     Ok(())
 }

@@ -5,11 +5,13 @@ use model::{format_date, Block, ColumnKind, Content, DisclosureCategory, FeedIte
 use store::{Cache, ItemSummary, StoreError};
 use sync::FailureKind;
 
-use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE};
+use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE, SETTINGS};
+use crate::remote_test::RemoteTest;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct View {
-    /// 0 home, 1 categories, 2 list, 3 detail, 4 coming (matches `AppState.screen`).
+    /// 0 home, 1 categories, 2 list, 3 detail, 4 coming, 5 settings,
+    /// 6 remote test (matches `AppState.screen`).
     pub screen: i32,
     pub region: String,
     pub status: String,
@@ -26,6 +28,18 @@ pub struct View {
     pub meta: String,
     pub blocks: Vec<BlockView>,
     pub detail_page: usize,
+    /// Remote test: which remotes are connected, keymap notes, keys seen.
+    pub test_status: String,
+    pub test_notes: String,
+    pub test_keys: Vec<KeyRowView>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRowView {
+    pub name: String,
+    pub scancode: String,
+    pub action: String,
+    pub unmapped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -207,7 +221,12 @@ fn detail_meta(item: &FeedItem, regions: &[String], own: &str) -> String {
 }
 
 /// Builds what the screen shows now.
-pub fn build(nav: &Nav, cache: &Cache, own_scope: &str) -> Result<View, StoreError> {
+pub fn build(
+    nav: &Nav,
+    cache: &Cache,
+    own_scope: &str,
+    remote_test: &RemoteTest,
+) -> Result<View, StoreError> {
     let regions = cache.region_names()?;
     let mut v = View {
         region: regions.iter().rev().cloned().collect::<Vec<_>>().join(" "),
@@ -292,8 +311,78 @@ pub fn build(nav: &Nav, cache: &Cache, own_scope: &str) -> Result<View, StoreErr
             v.title = (*title).to_string();
             v.hint = "按返回键回到上一页".into();
         }
+        Screen::Settings => {
+            v.screen = 5;
+            v.title = "设置".into();
+            v.hint = "上下键选择，确定键打开，返回键回到上一页".into();
+            v.rows = SETTINGS
+                .iter()
+                .map(|(title, meta)| ((*title).to_string(), (*meta).to_string()))
+                .collect();
+        }
+        Screen::RemoteTest => {
+            v.screen = 6;
+            v.title = "遥控器测试".into();
+            v.hint = "连按两次返回键退出".into();
+            remote_test_view(&mut v, remote_test);
+        }
     }
     Ok(v)
+}
+
+fn remote_test_view(v: &mut View, t: &RemoteTest) {
+    v.test_status = if !t.remotes.is_empty() {
+        let names: Vec<String> = t
+            .remotes
+            .iter()
+            .map(|(path, name)| {
+                let node = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                format!("{name}（{node}）")
+            })
+            .collect();
+        format!("已连接：{}", names.join("、"))
+    } else if !t.evdev_enabled {
+        "遥控器接收未开启（tv.toml 里设 [input] evdev = true），现在只收键盘按键".into()
+    } else {
+        "没有找到遥控器接收器，请检查连接".into()
+    };
+    let mut notes = vec![if t.total == 0 {
+        "请逐个按遥控器上的键".to_string()
+    } else {
+        format!(
+            "已收到 {} 次按键，其中未设置功能 {} 次",
+            t.total, t.unmapped
+        )
+    }];
+    notes.extend(
+        t.keymap_errors
+            .iter()
+            .map(|e| format!("按键表有误，未使用：{e}")),
+    );
+    v.test_notes = notes.join("\n");
+    v.test_keys = t
+        .seen
+        .iter()
+        .map(|k| KeyRowView {
+            name: if k.repeat {
+                format!("{}（按住）", k.name)
+            } else {
+                k.name.clone()
+            },
+            scancode: k
+                .scancode
+                .map(|s| format!("扫描码 {s:#x}"))
+                .unwrap_or_default(),
+            action: match k.action {
+                Some(a) => a.label(),
+                None => "未设置功能，请在按键表中添加".into(),
+            },
+            unmapped: k.action.is_none(),
+        })
+        .collect();
 }
 
 #[cfg(test)]
