@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use input::{InputMessage, KeyPress, RemoteKey};
 
 /// Keys kept on the screen, newest first.
-pub const KEYS_SHOWN: usize = 5;
+pub const KEYS_SHOWN: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySeen {

@@ -345,7 +345,7 @@ fn remote_test_view(v: &mut View, t: &RemoteTest) {
             .collect();
         format!("已连接：{}", names.join("、"))
     } else if !t.evdev_enabled {
-        "遥控器接收未开启（tv.toml 里设 [input] evdev = true），现在只收键盘按键".into()
+        "未开启遥控器接收（tv.toml 中 [input] evdev = true），现在只收键盘按键".into()
     } else {
         "没有找到遥控器接收器，请检查连接".into()
     };
