@@ -28,6 +28,10 @@ pub enum DbError {
     },
     #[error("item rejected: {0}")]
     Invalid(#[from] model::ValidationError),
+    #[error("image rejected: {0}")]
+    Image(#[from] model::ImageError),
+    #[error("item {id} shows image {blob}, which has not been uploaded; upload the image first")]
+    MissingImage { id: String, blob: String },
     #[error("the database lock was poisoned by an earlier panic")]
     Poisoned,
 }
@@ -302,7 +306,20 @@ impl Db {
         Ok(FeedAnswer::Page { page, head })
     }
 
-    pub fn put_blob(&self, sha256: &str, content_type: &str, bytes: &[u8]) -> Result<(), DbError> {
+    /// Checks and stores an image for content to show; returns its blob id
+    /// (sha-256). PNG or JPEG, at most 1 MiB and 1920 pixels a side.
+    pub fn put_image(&self, bytes: &[u8]) -> Result<String, DbError> {
+        use sha2::Digest;
+        let (content_type, _, _) = check_image(bytes)?;
+        let sha256: String = sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.put_blob(&sha256, content_type, bytes)?;
+        Ok(sha256)
+    }
+
+    fn put_blob(&self, sha256: &str, content_type: &str, bytes: &[u8]) -> Result<(), DbError> {
         let conn = self.lock()?;
         conn.execute(
             "INSERT OR IGNORE INTO blobs(sha256, content_type, bytes) VALUES (?1, ?2, ?3)",
@@ -400,6 +417,19 @@ fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError
         content: item.content.clone(),
     };
     feed_item.check_totals()?;
+    for blob in feed_item.content.image_blobs() {
+        let present: Option<i64> = tx
+            .query_row("SELECT 1 FROM blobs WHERE sha256 = ?1", [blob], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if present.is_none() {
+            return Err(DbError::MissingImage {
+                id: feed_item.id.clone(),
+                blob: blob.to_string(),
+            });
+        }
+    }
     tx.execute(
         "INSERT INTO items(id, seq, scope, published_at, version, deleted, content)
          VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
@@ -415,4 +445,33 @@ fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError
         ],
     )?;
     Ok(feed_item)
+}
+
+/// Type and size of an image, or why it is refused.
+pub fn check_image(bytes: &[u8]) -> Result<(&'static str, u32, u32), model::ImageError> {
+    use model::{ImageError, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(ImageError::TooLarge {
+            bytes: bytes.len(),
+            max: MAX_IMAGE_BYTES,
+        });
+    }
+    let content_type = match imagesize::image_type(bytes) {
+        Ok(imagesize::ImageType::Png) => "image/png",
+        Ok(imagesize::ImageType::Jpeg) => "image/jpeg",
+        _ => return Err(ImageError::NotAnImage),
+    };
+    let size = imagesize::blob_size(bytes).map_err(|_| ImageError::NotAnImage)?;
+    let (width, height) = (size.width as u32, size.height as u32);
+    if width == 0 || height == 0 {
+        return Err(ImageError::NotAnImage);
+    }
+    if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        return Err(ImageError::TooManyPixels {
+            width,
+            height,
+            max: MAX_IMAGE_SIDE,
+        });
+    }
+    Ok((content_type, width, height))
 }

@@ -13,6 +13,31 @@ use tower::ServiceExt;
 
 const VILLAGE: &str = "990101101001";
 
+/// A real PNG; `noisy` makes it incompressible.
+pub fn png(width: u32, height: u32, noisy: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().unwrap();
+    let mut x: u32 = 0x9e37_79b9;
+    let pixels: Vec<u8> = (0..width * height * 3)
+        .map(|i| {
+            if noisy {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            } else {
+                (i / (width * 3 * 40)) as u8 ^ 0x80
+            }
+        })
+        .collect();
+    w.write_image_data(&pixels).unwrap();
+    drop(w);
+    out
+}
+
 fn demo_db() -> (tempfile::TempDir, Arc<Db>) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("headend.db")).unwrap();
@@ -214,9 +239,8 @@ async fn bad_requests_get_clear_errors() {
 #[tokio::test]
 async fn blobs_are_served_immutable_by_their_hash() {
     let (_dir, db) = demo_db();
-    let bytes = b"\x89PNG fake image bytes";
-    let sha = "5d2a2b0c7e0f1b7ab0a9b1f5f7c1a1de2f3c4b5a69788796a5b4c3d2e1f00112";
-    db.put_blob(sha, "image/png", bytes).unwrap();
+    let bytes = &png(4, 3, false)[..];
+    let sha = db.put_image(bytes).unwrap();
     let resp = app(db.clone())
         .oneshot(
             Request::get(format!("/api/v1/blobs/{sha}"))
@@ -234,7 +258,7 @@ async fn blobs_are_served_immutable_by_their_hash() {
     assert_eq!(resp.headers()[API_VERSION_HEADER], "1");
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&body[..], bytes);
-    let missing = sha.replace('5', "6");
+    let missing = "5".repeat(64);
     assert_eq!(
         get(&db, &format!("/api/v1/blobs/{missing}"), None).await.0,
         StatusCode::NOT_FOUND
@@ -259,6 +283,106 @@ fn publishing_a_table_with_wrong_totals_is_refused_naming_the_cell() {
     }
     let err = db.publish(&[item]).unwrap_err().to_string();
     assert!(err.contains("cell B6"), "{err}");
+}
+
+/// Publishes `item` expecting a refusal; checks nothing was stored.
+fn refused(db: &Db, item: headend::NewItem) -> String {
+    let chain = [VILLAGE.parse().unwrap()];
+    let head = db.head(&chain).unwrap();
+    let id = item.id.clone();
+    let err = db.publish(&[item]).unwrap_err().to_string();
+    assert_eq!(db.head(&chain).unwrap(), head, "{id}: something was stored");
+    err
+}
+
+fn income_item() -> headend::NewItem {
+    let (_, items) = seed::demo_content();
+    items
+        .into_iter()
+        .find(|i| i.id.ends_with("fin-income-2026q3"))
+        .unwrap()
+}
+
+fn first_table(item: &mut headend::NewItem) -> &mut model::Table {
+    match &mut item.content {
+        model::Content::Disclosure(d) => d
+            .body
+            .iter_mut()
+            .find_map(|b| match b {
+                model::Block::Table(t) => Some(t),
+                _ => None,
+            })
+            .unwrap(),
+        _ => panic!("not a disclosure"),
+    }
+}
+
+fn add_image(item: &mut headend::NewItem, blob: &str) {
+    if let model::Content::Disclosure(d) = &mut item.content {
+        d.body.push(model::Block::Image {
+            blob: blob.into(),
+            caption: "工程现场".into(),
+        });
+    }
+}
+
+#[test]
+fn publishing_refuses_bad_content_with_clear_errors_and_stores_nothing() {
+    let (_dir, db) = demo_db();
+
+    let mut item = income_item();
+    first_table(&mut item).rows[1][1] = "12,000.5O".into();
+    let err = refused(&db, item);
+    assert!(
+        err.contains("cell B3") && err.contains("not an amount in yuan"),
+        "{err}"
+    );
+
+    let mut item = income_item();
+    first_table(&mut item).rows[0][1] = "1.5e3".into();
+    let err = refused(&db, item);
+    assert!(err.contains("cell B2"), "{err}");
+
+    let mut item = income_item();
+    if let model::Content::Disclosure(d) = &mut item.content {
+        d.module = "收入情况".into();
+    }
+    let err = refused(&db, item);
+    assert!(
+        err.contains("module \"收入情况\" does not belong to 财务公开"),
+        "{err}"
+    );
+
+    let mut item = income_item();
+    add_image(&mut item, &"ab".repeat(32));
+    let err = refused(&db, item);
+    assert!(err.contains("has not been uploaded"), "{err}");
+}
+
+#[test]
+fn oversize_or_broken_images_are_refused_and_good_ones_can_be_shown() {
+    let (_dir, db) = demo_db();
+    let big = png(700, 700, true);
+    assert!(big.len() > model::MAX_IMAGE_BYTES);
+    let err = db.put_image(&big).unwrap_err().to_string();
+    assert!(err.contains("the limit is 1048576 bytes"), "{err}");
+
+    let wide = png(2400, 20, false);
+    let err = db.put_image(&wide).unwrap_err().to_string();
+    assert!(err.contains("2400x20 pixels"), "{err}");
+
+    let err = db
+        .put_image(b"GIF89a not what we draw")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a PNG or JPEG"), "{err}");
+
+    // A photo that fits is stored, and an item may then show it.
+    let sha = db.put_image(&png(1920, 1080, false)).unwrap();
+    let mut item = income_item();
+    add_image(&mut item, &sha);
+    let published = db.publish(&[item]).unwrap();
+    assert_eq!(published[0].version, 2);
 }
 
 #[test]

@@ -56,6 +56,21 @@ impl Content {
         }
     }
 
+    /// Blob ids of the images this content shows.
+    pub fn image_blobs(&self) -> Vec<&str> {
+        let body = match self {
+            Content::Disclosure(d) => &d.body,
+            Content::Notice(n) => &n.body,
+            Content::Unsupported => return Vec::new(),
+        };
+        body.iter()
+            .filter_map(|b| match b {
+                Block::Image { blob, .. } => Some(blob.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn title(&self) -> &str {
         match self {
             Content::Disclosure(d) => &d.title,

@@ -6,6 +6,7 @@
 //! here can be tested with plain values.
 
 mod content;
+mod image;
 mod money;
 mod region;
 mod time;
@@ -14,6 +15,7 @@ pub use content::{
     Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, FeedItem, FeedPage, Notice,
     Table, Tombstone, ValidationError,
 };
+pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
 pub use money::{Money, MoneyError};
 pub use region::{AreaCode, AreaCodeError, Region, RegionLevel};
 pub use time::format_date;
