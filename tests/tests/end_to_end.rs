@@ -62,16 +62,37 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
         ]
     );
 
-    // 财务公开 list, newest first; the quarterly income/spending is third.
+    // 财务公开: its three modules with counts and "new" marks.
     tv.press(Digit(3));
+    let view = tv.view();
+    assert_eq!(view.screen, 7);
+    assert_eq!(
+        view.categories,
+        [
+            ("收支情况".into(), "共 1 条".into()),
+            ("补助资金".into(), "共 1 条".into()),
+            ("集体工程项目".into(), "共 1 条".into())
+        ]
+    );
+    assert_eq!(view.card_badges, ["1 条新", "1 条新", "1 条新"]);
+    tv.save_png(&shots.join("e2e-finance-modules-1280x720.png"))
+        .unwrap();
+
+    // 收支情况: the quarterly income/spending, marked new, scoped 本村.
+    tv.press(Digit(1));
     let texts = tv.visible_texts();
     assert!(has(&texts, "东坡村2026年第三季度财务收支公开"), "{texts:?}");
+    assert!(has(&texts, "三务公开 › 财务公开"), "{texts:?}");
+    assert!(has(&texts, "新"), "{texts:?}");
+    assert!(
+        tv.view().rows[0].1.starts_with("2026年第三季度 · 本村 · "),
+        "{:?}",
+        tv.view().rows
+    );
     assert!(
         !texts.iter().any(|t| t.contains("河湾村")),
         "another village's content leaked"
     );
-    tv.press(Down);
-    tv.press(Down);
     tv.press(OkKey);
     for display in [Display::HD, Display::FULL_HD] {
         tv.set_display(display);
@@ -109,8 +130,9 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
         assert!(has(&texts, cell), "detail lacks {cell}: {texts:?}");
     }
     let view = tv.view();
+    assert_eq!(view.breadcrumb, "三务公开 › 财务公开 › 收支情况");
     assert!(
-        view.meta.contains("财务公开 · 收支情况 · 2026年第三季度"),
+        view.meta.starts_with("2026年第三季度 · 本村 · 发布于"),
         "{}",
         view.meta
     );
@@ -122,9 +144,12 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     assert_eq!(income_total, "188,637.66");
     assert!(has(&texts, &income_total));
 
-    // Back returns to the list with the third row still focused.
+    // Back returns to the list; the item is no longer new.
     tv.press(RemoteKey::Back);
-    assert_eq!(tv.view().focus, 2);
+    assert_eq!((tv.view().screen, tv.view().focus), (2, 0));
+    assert_eq!(tv.view().row_badges, [""]);
+    tv.press(RemoteKey::Back);
+    assert_eq!(tv.view().card_badges, ["", "1 条新", "1 条新"]);
     tv.press(Home);
     assert_eq!(tv.view().screen, 0);
 }

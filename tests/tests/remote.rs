@@ -41,8 +41,9 @@ fn a_recorded_remote_session_opens_the_named_finance_disclosure() {
         // focus stops at the last category, 财务公开.
         .hold("KEY_RIGHT", Duration::from_millis(900), true)
         .tap("KEY_OK")
-        // Held down for 0.7 s: two steps, to the third entry.
-        .hold("KEY_DOWN", Duration::from_millis(700), true)
+        // Held right for 0.7 s on the modules: two steps, to 集体工程项目.
+        .hold("KEY_RIGHT", Duration::from_millis(700), true)
+        .tap("KEY_OK")
         .tap("KEY_OK")
         .tap("KEY_EXIT") // Back, as many Chinese cable remotes send it
         // OK held for two seconds opens once; it never repeats into paging.
@@ -54,18 +55,30 @@ fn a_recorded_remote_session_opens_the_named_finance_disclosure() {
     use RemoteKey::*;
     assert_eq!(
         actions,
-        [Digit(1), Right, Right, Right, Ok, Down, Down, Ok, Back, Ok]
+        [
+            Digit(1),
+            Right,
+            Right,
+            Right,
+            Ok,
+            Right,
+            Right,
+            Ok,
+            Ok,
+            Back,
+            Ok
+        ]
     );
 
     let view = tv.view();
     assert_eq!(view.screen, 3, "on a detail page");
-    assert_eq!(view.title, "东坡村2026年第三季度财务收支公开");
+    assert_eq!(view.title, "东坡村村内道路硬化工程预决算公开");
     assert_eq!(view.detail_page, 0, "a held OK must not page the detail");
     let texts = tv.visible_texts();
     assert!(
         texts
             .iter()
-            .any(|t| t == "东坡村2026年第三季度财务收支公开"),
+            .any(|t| t == "东坡村村内道路硬化工程预决算公开"),
         "{texts:?}"
     );
     tv.save_png(&screenshot_dir().join("e2e-replay-finance-1280x720.png"))
@@ -73,7 +86,9 @@ fn a_recorded_remote_session_opens_the_named_finance_disclosure() {
 
     // Back returns to the list with the focus where it was.
     tv.press(Back);
-    assert_eq!((tv.view().screen, tv.view().focus), (2, 2));
+    assert_eq!((tv.view().screen, tv.view().focus), (2, 0));
+    tv.press(Back);
+    assert_eq!((tv.view().screen, tv.view().focus), (7, 2));
 }
 
 #[test]

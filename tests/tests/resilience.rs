@@ -65,6 +65,7 @@ fn starts_offline_from_the_cache_then_catches_up_when_the_headend_appears() {
         .unwrap();
     tv.press(Digit(1));
     tv.press(Digit(3));
+    tv.press(Digit(1));
     let texts = tv.visible_texts();
     assert!(
         texts
@@ -188,6 +189,7 @@ fn a_malformed_feed_page_is_rejected_the_cache_kept_and_retried_with_backoff() {
     );
     tv.press(Digit(1));
     tv.press(Digit(3));
+    tv.press(Digit(1));
     tv.press(OkKey);
     assert_ne!(tv.view().title, "坏数据");
     drop(tv);

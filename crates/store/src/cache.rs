@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS items(
 );
 CREATE INDEX IF NOT EXISTS items_list ON items(kind, category, published_at DESC);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS items_module ON items(kind, category, module, published_at DESC);
+-- Items this box has shown (id, version): what is not here is marked new.
+CREATE TABLE IF NOT EXISTS opened(id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 ";
 
 /// How opening the cache went.
@@ -75,7 +78,7 @@ pub struct CategoryCount {
 }
 
 pub struct Cache {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 fn open_checked(path: &Path) -> Result<Connection, String> {
@@ -159,6 +162,7 @@ impl Cache {
         }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM items", [])?;
+        tx.execute("DELETE FROM opened", [])?;
         tx.execute(
             "DELETE FROM meta WHERE key IN ('cursor', 'etag', 'last_synced', 'refetching', 'region_names')",
             [],

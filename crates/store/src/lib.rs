@@ -12,9 +12,11 @@
 //!
 //! No `rusqlite` type leaves this crate.
 
+mod browse;
 mod cache;
 mod outbox;
 
+pub use browse::{DisclosureRow, ModuleCount};
 pub use cache::{ApplyStats, Cache, CategoryCount, ItemSummary, OpenOutcome, SyncState};
 pub use outbox::{Outbox, OutboxItem};
 

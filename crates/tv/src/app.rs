@@ -78,7 +78,10 @@ impl Tile {
 pub enum Screen {
     Home,
     Categories,
-    List(DisclosureCategory),
+    /// The modules of one category (组织建设, 收支情况, …).
+    Modules(DisclosureCategory),
+    /// One module's items, newest first.
+    List(DisclosureCategory, &'static str),
     Detail(String),
     /// A part of the product that is not built yet, by its title.
     Coming(&'static str),
@@ -122,11 +125,14 @@ pub enum SyncStatus {
     },
 }
 
+/// Module tiles per row on the modules screen.
+pub const MODULE_COLUMNS: usize = 3;
+
 /// Counts the core needs from the cache to move focus correctly.
 pub trait Counts {
-    fn list_len(&self, category: DisclosureCategory) -> usize;
+    fn list_len(&self, category: DisclosureCategory, module: &str) -> usize;
     /// Ids of one list page, to open the focused one.
-    fn list_ids(&self, category: DisclosureCategory, page: usize) -> Vec<String>;
+    fn list_ids(&self, category: DisclosureCategory, module: &str, page: usize) -> Vec<String>;
 }
 
 #[derive(Debug)]
@@ -229,7 +235,8 @@ impl Nav {
             _ => match self.current.screen.clone() {
                 Screen::Home => self.home_key(key),
                 Screen::Categories => self.categories_key(key),
-                Screen::List(category) => self.list_key(key, category, counts),
+                Screen::Modules(category) => self.modules_key(key, category),
+                Screen::List(category, module) => self.list_key(key, category, module, counts),
                 Screen::Detail(_) => self.detail_key(key, detail_pages),
                 Screen::Coming(_) => {
                     if key == RemoteKey::Ok {
@@ -298,19 +305,47 @@ impl Nav {
             RemoteKey::Right if self.current.focus + 1 < n => self.current.focus += 1,
             RemoteKey::Ok => {
                 let c = DisclosureCategory::ALL[self.current.focus];
-                self.open(Screen::List(c));
+                self.open(Screen::Modules(c));
             }
             RemoteKey::Digit(d) if (1..=n).contains(&usize::from(d)) => {
                 self.current.focus = usize::from(d) - 1;
                 let c = DisclosureCategory::ALL[self.current.focus];
-                self.open(Screen::List(c));
+                self.open(Screen::Modules(c));
             }
             _ => {}
         }
     }
 
-    fn list_key(&mut self, key: RemoteKey, category: DisclosureCategory, counts: &dyn Counts) {
-        let len = counts.list_len(category);
+    fn modules_key(&mut self, key: RemoteKey, category: DisclosureCategory) {
+        let modules = category.modules();
+        let n = modules.len();
+        let f = &mut self.current.focus;
+        match key {
+            RemoteKey::Left if *f % MODULE_COLUMNS > 0 => *f -= 1,
+            RemoteKey::Right if *f % MODULE_COLUMNS < MODULE_COLUMNS - 1 && *f + 1 < n => *f += 1,
+            RemoteKey::Up if *f >= MODULE_COLUMNS => *f -= MODULE_COLUMNS,
+            RemoteKey::Down if *f + MODULE_COLUMNS < n => *f += MODULE_COLUMNS,
+            RemoteKey::Ok => {
+                let m = modules[*f];
+                self.open(Screen::List(category, m));
+            }
+            RemoteKey::Digit(d) if (1..=n).contains(&usize::from(d)) => {
+                *f = usize::from(d) - 1;
+                let m = modules[*f];
+                self.open(Screen::List(category, m));
+            }
+            _ => {}
+        }
+    }
+
+    fn list_key(
+        &mut self,
+        key: RemoteKey,
+        category: DisclosureCategory,
+        module: &'static str,
+        counts: &dyn Counts,
+    ) {
+        let len = counts.list_len(category, module);
         if len == 0 {
             return;
         }
@@ -330,16 +365,22 @@ impl Nav {
             RemoteKey::ChannelDown | RemoteKey::Right if self.current.page + 1 < pages => {
                 set(self, (self.current.page + 1) * LIST_PAGE_SIZE)
             }
-            RemoteKey::Ok => self.open_list_entry(category, counts, self.current.focus),
+            RemoteKey::Ok => self.open_list_entry(category, module, counts, self.current.focus),
             RemoteKey::Digit(d) if (1..=LIST_PAGE_SIZE).contains(&usize::from(d)) => {
-                self.open_list_entry(category, counts, usize::from(d) - 1)
+                self.open_list_entry(category, module, counts, usize::from(d) - 1)
             }
             _ => {}
         }
     }
 
-    fn open_list_entry(&mut self, category: DisclosureCategory, counts: &dyn Counts, index: usize) {
-        let ids = counts.list_ids(category, self.current.page);
+    fn open_list_entry(
+        &mut self,
+        category: DisclosureCategory,
+        module: &str,
+        counts: &dyn Counts,
+        index: usize,
+    ) {
+        let ids = counts.list_ids(category, module, self.current.page);
         if let Some(id) = ids.get(index) {
             self.current.focus = index;
             self.open(Screen::Detail(id.clone()));
@@ -383,8 +424,8 @@ impl Nav {
 
     /// After content changed under an open list, keep focus on a real row.
     pub fn clamp_to(&mut self, counts: &dyn Counts) {
-        if let Screen::List(category) = self.current.screen {
-            let len = counts.list_len(category);
+        if let Screen::List(category, module) = self.current.screen {
+            let len = counts.list_len(category, module);
             let absolute = (self.current.page * LIST_PAGE_SIZE + self.current.focus)
                 .min(len.saturating_sub(1));
             self.current.page = absolute / LIST_PAGE_SIZE;
@@ -399,10 +440,10 @@ mod tests {
 
     struct Fake(usize);
     impl Counts for Fake {
-        fn list_len(&self, _: DisclosureCategory) -> usize {
+        fn list_len(&self, _: DisclosureCategory, _: &str) -> usize {
             self.0
         }
-        fn list_ids(&self, _: DisclosureCategory, page: usize) -> Vec<String> {
+        fn list_ids(&self, _: DisclosureCategory, _: &str, page: usize) -> Vec<String> {
             (page * LIST_PAGE_SIZE..(page * LIST_PAGE_SIZE + LIST_PAGE_SIZE).min(self.0))
                 .map(|i| format!("item{i}"))
                 .collect()
@@ -433,12 +474,22 @@ mod tests {
         let mut nav = Nav::new();
         press(
             &mut nav,
-            &[Ok, Right, Right, Ok, Down, Down, Down, Down, Down, Down, Ok],
+            &[
+                Ok, Right, Right, Ok, Right, Ok, Down, Down, Down, Down, Down, Down, Ok,
+            ],
         );
         assert_eq!(nav.screen(), &Screen::Detail("item6".into()));
         press(&mut nav, &[Back]);
-        assert_eq!(nav.screen(), &Screen::List(DisclosureCategory::Finance));
+        assert_eq!(
+            nav.screen(),
+            &Screen::List(DisclosureCategory::Finance, "补助资金")
+        );
         assert_eq!((nav.page(), nav.focus()), (1, 2));
+        press(&mut nav, &[Back]);
+        assert_eq!(
+            (nav.screen(), nav.focus()),
+            (&Screen::Modules(DisclosureCategory::Finance), 1)
+        );
         press(&mut nav, &[Back]);
         assert_eq!((nav.screen(), nav.focus()), (&Screen::Categories, 2));
         press(&mut nav, &[Back, Back]);
@@ -450,7 +501,14 @@ mod tests {
         let mut nav = Nav::new();
         press(
             &mut nav,
-            &[Digit(1), Digit(3), ChannelDown, ChannelDown, ChannelDown],
+            &[
+                Digit(1),
+                Digit(3),
+                Digit(1),
+                ChannelDown,
+                ChannelDown,
+                ChannelDown,
+            ],
         );
         assert_eq!(nav.page(), 2);
         press(&mut nav, &[Digit(2)]);
@@ -474,6 +532,41 @@ mod tests {
         assert_eq!(nav.screen(), &Screen::Coming("一键服务"));
         press(&mut nav, &[Back]);
         assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 8));
+    }
+
+    #[test]
+    fn every_module_is_three_digits_from_home() {
+        for (c, category) in DisclosureCategory::ALL.iter().enumerate() {
+            for (m, module) in category.modules().iter().enumerate() {
+                let mut nav = Nav::new();
+                press(
+                    &mut nav,
+                    &[Digit(1), Digit(c as u8 + 1), Digit(m as u8 + 1)],
+                );
+                assert_eq!(nav.screen(), &Screen::List(*category, module));
+                // And from anywhere: Home first, four presses in all.
+                press(&mut nav, &[Digit(2), Home]);
+                press(
+                    &mut nav,
+                    &[Digit(1), Digit(c as u8 + 1), Digit(m as u8 + 1)],
+                );
+                assert_eq!(nav.screen(), &Screen::List(*category, module));
+            }
+        }
+    }
+
+    #[test]
+    fn module_grid_moves_in_three_columns() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Digit(1), Digit(1), Right, Right, Right, Down]);
+        assert_eq!(nav.focus(), 5);
+        press(&mut nav, &[Down, Left, Up]);
+        assert_eq!(nav.focus(), 1);
+        press(&mut nav, &[Ok]);
+        assert_eq!(
+            nav.screen(),
+            &Screen::List(DisclosureCategory::Party, "党员积分")
+        );
     }
 
     #[test]

@@ -23,8 +23,8 @@ use input::{InputConfig, InputMessage, RecordingOpener};
 use crate::{load_keymap, with_controller, AppError, HeadlessSession};
 
 /// One tour of the app that changes the screen on every key: the home grid,
-/// 三务公开, the finance list, a detail and back home.
-pub const TOUR: [&str; 20] = [
+/// 三务公开, the finance modules, a list, a two-page detail and back home.
+pub const TOUR: [&str; 23] = [
     "KEY_RIGHT",
     "KEY_RIGHT",
     "KEY_RIGHT",
@@ -37,12 +37,15 @@ pub const TOUR: [&str; 20] = [
     "KEY_RIGHT",
     "KEY_RIGHT",
     "KEY_OK",
-    "KEY_DOWN",
-    "KEY_DOWN",
+    "KEY_RIGHT",
+    "KEY_RIGHT",
     "KEY_OK",
+    "KEY_OK",
+    "KEY_DOWN",
+    "KEY_UP",
     "KEY_BACK",
-    "KEY_UP",
-    "KEY_UP",
+    "KEY_BACK",
+    "KEY_LEFT",
     "KEY_BACK",
     "KEY_BACK",
 ];

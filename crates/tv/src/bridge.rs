@@ -25,6 +25,7 @@ pub fn apply(ui: &AppWindow, v: &View) {
     app.set_offline(v.offline);
     app.set_offline_text(s(&v.offline_text));
     app.set_hint(s(&v.hint));
+    app.set_breadcrumb(s(&v.breadcrumb));
     let focus = v.focus as i32;
     match v.screen {
         0 => {
@@ -41,15 +42,17 @@ pub fn apply(ui: &AppWindow, v: &View) {
             ));
             home.set_focus(focus);
         }
-        1 => {
+        1 | 7 => {
             let c = ui.global::<CategoriesState>();
             c.set_title(s(&v.title));
             c.set_categories(model(
                 v.categories
                     .iter()
-                    .map(|(label, count)| CategoryData {
+                    .enumerate()
+                    .map(|(i, (label, count))| CategoryData {
                         label: s(label),
                         count: s(count),
+                        badge: s(v.card_badges.get(i).map_or("", String::as_str)),
                     })
                     .collect(),
             ));
@@ -58,7 +61,7 @@ pub fn apply(ui: &AppWindow, v: &View) {
         2 => {
             let l = ui.global::<ListState>();
             l.set_title(s(&v.title));
-            l.set_rows(model(rows(&v.rows)));
+            l.set_rows(model(rows(&v.rows, &v.row_badges)));
             l.set_focus(focus);
             l.set_page(s(&v.page_text));
             l.set_empty_text(s(&v.empty_text));
@@ -74,7 +77,7 @@ pub fn apply(ui: &AppWindow, v: &View) {
         5 => {
             let st = ui.global::<SettingsState>();
             st.set_title(s(&v.title));
-            st.set_rows(model(rows(&v.rows)));
+            st.set_rows(model(rows(&v.rows, &v.row_badges)));
             st.set_focus(focus);
         }
         6 => {
@@ -102,11 +105,13 @@ pub fn apply(ui: &AppWindow, v: &View) {
     }
 }
 
-fn rows(rows: &[(String, String)]) -> Vec<RowData> {
+fn rows(rows: &[(String, String)], badges: &[String]) -> Vec<RowData> {
     rows.iter()
-        .map(|(title, meta)| RowData {
+        .enumerate()
+        .map(|(i, (title, meta))| RowData {
             title: s(title),
             meta: s(meta),
+            badge: s(badges.get(i).map_or("", String::as_str)),
         })
         .collect()
 }

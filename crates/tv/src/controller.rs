@@ -91,7 +91,23 @@ impl Controller {
             if self.on_remote_test() {
                 self.remote_test.reset_session();
             }
+            self.mark_opened();
             self.refresh();
+        }
+    }
+
+    /// An opened detail loses its "new" mark (for this version).
+    fn mark_opened(&mut self) {
+        let Screen::Detail(id) = self.nav.screen() else {
+            return;
+        };
+        let version = match self.cache.item(id) {
+            Ok(Some(item)) => item.version,
+            _ => return,
+        };
+        let id = id.clone();
+        if let Err(e) = self.cache.mark_opened(&id, version) {
+            tracing::warn!(error = %e, "cannot remember that an item was opened");
         }
     }
 

@@ -366,25 +366,29 @@ pub fn render_screens(
         session.press(Digit(1));
         shoot(session, "02-disclosures")?;
         session.press(Digit(3));
-        shoot(session, "03-finance-list")?;
+        shoot(session, "03-finance-modules")?;
+        session.press(Digit(1));
+        shoot(session, "04-finance-list")?;
         session.press(RemoteKey::Ok);
-        shoot(session, "04-finance-detail")?;
+        shoot(session, "05-finance-detail")?;
         session.press(Down);
-        shoot(session, "05-finance-detail-page2")?;
+        shoot(session, "06-finance-detail-page2")?;
         session.press(Home);
         session.press(Digit(3));
-        shoot(session, "06-coming-soon")?;
+        shoot(session, "07-coming-soon")?;
         session.press(Home);
         session.press(Digit(1));
         session.press(Digit(1));
-        shoot(session, "07-party-list")?;
+        shoot(session, "08-party-modules")?;
+        session.press(Digit(2));
+        shoot(session, "09-party-list")?;
         session.press(Home);
         session.press(RemoteKey::Menu);
-        shoot(session, "08-settings")?;
+        shoot(session, "10-settings")?;
         session.press(RemoteKey::Ok);
         session.press(RemoteKey::Ok);
         session.press(Digit(5));
-        shoot(session, "09-remote-test")?;
+        shoot(session, "11-remote-test")?;
         session.press(RemoteKey::Back);
         session.press(RemoteKey::Back);
         session.press(Home);
@@ -405,7 +409,7 @@ impl HeadlessSession {
         }
         let page = match self.view().screen {
             0 => "home",
-            1 => "categories",
+            1 | 7 => "categories",
             2 => "list",
             3 => "detail",
             5 => "settings",

@@ -2,7 +2,7 @@
 //! Every string here is what a viewer reads; tests assert on them.
 
 use model::{format_date, Block, ColumnKind, Content, DisclosureCategory, FeedItem, Money};
-use store::{Cache, ItemSummary, StoreError};
+use store::{Cache, StoreError};
 use sync::FailureKind;
 
 use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE, SETTINGS};
@@ -11,7 +11,7 @@ use crate::remote_test::RemoteTest;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct View {
     /// 0 home, 1 categories, 2 list, 3 detail, 4 coming, 5 settings,
-    /// 6 remote test (matches `AppState.screen`).
+    /// 6 remote test, 7 modules (matches `AppState.screen`).
     pub screen: i32,
     pub region: String,
     pub status: String,
@@ -21,8 +21,15 @@ pub struct View {
     pub focus: usize,
     pub tiles: Vec<TileView>,
     pub title: String,
+    /// Where the viewer is: 三务公开 › 财务公开 › 收支情况.
+    pub breadcrumb: String,
+    /// Category or module cards: (label, count text).
     pub categories: Vec<(String, String)>,
+    /// "3 条新" per card, empty when nothing is new.
+    pub card_badges: Vec<String>,
     pub rows: Vec<(String, String)>,
+    /// "新" per row for items not opened on this box yet.
+    pub row_badges: Vec<String>,
     pub page_text: String,
     pub empty_text: String,
     pub meta: String,
@@ -81,19 +88,23 @@ pub const TOTALS_WARNING: &str = "合计与明细不符，请以村委会公开�
 pub struct CacheCounts<'a>(pub &'a Cache);
 
 impl Counts for CacheCounts<'_> {
-    fn list_len(&self, category: DisclosureCategory) -> usize {
-        self.0
-            .disclosure_counts()
-            .ok()
-            .and_then(|c| c.into_iter().find(|c| c.category == category))
-            .map_or(0, |c| c.count)
+    fn list_len(&self, category: DisclosureCategory, module: &str) -> usize {
+        self.0.module_len(category, module).unwrap_or(0)
     }
 
-    fn list_ids(&self, category: DisclosureCategory, page: usize) -> Vec<String> {
+    fn list_ids(&self, category: DisclosureCategory, module: &str, page: usize) -> Vec<String> {
         self.0
-            .disclosures_page(category, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+            .module_page(category, module, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
             .map(|rows| rows.into_iter().map(|r| r.id).collect())
             .unwrap_or_default()
+    }
+}
+
+fn new_badge(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("{n} 条新")
     }
 }
 
@@ -120,30 +131,16 @@ fn offline_text(kind: FailureKind, last_synced: Option<i64>) -> String {
     }
 }
 
-fn scope_label(scope: &str, regions: &[String], own: &str) -> String {
-    // The chain is village, town, county; codes tell the level by their tail.
-    let level = if scope == own {
-        0
+/// 本村, 本镇 or 本县: whose disclosure this is, as the viewer sees it.
+fn scope_label(scope: &str, own: &str) -> &'static str {
+    // Codes tell the level by their tail: county ends in 000000, town in 000.
+    if scope == own {
+        "本村"
     } else if scope.ends_with("000000") {
-        2
+        "本县"
     } else {
-        1
-    };
-    regions.get(level).cloned().unwrap_or_default()
-}
-
-fn summary_meta(s: &ItemSummary, regions: &[String], own: &str) -> String {
-    let mut parts = Vec::new();
-    if let Some(m) = &s.module {
-        parts.push(m.clone());
+        "本镇"
     }
-    if let Some(p) = &s.period {
-        parts.push(p.clone());
-    }
-    parts.push(scope_label(&s.scope, regions, own));
-    parts.push(format_date(s.published_at));
-    parts.retain(|p| !p.is_empty());
-    parts.join(" · ")
 }
 
 fn table_view(table: &model::Table) -> BlockView {
@@ -201,17 +198,15 @@ fn blocks_view(blocks: &[Block]) -> Vec<BlockView> {
         .collect()
 }
 
-fn detail_meta(item: &FeedItem, regions: &[String], own: &str) -> String {
+fn detail_meta(item: &FeedItem, own: &str) -> String {
     let mut parts = Vec::new();
     if let Content::Disclosure(d) = &item.content {
-        parts.push(d.category.label().to_string());
-        parts.push(d.module.clone());
         parts.push(d.period.clone());
     }
     if let Content::Notice(n) = &item.content {
         parts.push(n.issuer.clone());
     }
-    parts.push(scope_label(item.scope.as_str(), regions, own));
+    parts.push(scope_label(item.scope.as_str(), own).to_string());
     parts.push(format!("发布于{}", format_date(item.published_at)));
     if item.version > 1 {
         parts.push(format!("第{}版", item.version));
@@ -265,18 +260,50 @@ pub fn build(
                 .into_iter()
                 .map(|c| (c.category.label().to_string(), format!("共 {} 条", c.count)))
                 .collect();
+            v.card_badges = cache
+                .new_per_category()?
+                .into_iter()
+                .map(new_badge)
+                .collect();
         }
-        Screen::List(category) => {
-            v.screen = 2;
+        Screen::Modules(category) => {
+            v.screen = 7;
             v.title = category.label().into();
+            v.breadcrumb = "三务公开".into();
+            v.hint = "方向键选择，确定键打开；数字键直达".into();
+            let modules = cache.module_counts(*category)?;
+            v.categories = modules
+                .iter()
+                .map(|m| (m.module.to_string(), format!("共 {} 条", m.count)))
+                .collect();
+            v.card_badges = modules.iter().map(|m| new_badge(m.new)).collect();
+        }
+        Screen::List(category, module) => {
+            v.screen = 2;
+            v.title = (*module).into();
+            v.breadcrumb = format!("三务公开 › {}", category.label());
             v.hint = "上下键选择，确定键查看，频道键翻页".into();
-            let len = CacheCounts(cache).list_len(*category);
+            let len = cache.module_len(*category, module)?;
             let pages = len.div_ceil(LIST_PAGE_SIZE).max(1);
             v.page_text = format!("第 {}/{} 页", nav.page() + 1, pages);
-            v.rows = cache
-                .disclosures_page(*category, nav.page() * LIST_PAGE_SIZE, LIST_PAGE_SIZE)?
+            let rows = cache.module_page(
+                *category,
+                module,
+                nav.page() * LIST_PAGE_SIZE,
+                LIST_PAGE_SIZE,
+            )?;
+            v.rows = rows
                 .iter()
-                .map(|s| (s.title.clone(), summary_meta(s, &regions, own_scope)))
+                .map(|r| {
+                    let mut meta = vec![r.period.clone(), scope_label(&r.scope, own_scope).into()];
+                    meta.push(format_date(r.published_at));
+                    meta.retain(|p| !p.is_empty());
+                    (r.title.clone(), meta.join(" · "))
+                })
+                .collect();
+            v.row_badges = rows
+                .iter()
+                .map(|r| if r.new { "新".into() } else { String::new() })
                 .collect();
             v.empty_text = if cache.sync_state()?.last_synced.is_some() {
                 "暂无公开内容".into()
@@ -293,7 +320,10 @@ pub fn build(
             match cache.item(id)? {
                 Some(item) => {
                     v.title = item.content.title().to_string();
-                    v.meta = detail_meta(&item, &regions, own_scope);
+                    v.meta = detail_meta(&item, own_scope);
+                    if let Content::Disclosure(d) = &item.content {
+                        v.breadcrumb = format!("三务公开 › {} › {}", d.category.label(), d.module);
+                    }
                     v.blocks = match &item.content {
                         Content::Disclosure(d) => blocks_view(&d.body),
                         Content::Notice(n) => blocks_view(&n.body),
@@ -319,6 +349,7 @@ pub fn build(
                 .iter()
                 .map(|(title, meta)| ((*title).to_string(), (*meta).to_string()))
                 .collect();
+            v.row_badges = vec![String::new(); v.rows.len()];
         }
         Screen::RemoteTest => {
             v.screen = 6;
