@@ -108,15 +108,37 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
         has(&first_page, "东坡村2026年第三季度财务收支公开"),
         "{first_page:?}"
     );
-    assert!(has(&first_page, "第 1/4 页"), "{first_page:?}");
-    // Page through with the remote as a viewer would, reading each page.
+    let pages: usize = tv
+        .view()
+        .page_text
+        .trim_start_matches("第 1/")
+        .trim_end_matches(" 页")
+        .parse()
+        .unwrap();
+    assert!(pages > 1, "the quarterly accounts take several pages");
+    assert!(
+        has(&first_page, &format!("第 1/{pages} 页")),
+        "{first_page:?}"
+    );
+    // Page through with the remote as a viewer would, reading each page;
+    // every page that continues a table starts with its header row.
     let mut texts = first_page;
-    for _ in 0..4 {
+    for page in 2..=pages {
         tv.press(Down);
         tv.render_frame();
+        let view = tv.view();
+        if let Some(tv::view::BlockView::Table { rows, .. }) = view.page_blocks.first() {
+            assert_eq!(rows[0].kind, tv::view::RowKind::Header, "page {page}");
+        }
+        if page == 2 {
+            tv.save_png(&shots.join("e2e-finance-detail-page2-1280x720.png"))
+                .unwrap();
+        }
         texts.extend(tv.visible_texts());
     }
-    assert!(has(&texts, "第 4/4 页"), "{texts:?}");
+    assert!(has(&texts, &format!("第 {pages}/{pages} 页")), "{texts:?}");
+    tv.press(Down);
+    assert_eq!(tv.view().detail_page, pages - 1, "stops at the last page");
     // Amounts exactly as published, grouped, to the fen.
     for cell in [
         "收入明细",

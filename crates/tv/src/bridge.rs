@@ -70,9 +70,8 @@ pub fn apply(ui: &AppWindow, v: &View) {
             let d = ui.global::<DetailState>();
             d.set_title(s(&v.title));
             d.set_meta(s(&v.meta));
-            d.set_blocks(model(v.blocks.iter().map(block).collect()));
-            // Slint shows 第 x/y 页 itself: y exists only once the text is laid out.
-            d.set_page(v.detail_page as i32);
+            d.set_blocks(model(v.page_blocks.iter().map(block).collect()));
+            d.set_page_text(s(&v.page_text));
         }
         5 => {
             let st = ui.global::<SettingsState>();
@@ -114,6 +113,18 @@ fn rows(rows: &[(String, String)], badges: &[String]) -> Vec<RowData> {
             badge: s(badges.get(i).map_or("", String::as_str)),
         })
         .collect()
+}
+
+/// The body area a detail page has, in logical pixels.
+pub fn detail_body(ui: &AppWindow) -> (f32, f32) {
+    (ui.get_detail_body_width(), ui.get_detail_body_height())
+}
+
+/// Puts one page of a detail on screen.
+pub fn apply_detail_page(ui: &AppWindow, v: &View) {
+    let d = ui.global::<DetailState>();
+    d.set_blocks(model(v.page_blocks.iter().map(block).collect()));
+    d.set_page_text(s(&v.page_text));
 }
 
 fn block(b: &BlockView) -> BlockData {

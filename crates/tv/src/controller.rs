@@ -6,9 +6,10 @@ use sync::SyncEvent;
 
 use crate::app::{Nav, Screen};
 use crate::bridge;
+use crate::paging::{self, Metrics};
 use crate::remote_test::{KeySeen, RemoteTest};
 use crate::ui::AppWindow;
-use crate::view::{self, CacheCounts, View};
+use crate::view::{self, BlockView, CacheCounts, View};
 
 pub struct Controller {
     nav: Nav,
@@ -16,6 +17,8 @@ pub struct Controller {
     ui: AppWindow,
     scope: String,
     pub remote_test: RemoteTest,
+    /// The open detail split into pages, as last laid out.
+    detail_pages: Vec<Vec<BlockView>>,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -33,6 +36,7 @@ impl Controller {
             ui,
             scope,
             remote_test: RemoteTest::default(),
+            detail_pages: Vec::new(),
         };
         c.refresh();
         c
@@ -86,7 +90,7 @@ impl Controller {
     }
 
     fn act(&mut self, key: RemoteKey) {
-        let pages = self.ui.get_detail_page_count().max(1) as usize;
+        let pages = self.detail_pages.len().max(1);
         if self.nav.handle_key(key, &CacheCounts(&self.cache), pages) {
             if self.on_remote_test() {
                 self.remote_test.reset_session();
@@ -120,6 +124,26 @@ impl Controller {
 
     /// The view as the screen shows it now.
     pub fn view(&self) -> View {
+        let mut v = self.unpaged_view();
+        if v.screen == 3 {
+            self.fill_page(&mut v);
+        }
+        v
+    }
+
+    fn fill_page(&self, v: &mut View) {
+        let n = self.detail_pages.len();
+        let page = v.detail_page.min(n.saturating_sub(1));
+        v.detail_page = page;
+        v.page_blocks = self.detail_pages.get(page).cloned().unwrap_or_default();
+        v.page_text = if n > 1 {
+            format!("第 {}/{} 页", page + 1, n)
+        } else {
+            String::new()
+        };
+    }
+
+    fn unpaged_view(&self) -> View {
         match view::build(&self.nav, &self.cache, &self.scope, &self.remote_test) {
             Ok(v) => v,
             Err(e) => {
@@ -135,7 +159,14 @@ impl Controller {
     }
 
     pub fn refresh(&mut self) {
-        let v = self.view();
+        let mut v = self.unpaged_view();
         bridge::apply(&self.ui, &v);
+        if v.screen == 3 {
+            // Title and meta are set, so the body's height is known now.
+            let (width, height) = bridge::detail_body(&self.ui);
+            self.detail_pages = paging::paginate(&v.blocks, Metrics { width, height });
+            self.fill_page(&mut v);
+            bridge::apply_detail_page(&self.ui, &v);
+        }
     }
 }

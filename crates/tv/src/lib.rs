@@ -14,6 +14,7 @@ pub mod config;
 mod controller;
 pub mod headless;
 pub mod keys;
+pub mod paging;
 pub mod remote_test;
 pub mod view;
 

@@ -33,7 +33,9 @@ pub struct View {
     pub page_text: String,
     pub empty_text: String,
     pub meta: String,
+    /// The whole detail; `page_blocks` is the part on screen.
     pub blocks: Vec<BlockView>,
+    pub page_blocks: Vec<BlockView>,
     pub detail_page: usize,
     /// Remote test: which remotes are connected, keymap notes, keys seen.
     pub test_status: String,
