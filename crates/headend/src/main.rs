@@ -29,6 +29,13 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Add a 200-row and a 30-column table to one village (render benchmark).
+    SeedLongTables {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        village: String,
+    },
     /// Add COUNT extra disclosures to one village (for sync benchmarks).
     SeedBulk {
         #[arg(long)]
@@ -67,6 +74,13 @@ fn main() -> anyhow::Result<()> {
             let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let n = seed::seed_demo(&db)?;
             println!("seeded {n} demo items");
+            Ok(())
+        }
+        Command::SeedLongTables { db, village } => {
+            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let village = village.parse()?;
+            let n = seed::seed_long_tables(&db, &village)?;
+            println!("seeded {n} long tables into {village}");
             Ok(())
         }
         Command::SeedBulk { db, village, count } => {

@@ -555,3 +555,85 @@ pub fn seed_bulk(db: &Db, village: &AreaCode, count: usize) -> Result<usize, DbE
     total += db.publish(&batch)?.len();
     Ok(total)
 }
+
+/// Title of the 200-household subsidy ledger [`seed_long_tables`] adds.
+pub const LONG_TABLE_TITLE: &str = "2026年耕地地力保护补贴发放明细（200户）";
+/// Title of the 30-column table [`seed_long_tables`] adds.
+pub const WIDE_TABLE_TITLE: &str = "2026年各村民小组一事一议筹资筹劳明细";
+
+/// Two big tables for one village, newest in their modules: a 200-row
+/// subsidy ledger (补助资金) and a 30-column table (收支情况). For the
+/// render benchmark and the tests of text that does not fit a screen.
+pub fn seed_long_tables(db: &Db, village: &AreaCode) -> Result<usize, DbError> {
+    const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+    const GIVEN: [&str; 10] = [
+        "建国", "秀英", "志强", "桂兰", "海涛", "玉梅", "德明", "春花", "永福", "淑芬",
+    ];
+    let rows: Vec<Vec<String>> = (0..200)
+        .map(|i| {
+            let mu = 2 + (i * 7) % 11;
+            let yuan = Money::from_fen(mu as i64 * 12_550 + (i as i64 % 3) * 33);
+            vec![
+                format!("{:03}", i + 1),
+                format!("{}{}", SURNAMES[i % 10], GIVEN[(i / 10) % 10]),
+                format!("{mu}.0"),
+                yuan.to_string(),
+            ]
+        })
+        .collect();
+    let ledger = NewItem {
+        id: format!("{village}-fin-subsidy-ledger-2026"),
+        scope: village.clone(),
+        published_at: BASE_TIME + 60 * DAY,
+        content: disclosure(
+            DisclosureCategory::Finance,
+            "补助资金",
+            LONG_TABLE_TITLE.to_string(),
+            "2026年",
+            vec![
+                p("按照县农业农村局通知，现将本村2026年耕地地力保护补贴发放明细公示如下，每亩125.50元。"),
+                Block::Table(table_with_totals(
+                    "补贴发放明细",
+                    vec![
+                        text_col("户号"),
+                        text_col("户主"),
+                        text_col("面积(亩)"),
+                        money_col("补贴(元)"),
+                    ],
+                    rows,
+                )),
+            ],
+        ),
+    };
+    let mut columns = vec![text_col("项目")];
+    columns.extend((1..=29).map(|g| money_col(&format!("第{g}组(元)"))));
+    let wide_rows: Vec<Vec<String>> = ["筹资", "筹劳折资", "财政奖补"]
+        .iter()
+        .enumerate()
+        .map(|(r, name)| {
+            std::iter::once(name.to_string())
+                .chain(
+                    (1..=29)
+                        .map(|g| Money::from_fen((g * 10_000 + r as i64 * 2_500) * 10).to_string()),
+                )
+                .collect()
+        })
+        .collect();
+    let wide = NewItem {
+        id: format!("{village}-fin-groups-2026"),
+        scope: village.clone(),
+        published_at: BASE_TIME + 61 * DAY,
+        content: disclosure(
+            DisclosureCategory::Finance,
+            "收支情况",
+            WIDE_TABLE_TITLE.to_string(),
+            "2026年",
+            vec![Block::Table(table_with_totals(
+                "各组筹资筹劳",
+                columns,
+                wide_rows,
+            ))],
+        ),
+    };
+    Ok(db.publish(&[ledger, wide])?.len())
+}
