@@ -22,7 +22,7 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     let mut tv = HeadlessSession::start(&config, true).unwrap();
     let synced = tv.wait_for_sync_result(Duration::from_secs(30)).unwrap();
     assert!(
-        matches!(synced, SyncEvent::Synced(r) if r.upserted == 14),
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 16),
         "{synced:?}"
     );
     let shots = screenshot_dir();
@@ -58,7 +58,7 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
         [
             ("党务公开".into(), "共 4 条".into()),
             ("村务公开".into(), "共 3 条".into()),
-            ("财务公开".into(), "共 3 条".into())
+            ("财务公开".into(), "共 5 条".into())
         ]
     );
 
@@ -69,12 +69,12 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     assert_eq!(
         view.categories,
         [
-            ("收支情况".into(), "共 1 条".into()),
+            ("收支情况".into(), "共 3 条".into()),
             ("补助资金".into(), "共 1 条".into()),
             ("集体工程项目".into(), "共 1 条".into())
         ]
     );
-    assert_eq!(view.card_badges, ["1 条新", "1 条新", "1 条新"]);
+    assert_eq!(view.card_badges, ["3 条新", "1 条新", "1 条新"]);
     tv.save_png(&shots.join("e2e-finance-modules-1280x720.png"))
         .unwrap();
 
@@ -134,6 +134,21 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
             tv.save_png(&shots.join("e2e-finance-detail-page2-1280x720.png"))
                 .unwrap();
         }
+        if view
+            .page_blocks
+            .iter()
+            .any(|b| matches!(b, tv::view::BlockView::Trend { .. }))
+        {
+            for display in [Display::HD, Display::FULL_HD] {
+                tv.set_display(display);
+                tv.save_png(&shots.join(format!(
+                    "e2e-finance-trend-{}x{}.png",
+                    display.width, display.height
+                )))
+                .unwrap();
+            }
+            tv.set_display(Display::HD);
+        }
         texts.extend(tv.visible_texts());
     }
     assert!(has(&texts, &format!("第 {pages}/{pages} 页")), "{texts:?}");
@@ -153,6 +168,38 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     }
     let view = tv.view();
     assert_eq!(view.breadcrumb, "三务公开 › 财务公开 › 收支情况");
+    // The charts, computed on the box from the income and spending tables.
+    let bars: Vec<&tv::view::BarView> = view
+        .blocks
+        .iter()
+        .flat_map(|b| match b {
+            tv::view::BlockView::BarChart { bars, .. } => bars.iter().collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(bars.len(), 4 + 5, "one bar per income and spending row");
+    assert_eq!(bars[0].label, "上级转移支付");
+    assert_eq!(bars[0].value, "86,000.00 元");
+    assert!(bars[0].income && !bars[4].income);
+    assert!(bars.iter().all(|b| (0.0..=1.0).contains(&b.fraction)));
+    assert!(
+        bars.iter().any(|b| b.fraction == 1.0),
+        "the largest bar is full length"
+    );
+    let trend = view
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            tv::view::BlockView::Trend { points, .. } => Some(points.clone()),
+            _ => None,
+        })
+        .expect("a trend over the quarters");
+    let periods: Vec<&str> = trend.iter().map(|p| p.label.as_str()).collect();
+    assert_eq!(
+        periods,
+        ["2026年第一季度", "2026年第二季度", "2026年第三季度"]
+    );
+    assert_eq!(trend[2].income_text, "188,637.66");
     assert!(
         view.meta.starts_with("2026年第三季度 · 本村 · 发布于"),
         "{}",
@@ -169,9 +216,9 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     // Back returns to the list; the item is no longer new.
     tv.press(RemoteKey::Back);
     assert_eq!((tv.view().screen, tv.view().focus), (2, 0));
-    assert_eq!(tv.view().row_badges, [""]);
+    assert_eq!(tv.view().row_badges, ["", "新", "新"]);
     tv.press(RemoteKey::Back);
-    assert_eq!(tv.view().card_badges, ["", "1 条新", "1 条新"]);
+    assert_eq!(tv.view().card_badges, ["2 条新", "1 条新", "1 条新"]);
     tv.press(Home);
     assert_eq!(tv.view().screen, 0);
 }

@@ -132,11 +132,11 @@ fn a_corrupt_cache_is_rebuilt_and_refilled_without_a_crash() {
     );
     let synced = tv.wait_for_sync_result(WAIT).unwrap();
     assert!(
-        matches!(synced, SyncEvent::Synced(r) if r.upserted == 14),
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 16),
         "{synced:?}"
     );
     tv.press(Digit(1));
-    assert_eq!(tv.view().categories[2].1, "共 3 条");
+    assert_eq!(tv.view().categories[2].1, "共 5 条");
 }
 
 #[test]

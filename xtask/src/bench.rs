@@ -16,7 +16,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("startup") => startup(),
         Some("sync") => sync(),
         Some("keys") => keys(),
-        _ => bail!("usage: cargo xtask bench <startup | sync | keys>"),
+        Some("render") => render(),
+        _ => bail!("usage: cargo xtask bench <startup | sync | keys | render>"),
     }
 }
 
@@ -42,14 +43,14 @@ fn field(line: &str, key: &str) -> Option<f64> {
 
 /// Builds release binaries and fills a box cache from a demo headend in
 /// `dir/box`; the benchmarks themselves then run offline.
-fn filled_cache(dir: &std::path::Path) -> Result<std::path::PathBuf> {
+fn filled_cache(dir: &std::path::Path, extra: &[&str]) -> Result<std::path::PathBuf> {
     system::bootstrap()?;
     system::cargo(&["build", "--release", "-p", "headend", "-p", "tv"])?;
     let data_dir = dir.join("box");
     let _ = std::fs::remove_dir_all(&data_dir);
     {
         // Fill the cache once from a demo headend; startup itself is offline.
-        let headend = start_demo_headend("release", dir, &[])?;
+        let headend = start_demo_headend("release", dir, extra)?;
         let config = dir.join("fill.toml");
         write_tv_config(&config, &headend.url, &data_dir, (1280, 720))?;
         system::run(
@@ -65,7 +66,7 @@ fn filled_cache(dir: &std::path::Path) -> Result<std::path::PathBuf> {
 /// Remote key read to rendered frame, through the live input path.
 fn keys() -> Result<()> {
     let dir = workspace_root().join("target/bench/keys");
-    let data_dir = filled_cache(&dir)?;
+    let data_dir = filled_cache(&dir, &[])?;
     const PRESSES: usize = 1000;
     let mut results = Vec::new();
     for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
@@ -115,10 +116,73 @@ fn keys() -> Result<()> {
     )
 }
 
+/// Page changes rendered with the software renderer, p50/p99.
+fn render() -> Result<()> {
+    let dir = workspace_root().join("target/bench/render");
+    let data_dir = filled_cache(
+        &dir,
+        &["seed-long-tables", "--village", crate::demo::DEMO_VILLAGE],
+    )?;
+    const ROUNDS: usize = 200;
+    let mut results = Vec::new();
+    for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
+        let config = dir.join(format!("tv-{w}x{h}.toml"));
+        write_tv_config(&config, "http://127.0.0.1:9", &data_dir, (w, h))?;
+        let out = Command::new(bin("release", "dangjian-tv"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--bench-render")
+            .arg(ROUNDS.to_string())
+            .env("RUST_LOG", "warn")
+            .output()
+            .context("running dangjian-tv --bench-render")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().last().unwrap_or_default();
+        let mut r = serde_json::Map::new();
+        r.insert("display".into(), json!(format!("{w}x{h}")));
+        for (name, what) in [
+            (
+                "nav",
+                "home -> 三务公开 -> 财务公开 -> 补助资金 list, each step",
+            ),
+            ("open", "list -> the 200-row table (paging included)"),
+            ("down", "page down in the 200-row table"),
+        ] {
+            let (Some(n), Some(p50), Some(p99), Some(max)) = (
+                field(line, &format!("{name}_n")),
+                field(line, &format!("{name}_p50_ms")),
+                field(line, &format!("{name}_p99_ms")),
+                field(line, &format!("{name}_max_ms")),
+            ) else {
+                bail!(
+                    "unexpected output from dangjian-tv --bench-render: {line:?}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            println!("render {w}x{h} {what}: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms ({n} changes)");
+            r.insert(
+                name.into(),
+                json!({ "what": what, "changes": n, "p50_ms": p50, "p99_ms": p99, "max_ms": max }),
+            );
+        }
+        results.push(serde_json::Value::Object(r));
+    }
+    write_json(
+        "render",
+        &json!({
+            "bench": "render",
+            "what": "release dangjian-tv in process: key handled (cache queries, paging, Slint properties) plus a full frame from the software renderer, per page change",
+            "targets": { "p99_ms_720p": 16 },
+            "machine": machine(),
+            "results": results,
+        }),
+    )
+}
+
 /// Process start to first frame with a populated cache, and RSS then.
 fn startup() -> Result<()> {
     let dir = workspace_root().join("target/bench/startup");
-    let data_dir = filled_cache(&dir)?;
+    let data_dir = filled_cache(&dir, &[])?;
     const RUNS: usize = 15;
     let mut results = Vec::new();
     for (w, h) in [(1280u32, 720u32), (1920, 1080)] {

@@ -5,7 +5,7 @@
 
 use model::{
     AreaCode, Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, Money, Notice,
-    Region, RegionLevel, Table,
+    Region, RegionLevel, Table, TableRole,
 };
 
 use crate::db::{Db, DbError, NewItem};
@@ -93,7 +93,13 @@ pub fn table_with_totals(caption: &str, columns: Vec<Column>, rows: Vec<Vec<Stri
         columns,
         rows,
         totals: Some(totals),
+        role: None,
     }
+}
+
+fn with_role(mut t: Table, role: TableRole) -> Table {
+    t.role = Some(role);
+    t
 }
 
 fn disclosure(
@@ -177,20 +183,76 @@ fn village_items(v: usize, vcode: &str, vname: &str) -> Vec<NewItem> {
             "2026年第三季度",
             vec![
                 p(format!("根据村务公开有关规定，现将{vname}2026年第三季度集体财务收支情况公布如下，接受全体村民监督。如有疑问，请于公布之日起十日内向村务监督委员会反映。")),
-                Block::Table(table_with_totals(
-                    "收入明细",
-                    vec![text_col("收入项目"), money_col("金额(元)")],
-                    income_rows,
+                Block::Table(with_role(
+                    table_with_totals(
+                        "收入明细",
+                        vec![text_col("收入项目"), money_col("金额(元)")],
+                        income_rows,
+                    ),
+                    TableRole::Income,
                 )),
-                Block::Table(table_with_totals(
-                    "支出明细",
-                    vec![text_col("支出项目"), money_col("金额(元)"), text_col("说明")],
-                    spend_rows,
+                Block::Table(with_role(
+                    table_with_totals(
+                        "支出明细",
+                        vec![text_col("支出项目"), money_col("金额(元)"), text_col("说明")],
+                        spend_rows,
+                    ),
+                    TableRole::Spending,
                 )),
                 p("监督电话：0871-6000" .to_string() + &format!("{:04}", 1000 + v * 17)),
             ],
         ),
     );
+
+    // The two quarters before, so the box can draw the trend.
+    for (quarter, key, day, salt) in [
+        ("2026年第一季度", "fin-income-2026q1", -180, 20),
+        ("2026年第二季度", "fin-income-2026q2", -88, 30),
+    ] {
+        let rows = |names: &[&str], bases: &[i64], offset: usize| -> Vec<Vec<String>> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(n, name)| {
+                    vec![
+                        name.to_string(),
+                        amount(v, n + salt + offset, bases[n]).to_string(),
+                    ]
+                })
+                .collect()
+        };
+        push(
+            key,
+            day,
+            disclosure(
+                Finance,
+                "收支情况",
+                format!("{vname}{quarter}财务收支公开"),
+                quarter,
+                vec![
+                    p(format!(
+                        "现将{vname}{quarter}集体财务收支情况公布如下，接受全体村民监督。"
+                    )),
+                    Block::Table(with_role(
+                        table_with_totals(
+                            "收入明细",
+                            vec![text_col("收入项目"), money_col("金额(元)")],
+                            rows(&income_items, &[72_000, 45_000, 18_000, 20_000], 0),
+                        ),
+                        TableRole::Income,
+                    )),
+                    Block::Table(with_role(
+                        table_with_totals(
+                            "支出明细",
+                            vec![text_col("支出项目"), money_col("金额(元)")],
+                            rows(&spend_items, &[64_800, 11_000, 28_000, 9_800, 22_000], 5),
+                        ),
+                        TableRole::Spending,
+                    )),
+                ],
+            ),
+        );
+    }
 
     // 财务公开 / 补助资金
     let subsidy_rows: Vec<Vec<String>> = (0..6)
@@ -277,6 +339,7 @@ fn village_items(v: usize, vcode: &str, vname: &str) -> Vec<NewItem> {
                     1 + v % 2
                 )),
                 Block::Table(Table {
+                    role: None,
                     caption: "支部委员会".into(),
                     columns: vec![text_col("职务"), text_col("姓名"), text_col("分工")],
                     rows: vec![
@@ -347,6 +410,7 @@ fn village_items(v: usize, vcode: &str, vname: &str) -> Vec<NewItem> {
             format!("{vname}党员2026年第三季度积分排名"),
             "2026年第三季度",
             vec![Block::Table(Table {
+                role: None,
                 caption: "党员积分".into(),
                 columns: vec![text_col("排名"), text_col("姓名"), text_col("积分")],
                 rows: (0..6)

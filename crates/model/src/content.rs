@@ -175,6 +175,16 @@ pub struct Column {
     pub kind: ColumnKind,
 }
 
+/// What a finance table lists, so the box can chart 收支情况.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableRole {
+    /// 收入: one row per income category.
+    Income,
+    /// 支出: one row per spending category.
+    Spending,
+}
+
 /// A table as finance disclosures use them. Cells travel as strings; cells
 /// of money columns must parse as [`Money`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -184,6 +194,9 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// The 合计 row: text columns hold a label, money columns the sums.
     pub totals: Option<Vec<String>>,
+    /// Set on the income and spending tables of 收支情况 disclosures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<TableRole>,
 }
 
 /// Why an item is not acceptable. Cell references use spreadsheet notation
@@ -372,6 +385,7 @@ mod tests {
 
     fn table(rows: &[[&str; 2]], total: &str) -> Table {
         Table {
+            role: None,
             caption: "收支明细".into(),
             columns: vec![
                 Column {

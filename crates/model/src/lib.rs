@@ -13,7 +13,7 @@ mod time;
 
 pub use content::{
     Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, FeedItem, FeedPage, Notice,
-    Table, Tombstone, ValidationError,
+    Table, TableRole, Tombstone, ValidationError,
 };
 pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
 pub use money::{Money, MoneyError};

@@ -56,7 +56,7 @@ fn first_sync_fills_the_cache_and_the_next_poll_is_one_304() {
     let (mut cache, _) = Cache::open(&f.cache_path).unwrap();
     let c = client(&f.server.url());
     let first = rt().block_on(c.sync_once(&mut cache)).unwrap();
-    assert_eq!(first.upserted, 14);
+    assert_eq!(first.upserted, 16);
     assert!(first.bytes > 0);
     assert_eq!(
         cache.region_names().unwrap(),
@@ -106,7 +106,7 @@ fn a_stale_cursor_refetches_everything_and_sweeps_what_vanished() {
     let report = rt().block_on(c.sync_once(&mut cache)).unwrap();
     assert!(report.full_refetch);
     assert!(cache.item(&id).unwrap().is_none());
-    assert_eq!(cache.item_count().unwrap(), 13);
+    assert_eq!(cache.item_count().unwrap(), 15);
 }
 
 #[test]
@@ -144,12 +144,12 @@ fn the_sync_thread_reports_and_picks_up_changes_when_nudged() {
             other => panic!("unexpected {other:?}"),
         }
     };
-    assert_eq!(next_synced().upserted, 14);
+    assert_eq!(next_synced().upserted, 16);
     let (_, items) = seed::demo_content();
     f.db.publish(&items[..2]).unwrap();
     handle.nudge();
     assert_eq!(next_synced().upserted, 2);
     drop(handle);
     let (cache, _) = Cache::open(&f.cache_path).unwrap();
-    assert_eq!(cache.item_count().unwrap(), 14);
+    assert_eq!(cache.item_count().unwrap(), 16);
 }

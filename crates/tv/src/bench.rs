@@ -143,3 +143,38 @@ pub fn key_latency(session: &mut HeadlessSession, presses: usize) -> Result<KeyL
     let out = std::mem::take(&mut *result.borrow_mut());
     Ok(out)
 }
+
+/// Page-change render times, for `cargo xtask bench render`.
+#[derive(Debug, Default)]
+pub struct RenderTimes {
+    /// Each step home -> 三务公开 -> 财务公开 -> 补助资金 list.
+    pub to_module_list: Vec<Duration>,
+    /// Opening the 200-row ledger from its list (paging included).
+    pub open_long_table: Vec<Duration>,
+    /// Channel- inside the ledger.
+    pub table_page_down: Vec<Duration>,
+}
+
+/// Times key handling plus a full software-rendered frame for each page
+/// change, `rounds` times over. Expects a cache with the long tables
+/// (`dangjian-headend seed-long-tables`).
+pub fn render_changes(session: &mut HeadlessSession, rounds: usize) -> RenderTimes {
+    use input::RemoteKey::{ChannelDown, Digit, Home, Ok};
+    let mut t = RenderTimes::default();
+    let timed = |s: &mut HeadlessSession, key| {
+        let start = Instant::now();
+        s.press(key);
+        s.render_frame();
+        start.elapsed()
+    };
+    for _ in 0..rounds {
+        session.press(Home);
+        session.render_frame();
+        for key in [Digit(1), Digit(3), Digit(2)] {
+            t.to_module_list.push(timed(session, key));
+        }
+        t.open_long_table.push(timed(session, Ok));
+        t.table_page_down.push(timed(session, ChannelDown));
+    }
+    t
+}

@@ -3,9 +3,9 @@
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use crate::ui::{
-    AppState, AppWindow, BlockData, CategoriesState, CategoryData, CellData, ComingState,
-    DetailState, HomeState, KeyRowData, ListState, RemoteTestState, RowData, SettingsState,
-    TableRowData, TileData,
+    AppState, AppWindow, BarData, BlockData, CategoriesState, CategoryData, CellData, ComingState,
+    DetailState, HomeState, KeyRowData, ListState, PointData, RemoteTestState, RowData,
+    SettingsState, TableRowData, TileData,
 };
 use crate::view::{BlockView, RowKind, View};
 
@@ -134,6 +134,8 @@ fn block(b: &BlockView) -> BlockData {
             text: s(text),
             warning: SharedString::new(),
             rows: model(Vec::new()),
+            bars: model(Vec::new()),
+            points: model(Vec::new()),
         },
         BlockView::Table {
             caption,
@@ -163,12 +165,52 @@ fn block(b: &BlockView) -> BlockData {
                     })
                     .collect(),
             ),
+            bars: model(Vec::new()),
+            points: model(Vec::new()),
+        },
+        BlockView::BarChart { title, bars } => BlockData {
+            kind: 3,
+            text: s(title),
+            warning: SharedString::new(),
+            rows: model(Vec::new()),
+            bars: model(
+                bars.iter()
+                    .map(|b| BarData {
+                        label: s(&b.label),
+                        value: s(&b.value),
+                        fraction: b.fraction,
+                        income: b.income,
+                    })
+                    .collect(),
+            ),
+            points: model(Vec::new()),
+        },
+        BlockView::Trend { title, points } => BlockData {
+            kind: 4,
+            text: s(title),
+            warning: SharedString::new(),
+            rows: model(Vec::new()),
+            bars: model(Vec::new()),
+            points: model(
+                points
+                    .iter()
+                    .map(|p| PointData {
+                        label: s(&p.label),
+                        income: p.income,
+                        spending: p.spending,
+                        income_text: s(&p.income_text),
+                        spending_text: s(&p.spending_text),
+                    })
+                    .collect(),
+            ),
         },
         BlockView::Image(caption) => BlockData {
             kind: 2,
             text: s(caption),
             warning: SharedString::new(),
             rows: model(Vec::new()),
+            bars: model(Vec::new()),
+            points: model(Vec::new()),
         },
     }
 }

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod bench;
 mod bridge;
+mod chart;
 pub mod config;
 mod controller;
 pub mod headless;

@@ -29,6 +29,10 @@ struct Args {
     /// invoke_from_event_loop, render) and print key-to-frame latency.
     #[arg(long, value_name = "N")]
     bench_keys: Option<usize>,
+    /// Time N rounds of page changes (home -> module list, open a 200-row
+    /// table, page down) rendered headlessly, and print p50/p99.
+    #[arg(long, value_name = "N")]
+    bench_render: Option<usize>,
     /// Check the keymap directory strictly, print what is wrong, exit.
     #[arg(long)]
     check_keymaps: bool,
@@ -58,6 +62,36 @@ fn main() -> anyhow::Result<()> {
         println!(
             "first_frame_ms={ms:.1} rss_kib={} width={} height={}",
             rss_kib().unwrap_or(0),
+            config.display.width,
+            config.display.height
+        );
+        return Ok(());
+    }
+
+    if let Some(rounds) = args.bench_render {
+        let mut session = tv::HeadlessSession::start(&config, false)?;
+        let t = tv::bench::render_changes(&mut session, rounds);
+        let stats = |name: &str, d: &[std::time::Duration]| {
+            let mut ms: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+            ms.sort_by(f64::total_cmp);
+            let pct = |p: f64| {
+                ms.get(((ms.len().max(1) - 1) as f64 * p).round() as usize)
+                    .copied()
+                    .unwrap_or(0.0)
+            };
+            format!(
+                "{name}_n={} {name}_p50_ms={:.2} {name}_p99_ms={:.2} {name}_max_ms={:.2}",
+                ms.len(),
+                pct(0.5),
+                pct(0.99),
+                pct(1.0)
+            )
+        };
+        println!(
+            "{} {} {} width={} height={}",
+            stats("nav", &t.to_module_list),
+            stats("open", &t.open_long_table),
+            stats("down", &t.table_page_down),
             config.display.width,
             config.display.height
         );

@@ -27,6 +27,9 @@ const CELL_PAD_Y: f32 = 8.0;
 const CELL_GAP: f32 = 16.0;
 const WARNING_H: f32 = 56.0;
 const IMAGE_H: f32 = 120.0;
+/// One bar of a bar chart, and the trend chart (see ui/pages/detail.slint).
+pub const BAR_H: f32 = 48.0;
+pub const TREND_H: f32 = 300.0;
 /// A column narrower than this cannot show an amount like 1,234,567.89.
 const MIN_COLUMN: f32 = 200.0;
 
@@ -157,6 +160,34 @@ impl Pager {
         }
     }
 
+    fn bars(&mut self, title: &str, bars: &[crate::view::BarView]) {
+        let head = line_h() + INNER_GAP;
+        let mut i = 0;
+        while i < bars.len() {
+            if !self.fits(head + BAR_H) && self.used > 0.0 {
+                self.new_page();
+            }
+            let room = self.metrics.height - self.used - self.gap() - head;
+            let n = ((room / BAR_H).floor() as usize).clamp(1, bars.len() - i);
+            let label = if i == 0 {
+                title.to_string()
+            } else {
+                format!("{title}（续）")
+            };
+            self.place(
+                BlockView::BarChart {
+                    title: label,
+                    bars: bars[i..i + n].to_vec(),
+                },
+                head + n as f32 * BAR_H,
+            );
+            i += n;
+            if i < bars.len() {
+                self.new_page();
+            }
+        }
+    }
+
     fn table(&mut self, caption: &str, warning: &str, rows: &[TableRowView]) {
         let width = self.metrics.width;
         let groups = column_groups(rows, width);
@@ -253,6 +284,8 @@ pub fn paginate(blocks: &[BlockView], metrics: Metrics) -> Vec<Vec<BlockView>> {
                 rows,
             } => p.table(caption, warning, rows),
             BlockView::Image(caption) => p.place(BlockView::Image(caption.clone()), IMAGE_H),
+            BlockView::BarChart { title, bars } => p.bars(title, bars),
+            BlockView::Trend { .. } => p.place(block.clone(), line_h() + INNER_GAP + TREND_H),
         }
     }
     p.pages.retain(|page| !page.is_empty());
@@ -361,6 +394,10 @@ mod tests {
                 h += match b {
                     BlockView::Paragraph(t) => lines(t, M.width, BODY) as f32 * line_h(),
                     BlockView::Image(_) => IMAGE_H,
+                    BlockView::BarChart { bars, .. } => {
+                        line_h() + INNER_GAP + bars.len() as f32 * BAR_H
+                    }
+                    BlockView::Trend { .. } => line_h() + INNER_GAP + TREND_H,
                     BlockView::Table {
                         caption,
                         warning,

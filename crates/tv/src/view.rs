@@ -68,6 +68,36 @@ pub enum BlockView {
         rows: Vec<TableRowView>,
     },
     Image(String),
+    /// 收支情况: one bar per income or spending category.
+    BarChart {
+        title: String,
+        bars: Vec<BarView>,
+    },
+    /// 收支情况: income against spending over the last periods.
+    Trend {
+        title: String,
+        points: Vec<TrendPoint>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarView {
+    pub label: String,
+    /// `86,000.00 元`
+    pub value: String,
+    /// Length against the largest bar, 0..=1.
+    pub fraction: f32,
+    pub income: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// The period, e.g. 2026年第三季度.
+    pub label: String,
+    pub income: f32,
+    pub spending: f32,
+    pub income_text: String,
+    pub spending_text: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -327,6 +357,20 @@ pub fn build(
                         v.breadcrumb = format!("三务公开 › {} › {}", d.category.label(), d.module);
                     }
                     v.blocks = match &item.content {
+                        Content::Disclosure(d) if d.module == "收支情况" => {
+                            let mut blocks = blocks_view(&d.body);
+                            // Charts after the opening paragraph, before the tables.
+                            let at = usize::from(matches!(
+                                blocks.first(),
+                                Some(BlockView::Paragraph(_))
+                            ));
+                            let charts: Vec<BlockView> = crate::chart::bars(&d.body)
+                                .into_iter()
+                                .chain(crate::chart::trend(cache, &item)?)
+                                .collect();
+                            blocks.splice(at..at, charts);
+                            blocks
+                        }
                         Content::Disclosure(d) => blocks_view(&d.body),
                         Content::Notice(n) => blocks_view(&n.body),
                         Content::Unsupported => Vec::new(),
