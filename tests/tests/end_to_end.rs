@@ -50,6 +50,8 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     tv.save_png(&shots.join("e2e-home-1280x720.png")).unwrap();
 
     // 三务公开 -> categories with counts from the cache.
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     tv.press(OkKey);
     let texts = tv.visible_texts();
     assert!(has(&texts, "党务公开") && has(&texts, "村务公开") && has(&texts, "财务公开"));
@@ -250,6 +252,8 @@ fn keyboard_keys_drive_the_app_through_slint() {
     let mut tv = HeadlessSession::start(&config, true).unwrap();
     tv.wait_for_sync_result(Duration::from_secs(30)).unwrap();
     // Enter opens 三务公开, Right + Enter opens 村务公开, Escape goes back.
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     tv.type_key("\n");
     assert_eq!(tv.view().screen, 1);
     tv.type_key("\u{f703}");

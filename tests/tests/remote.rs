@@ -50,6 +50,8 @@ fn a_recorded_remote_session_opens_the_named_finance_disclosure() {
         .hold("KEY_OK", Duration::from_secs(2), false);
     let file = write_recording(dir.path(), &rec);
 
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     let presses = tv.replay(&file).unwrap();
     let actions: Vec<RemoteKey> = presses.iter().filter_map(|p| p.action).collect();
     use RemoteKey::*;
@@ -97,6 +99,8 @@ fn the_remote_test_screen_shows_names_scancodes_and_unmapped_keys() {
     let (mut tv, _server) = synced_session(dir.path(), true);
 
     // Menu -> 设置 -> 遥控器测试.
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     tv.press(RemoteKey::Menu);
     assert_eq!(tv.view().screen, 5);
     assert!(tv.visible_texts().iter().any(|t| t == "遥控器测试"));

@@ -63,6 +63,8 @@ fn starts_offline_from_the_cache_then_catches_up_when_the_headend_appears() {
     assert!(texts.iter().any(|t| t == "三务公开"));
     tv.save_png(&screenshot_dir().join("e2e-offline-home-1280x720.png"))
         .unwrap();
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     tv.press(Digit(1));
     tv.press(Digit(3));
     tv.press(Digit(1));
@@ -135,6 +137,8 @@ fn a_corrupt_cache_is_rebuilt_and_refilled_without_a_crash() {
         matches!(synced, SyncEvent::Synced(r) if r.upserted == 16),
         "{synced:?}"
     );
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     tv.press(Digit(1));
     assert_eq!(tv.view().categories[2].1, "共 5 条");
 }
@@ -187,6 +191,8 @@ fn a_malformed_feed_page_is_rejected_the_cache_kept_and_retried_with_backoff() {
         texts.iter().any(|t| t.starts_with("收到的内容有误")),
         "{texts:?}"
     );
+    // The demo has an urgent notice; acknowledge it as a viewer would.
+    tv.acknowledge_notices();
     tv.press(Digit(1));
     tv.press(Digit(3));
     tv.press(Digit(1));

@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS items_module ON items(kind, category, module, published_at DESC);
 -- Items this box has shown (id, version): what is not here is marked new.
 CREATE TABLE IF NOT EXISTS opened(id TEXT PRIMARY KEY, version INTEGER NOT NULL);
+-- Urgent notices the viewer has acknowledged with OK: each pops up once.
+CREATE TABLE IF NOT EXISTS acknowledged(id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 ";
 
 /// How opening the cache went.
@@ -163,6 +165,7 @@ impl Cache {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM items", [])?;
         tx.execute("DELETE FROM opened", [])?;
+        tx.execute("DELETE FROM acknowledged", [])?;
         tx.execute(
             "DELETE FROM meta WHERE key IN ('cursor', 'etag', 'last_synced', 'refetching', 'region_names')",
             [],

@@ -14,10 +14,12 @@
 
 mod browse;
 mod cache;
+mod notices;
 mod outbox;
 
 pub use browse::{DisclosureRow, ModuleCount};
 pub use cache::{ApplyStats, Cache, CategoryCount, ItemSummary, OpenOutcome, SyncState};
+pub use notices::NoticeRow;
 pub use outbox::{Outbox, OutboxItem};
 
 /// Bump when the box learns new content kinds: the cache then refetches

@@ -82,6 +82,8 @@ pub enum Screen {
     Modules(DisclosureCategory),
     /// One module's items, newest first.
     List(DisclosureCategory, &'static str),
+    /// 通知公告: urgent first, then newest first.
+    Notices,
     Detail(String),
     /// A part of the product that is not built yet, by its title.
     Coming(&'static str),
@@ -133,6 +135,8 @@ pub trait Counts {
     fn list_len(&self, category: DisclosureCategory, module: &str) -> usize;
     /// Ids of one list page, to open the focused one.
     fn list_ids(&self, category: DisclosureCategory, module: &str, page: usize) -> Vec<String>;
+    fn notice_len(&self) -> usize;
+    fn notice_ids(&self, page: usize) -> Vec<String>;
 }
 
 #[derive(Debug)]
@@ -202,6 +206,7 @@ impl Nav {
     fn open_tile(&mut self, tile: Tile) {
         match tile {
             Tile::Disclosures => self.open(Screen::Categories),
+            Tile::Notices => self.open(Screen::Notices),
             other => self.open(Screen::Coming(other.label())),
         }
     }
@@ -236,7 +241,13 @@ impl Nav {
                 Screen::Home => self.home_key(key),
                 Screen::Categories => self.categories_key(key),
                 Screen::Modules(category) => self.modules_key(key, category),
-                Screen::List(category, module) => self.list_key(key, category, module, counts),
+                Screen::List(category, module) => {
+                    let len = counts.list_len(category, module);
+                    self.paged_key(key, len, |_, page| counts.list_ids(category, module, page))
+                }
+                Screen::Notices => {
+                    self.paged_key(key, counts.notice_len(), |_, page| counts.notice_ids(page))
+                }
                 Screen::Detail(_) => self.detail_key(key, detail_pages),
                 Screen::Coming(_) => {
                     if key == RemoteKey::Ok {
@@ -338,14 +349,13 @@ impl Nav {
         }
     }
 
-    fn list_key(
+    /// A list shown LIST_PAGE_SIZE rows at a time; `ids` gives a page's ids.
+    fn paged_key(
         &mut self,
         key: RemoteKey,
-        category: DisclosureCategory,
-        module: &'static str,
-        counts: &dyn Counts,
+        len: usize,
+        ids: impl FnOnce(&Nav, usize) -> Vec<String>,
     ) {
-        let len = counts.list_len(category, module);
         if len == 0 {
             return;
         }
@@ -356,34 +366,34 @@ impl Nav {
             nav.current.page = abs / LIST_PAGE_SIZE;
             nav.current.focus = abs % LIST_PAGE_SIZE;
         };
-        match key {
-            RemoteKey::Up if absolute > 0 => set(self, absolute - 1),
-            RemoteKey::Down if absolute + 1 < len => set(self, absolute + 1),
+        let open = match key {
+            RemoteKey::Up if absolute > 0 => {
+                set(self, absolute - 1);
+                None
+            }
+            RemoteKey::Down if absolute + 1 < len => {
+                set(self, absolute + 1);
+                None
+            }
             RemoteKey::ChannelUp | RemoteKey::Left if self.current.page > 0 => {
-                set(self, (self.current.page - 1) * LIST_PAGE_SIZE)
+                set(self, (self.current.page - 1) * LIST_PAGE_SIZE);
+                None
             }
             RemoteKey::ChannelDown | RemoteKey::Right if self.current.page + 1 < pages => {
-                set(self, (self.current.page + 1) * LIST_PAGE_SIZE)
+                set(self, (self.current.page + 1) * LIST_PAGE_SIZE);
+                None
             }
-            RemoteKey::Ok => self.open_list_entry(category, module, counts, self.current.focus),
+            RemoteKey::Ok => Some(self.current.focus),
             RemoteKey::Digit(d) if (1..=LIST_PAGE_SIZE).contains(&usize::from(d)) => {
-                self.open_list_entry(category, module, counts, usize::from(d) - 1)
+                Some(usize::from(d) - 1)
             }
-            _ => {}
-        }
-    }
-
-    fn open_list_entry(
-        &mut self,
-        category: DisclosureCategory,
-        module: &str,
-        counts: &dyn Counts,
-        index: usize,
-    ) {
-        let ids = counts.list_ids(category, module, self.current.page);
-        if let Some(id) = ids.get(index) {
-            self.current.focus = index;
-            self.open(Screen::Detail(id.clone()));
+            _ => None,
+        };
+        if let Some(index) = open {
+            if let Some(id) = ids(self, self.current.page).get(index) {
+                self.current.focus = index;
+                self.open(Screen::Detail(id.clone()));
+            }
         }
     }
 
@@ -424,8 +434,12 @@ impl Nav {
 
     /// After content changed under an open list, keep focus on a real row.
     pub fn clamp_to(&mut self, counts: &dyn Counts) {
-        if let Screen::List(category, module) = self.current.screen {
-            let len = counts.list_len(category, module);
+        let len = match self.current.screen {
+            Screen::List(category, module) => Some(counts.list_len(category, module)),
+            Screen::Notices => Some(counts.notice_len()),
+            _ => None,
+        };
+        if let Some(len) = len {
             let absolute = (self.current.page * LIST_PAGE_SIZE + self.current.focus)
                 .min(len.saturating_sub(1));
             self.current.page = absolute / LIST_PAGE_SIZE;
@@ -442,6 +456,12 @@ mod tests {
     impl Counts for Fake {
         fn list_len(&self, _: DisclosureCategory, _: &str) -> usize {
             self.0
+        }
+        fn notice_len(&self) -> usize {
+            3
+        }
+        fn notice_ids(&self, _: usize) -> Vec<String> {
+            vec!["n0".into(), "n1".into(), "n2".into()]
         }
         fn list_ids(&self, _: DisclosureCategory, _: &str, page: usize) -> Vec<String> {
             (page * LIST_PAGE_SIZE..(page * LIST_PAGE_SIZE + LIST_PAGE_SIZE).min(self.0))
@@ -528,6 +548,10 @@ mod tests {
         assert_eq!(nav.screen(), &Screen::Categories);
         press(&mut nav, &[Back]);
         assert_eq!(nav.screen(), &Screen::Home);
+        press(&mut nav, &[Blue, Down, Ok]);
+        assert_eq!(nav.screen(), &Screen::Detail("n1".into()));
+        press(&mut nav, &[Back, Back]);
+        assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 1));
         press(&mut nav, &[Yellow]);
         assert_eq!(nav.screen(), &Screen::Coming("一键服务"));
         press(&mut nav, &[Back]);

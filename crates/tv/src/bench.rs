@@ -82,6 +82,7 @@ pub fn key_latency(session: &mut HeadlessSession, presses: usize) -> Result<KeyL
         return Err(bench_error("mkfifo", made));
     }
 
+    session.acknowledge_notices();
     let (keymap, _) = load_keymap(&session.config);
     let config = InputConfig::new(&dir, keymap);
     let input = input::spawn(config, Box::new(RecordingOpener::default()), |msg| {
@@ -160,6 +161,7 @@ pub struct RenderTimes {
 /// (`dangjian-headend seed-long-tables`).
 pub fn render_changes(session: &mut HeadlessSession, rounds: usize) -> RenderTimes {
     use input::RemoteKey::{ChannelDown, Digit, Home, Ok};
+    session.acknowledge_notices();
     let mut t = RenderTimes::default();
     let timed = |s: &mut HeadlessSession, key| {
         let start = Instant::now();

@@ -26,6 +26,11 @@ pub fn apply(ui: &AppWindow, v: &View) {
     app.set_offline_text(s(&v.offline_text));
     app.set_hint(s(&v.hint));
     app.set_breadcrumb(s(&v.breadcrumb));
+    let (title, meta, text) = v.popup.clone().unwrap_or_default();
+    app.set_popup(v.popup.is_some());
+    app.set_popup_title(s(&title));
+    app.set_popup_meta(s(&meta));
+    app.set_popup_text(s(&text));
     let focus = v.focus as i32;
     match v.screen {
         0 => {

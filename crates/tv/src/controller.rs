@@ -19,6 +19,8 @@ pub struct Controller {
     pub remote_test: RemoteTest,
     /// The open detail split into pages, as last laid out.
     detail_pages: Vec<Vec<BlockView>>,
+    /// An urgent notice on screen over everything until OK.
+    popup: Option<String>,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -37,6 +39,7 @@ impl Controller {
             scope,
             remote_test: RemoteTest::default(),
             detail_pages: Vec::new(),
+            popup: None,
         };
         c.refresh();
         c
@@ -52,6 +55,9 @@ impl Controller {
 
     /// A key from the desktop keyboard.
     pub fn key(&mut self, key: RemoteKey) {
+        if self.popup_key(key) {
+            return;
+        }
         if self.on_remote_test() {
             self.test_key(KeySeen::from_keyboard(key));
         } else {
@@ -64,6 +70,9 @@ impl Controller {
     pub fn input(&mut self, msg: InputMessage) {
         match msg {
             InputMessage::Key { press, .. } => {
+                if press.action.is_some_and(|a| self.popup_key(a)) {
+                    return;
+                }
                 if self.on_remote_test() {
                     self.test_key(KeySeen::from_press(&press));
                 } else if let Some(action) = press.action {
@@ -76,6 +85,25 @@ impl Controller {
                 }
             }
         }
+    }
+
+    /// While an urgent notice is up, OK acknowledges it (once per box, kept
+    /// in cache.db) and every other key is held back, so it is not missed.
+    /// Returns whether the key was taken.
+    fn popup_key(&mut self, key: RemoteKey) -> bool {
+        let Some(id) = self.popup.clone() else {
+            return false;
+        };
+        if key == RemoteKey::Ok {
+            if let Err(e) = self.cache.acknowledge(&id, now_unix()) {
+                tracing::warn!(error = %e, "cannot record the acknowledged notice");
+            }
+            let version = self.cache.item(&id).ok().flatten().map_or(1, |i| i.version);
+            let _ = self.cache.mark_opened(&id, version);
+            self.popup = None;
+            self.refresh();
+        }
+        true
     }
 
     fn on_remote_test(&self) -> bool {
@@ -144,6 +172,14 @@ impl Controller {
     }
 
     fn unpaged_view(&self) -> View {
+        let mut v = self.built_view();
+        if let Some(id) = &self.popup {
+            v.popup = view::popup(&self.cache, id, &self.scope).ok().flatten();
+        }
+        v
+    }
+
+    fn built_view(&self) -> View {
         match view::build(&self.nav, &self.cache, &self.scope, &self.remote_test) {
             Ok(v) => v,
             Err(e) => {
@@ -159,6 +195,12 @@ impl Controller {
     }
 
     pub fn refresh(&mut self) {
+        if self.popup.is_none() {
+            match self.cache.pending_urgent() {
+                Ok(next) => self.popup = next,
+                Err(e) => tracing::warn!(error = %e, "cannot look for urgent notices"),
+            }
+        }
         let mut v = self.unpaged_view();
         bridge::apply(&self.ui, &v);
         if v.screen == 3 {

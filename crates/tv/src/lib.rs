@@ -318,6 +318,13 @@ impl HeadlessSession {
         Ok(self.window.run_event_loop(on_frame)?)
     }
 
+    /// Acknowledges any urgent notices on screen, as a viewer would with OK.
+    pub fn acknowledge_notices(&mut self) {
+        while self.view().popup.is_some() {
+            self.press(RemoteKey::Ok);
+        }
+    }
+
     /// Delivers one input message as the evdev service would.
     pub fn input(&mut self, msg: InputMessage) {
         with_controller(|c| c.input(msg));
@@ -419,7 +426,7 @@ impl HeadlessSession {
             _ => "coming",
         };
         let mut out = Vec::new();
-        for id in [page, "header", "banner", "footer"] {
+        for id in [page, "header", "banner", "footer", "popup"] {
             for root in ElementHandle::find_by_element_id(&self.ui, &format!("AppWindow::{id}")) {
                 push(&root, &mut out);
                 root.visit_descendants(|e| {

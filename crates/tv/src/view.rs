@@ -37,6 +37,8 @@ pub struct View {
     pub blocks: Vec<BlockView>,
     pub page_blocks: Vec<BlockView>,
     pub detail_page: usize,
+    /// An urgent notice shown over the screen until OK: title, meta, text.
+    pub popup: Option<(String, String, String)>,
     /// Remote test: which remotes are connected, keymap notes, keys seen.
     pub test_status: String,
     pub test_notes: String,
@@ -122,6 +124,17 @@ pub struct CacheCounts<'a>(pub &'a Cache);
 impl Counts for CacheCounts<'_> {
     fn list_len(&self, category: DisclosureCategory, module: &str) -> usize {
         self.0.module_len(category, module).unwrap_or(0)
+    }
+
+    fn notice_len(&self) -> usize {
+        self.0.notice_len().unwrap_or(0)
+    }
+
+    fn notice_ids(&self, page: usize) -> Vec<String> {
+        self.0
+            .notice_page(page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+            .map(|rows| rows.into_iter().map(|r| r.id).collect())
+            .unwrap_or_default()
     }
 
     fn list_ids(&self, category: DisclosureCategory, module: &str, page: usize) -> Vec<String> {
@@ -247,6 +260,41 @@ fn detail_meta(item: &FeedItem, own: &str) -> String {
     parts.join(" · ")
 }
 
+/// The urgent notice to pop up, as (title, meta, text).
+pub fn popup(
+    cache: &Cache,
+    id: &str,
+    own_scope: &str,
+) -> Result<Option<(String, String, String)>, StoreError> {
+    let Some(item) = cache.item(id)? else {
+        return Ok(None);
+    };
+    let Content::Notice(n) = &item.content else {
+        return Ok(None);
+    };
+    let text: Vec<&str> = n
+        .body
+        .iter()
+        .filter_map(|b| match b {
+            Block::Paragraph { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut text = text.join("\n");
+    // The overlay holds about six lines; the full text is in 通知公告.
+    const MAX_CHARS: usize = 150;
+    if text.chars().count() > MAX_CHARS {
+        text = text.chars().take(MAX_CHARS).collect::<String>() + "……（全文见“通知公告”）";
+    }
+    let meta = format!(
+        "{} · {} · {}",
+        n.issuer,
+        scope_label(item.scope.as_str(), own_scope),
+        format_date(item.published_at)
+    );
+    Ok(Some((n.title.clone(), meta, text)))
+}
+
 /// Builds what the screen shows now.
 pub fn build(
     nav: &Nav,
@@ -274,12 +322,19 @@ pub fn build(
         Screen::Home => {
             v.screen = 0;
             v.hint = "方向键选择，确定键打开；数字键直达".into();
+            let new_disclosures: usize = cache.new_per_category()?.iter().sum();
+            let unread_notices = cache.unread_notices()?;
+            let count = |n: usize| if n == 0 { String::new() } else { n.to_string() };
             v.tiles = Tile::ALL
                 .iter()
                 .map(|t| TileView {
                     label: t.label().into(),
                     glyph: t.glyph().into(),
-                    badge: String::new(),
+                    badge: match t {
+                        Tile::Disclosures => count(new_disclosures),
+                        Tile::Notices => count(unread_notices),
+                        _ => String::new(),
+                    },
                 })
                 .collect();
         }
@@ -345,6 +400,35 @@ pub fn build(
                 "正在获取内容，请稍候…".into()
             };
         }
+        Screen::Notices => {
+            v.screen = 2;
+            v.title = "通知公告".into();
+            v.hint = "上下键选择，确定键查看，频道键翻页".into();
+            let len = cache.notice_len()?;
+            let pages = len.div_ceil(LIST_PAGE_SIZE).max(1);
+            v.page_text = format!("第 {}/{} 页", nav.page() + 1, pages);
+            let rows = cache.notice_page(nav.page() * LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
+            v.rows = rows
+                .iter()
+                .map(|r| {
+                    let meta = format!(
+                        "{} · {}",
+                        scope_label(&r.scope, own_scope),
+                        format_date(r.published_at)
+                    );
+                    (r.title.clone(), meta)
+                })
+                .collect();
+            v.row_badges = rows
+                .iter()
+                .map(|r| match (r.urgent, r.new) {
+                    (true, _) => "紧急".into(),
+                    (false, true) => "新".into(),
+                    _ => String::new(),
+                })
+                .collect();
+            v.empty_text = "暂无通知".into();
+        }
         Screen::Detail(id) => {
             v.screen = 3;
             v.hint = "上下键或频道键翻页，返回键回到列表".into();
@@ -353,8 +437,16 @@ pub fn build(
                 Some(item) => {
                     v.title = item.content.title().to_string();
                     v.meta = detail_meta(&item, own_scope);
-                    if let Content::Disclosure(d) = &item.content {
-                        v.breadcrumb = format!("三务公开 › {} › {}", d.category.label(), d.module);
+                    match &item.content {
+                        Content::Disclosure(d) => {
+                            v.breadcrumb =
+                                format!("三务公开 › {} › {}", d.category.label(), d.module);
+                        }
+                        Content::Notice(n) if n.urgent => {
+                            v.breadcrumb = "通知公告 › 紧急通知".into()
+                        }
+                        Content::Notice(_) => v.breadcrumb = "通知公告".into(),
+                        Content::Unsupported => {}
                     }
                     v.blocks = match &item.content {
                         Content::Disclosure(d) if d.module == "收支情况" => {
