@@ -371,7 +371,14 @@ pub fn render_screens(
             files.push(s.save_png(&dir.join(format!("{name}-{tag}.png")))?);
             Ok(())
         };
+        if session.view().popup.is_some() {
+            shoot(session, "00-urgent-notice")?;
+            session.acknowledge_notices();
+        }
         shoot(session, "01-home")?;
+        session.press(RemoteKey::Blue);
+        shoot(session, "01-notices")?;
+        session.press(Home);
         session.press(Digit(1));
         shoot(session, "02-disclosures")?;
         session.press(Digit(3));
