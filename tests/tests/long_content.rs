@@ -146,3 +146,51 @@ fn a_30_column_table_is_shown_in_column_groups_that_keep_the_label() {
         "the caption says which part: {texts:?}"
     );
 }
+
+#[test]
+fn standard_mode_shows_more_per_page_and_is_remembered() {
+    use input::RemoteKey::Menu;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut tv, _server) = session(dir.path());
+    tv.acknowledge_notices();
+    let open_ledger = |tv: &mut HeadlessSession| {
+        tv.press(Home);
+        for d in [1, 3, 2] {
+            tv.press(Digit(d));
+        }
+        tv.press(OkKey);
+        assert_eq!(tv.view().title, LONG_TABLE_TITLE);
+        pages(tv)
+    };
+    let elder = open_ledger(&mut tv);
+
+    // 设置 -> 显示模式: OK switches to 标准模式.
+    tv.press(Menu);
+    assert_eq!(tv.view().rows[0].0, "显示模式：长辈模式");
+    tv.press(OkKey);
+    assert_eq!(tv.view().rows[0].0, "显示模式：标准模式");
+    tv.save_png(&screenshot_dir().join("e2e-settings-standard-1280x720.png"))
+        .unwrap();
+    let standard = open_ledger(&mut tv);
+    assert!(standard < elder, "standard {standard} pages, elder {elder}");
+    for display in [Display::HD, Display::FULL_HD] {
+        tv.set_display(display);
+        tv.save_png(&screenshot_dir().join(format!(
+            "e2e-long-table-standard-{}x{}.png",
+            display.width, display.height
+        )))
+        .unwrap();
+    }
+    let config = box_config("http://127.0.0.1:9", &dir.path().join("box"));
+    drop(tv);
+
+    // The household's choice survives a restart.
+    std::thread::spawn(move || {
+        let mut tv = HeadlessSession::start(&config, false).unwrap();
+        tv.acknowledge_notices();
+        tv.press(Menu);
+        assert_eq!(tv.view().rows[0].0, "显示模式：标准模式");
+    })
+    .join()
+    .unwrap();
+}

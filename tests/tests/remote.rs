@@ -104,7 +104,7 @@ fn the_remote_test_screen_shows_names_scancodes_and_unmapped_keys() {
     tv.press(RemoteKey::Menu);
     assert_eq!(tv.view().screen, 5);
     assert!(tv.visible_texts().iter().any(|t| t == "遥控器测试"));
-    tv.press(RemoteKey::Ok);
+    tv.press(RemoteKey::Digit(2));
     assert_eq!(tv.view().screen, 6);
 
     tv.input(InputMessage::Connected {

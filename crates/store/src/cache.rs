@@ -128,6 +128,16 @@ impl Cache {
         Ok((cache, outcome))
     }
 
+    /// The viewer's display mode (`elder` or `standard`); kept when the box
+    /// is bound to another village, since it belongs to the household.
+    pub fn display_mode(&self) -> Result<Option<String>, StoreError> {
+        self.meta("display_mode")
+    }
+
+    pub fn set_display_mode(&mut self, mode: &str) -> Result<(), StoreError> {
+        self.set_meta("display_mode", mode)
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn

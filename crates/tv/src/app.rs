@@ -93,8 +93,15 @@ pub enum Screen {
     RemoteTest,
 }
 
-/// Entries of the settings page, in order.
-pub const SETTINGS: [(&str, &str); 1] = [("遥控器测试", "逐个按键，查看机顶盒收到的键名和功能")];
+/// Entries of the settings page, in order: 显示模式 toggles, 遥控器测试 opens.
+pub const SETTINGS_LEN: usize = 2;
+
+/// Something the controller must do for the core (it owns storage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavAction {
+    /// Switch 长辈模式 and 标准模式, and remember it.
+    ToggleDisplayMode,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Frame {
@@ -146,6 +153,10 @@ pub struct Nav {
     pub sync: SyncStatus,
     /// Last successful sync, kept while offline so the banner can say how old.
     pub last_synced: Option<i64>,
+    /// 标准模式 (smaller text) instead of the default 长辈模式.
+    pub standard_mode: bool,
+    /// Left for the controller by the last key.
+    pub action: Option<NavAction>,
 }
 
 impl Default for Nav {
@@ -161,6 +172,8 @@ impl Nav {
             current: Frame::new(Screen::Home),
             sync: SyncStatus::Starting,
             last_synced: None,
+            standard_mode: false,
+            action: None,
         }
     }
 
@@ -287,7 +300,7 @@ impl Nav {
     }
 
     fn settings_key(&mut self, key: RemoteKey) {
-        let n = SETTINGS.len();
+        let n = SETTINGS_LEN;
         let f = &mut self.current.focus;
         let chosen = match key {
             RemoteKey::Up if *f > 0 => {
@@ -302,10 +315,17 @@ impl Nav {
             RemoteKey::Digit(d) if (1..=n).contains(&usize::from(d)) => Some(usize::from(d) - 1),
             _ => None,
         };
-        if let Some(i) = chosen {
-            self.current.focus = i;
-            // Only one entry so far; new ones get their screens here.
-            self.open(Screen::RemoteTest);
+        match chosen {
+            Some(0) => {
+                self.current.focus = 0;
+                self.standard_mode = !self.standard_mode;
+                self.action = Some(NavAction::ToggleDisplayMode);
+            }
+            Some(i) => {
+                self.current.focus = i;
+                self.open(Screen::RemoteTest);
+            }
+            None => {}
         }
     }
 
@@ -577,6 +597,21 @@ mod tests {
                 assert_eq!(nav.screen(), &Screen::List(*category, module));
             }
         }
+    }
+
+    #[test]
+    fn settings_toggle_the_display_mode_and_open_the_remote_test() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Menu, Ok]);
+        assert!(nav.standard_mode);
+        assert_eq!(nav.action.take(), Some(NavAction::ToggleDisplayMode));
+        assert_eq!(nav.screen(), &Screen::Settings);
+        press(&mut nav, &[Ok]);
+        assert!(!nav.standard_mode);
+        press(&mut nav, &[Down, Ok]);
+        assert_eq!(nav.screen(), &Screen::RemoteTest);
+        press(&mut nav, &[Back, Digit(2)]);
+        assert_eq!(nav.screen(), &Screen::RemoteTest);
     }
 
     #[test]

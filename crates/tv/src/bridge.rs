@@ -5,7 +5,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use crate::ui::{
     AppState, AppWindow, BarData, BlockData, CategoriesState, CategoryData, CellData, ComingState,
     DetailState, HomeState, KeyRowData, ListState, PointData, RemoteTestState, RowData,
-    SettingsState, TableRowData, TileData,
+    SettingsState, TableRowData, Theme, TileData,
 };
 use crate::view::{BlockView, RowKind, View};
 
@@ -118,6 +118,11 @@ fn rows(rows: &[(String, String)], badges: &[String]) -> Vec<RowData> {
             badge: s(badges.get(i).map_or("", String::as_str)),
         })
         .collect()
+}
+
+/// 长辈模式 (large text, the default) or 标准模式.
+pub fn apply_display_mode(ui: &AppWindow, standard: bool) {
+    ui.global::<Theme>().set_standard(standard);
 }
 
 /// The body area a detail page has, in logical pixels.

@@ -4,7 +4,7 @@ use input::{InputMessage, RemoteKey};
 use store::Cache;
 use sync::SyncEvent;
 
-use crate::app::{Nav, Screen};
+use crate::app::{Nav, NavAction, Screen};
 use crate::bridge;
 use crate::paging::{self, Metrics};
 use crate::remote_test::{KeySeen, RemoteTest};
@@ -41,6 +41,8 @@ impl Controller {
             detail_pages: Vec::new(),
             popup: None,
         };
+        c.nav.standard_mode = matches!(c.cache.display_mode(), Ok(Some(m)) if m == "standard");
+        bridge::apply_display_mode(&c.ui, c.nav.standard_mode);
         c.refresh();
         c
     }
@@ -119,7 +121,20 @@ impl Controller {
 
     fn act(&mut self, key: RemoteKey) {
         let pages = self.detail_pages.len().max(1);
-        if self.nav.handle_key(key, &CacheCounts(&self.cache), pages) {
+        let changed = self.nav.handle_key(key, &CacheCounts(&self.cache), pages);
+        if let Some(NavAction::ToggleDisplayMode) = self.nav.action.take() {
+            let mode = if self.nav.standard_mode {
+                "standard"
+            } else {
+                "elder"
+            };
+            if let Err(e) = self.cache.set_display_mode(mode) {
+                tracing::warn!(error = %e, "cannot remember the display mode");
+            }
+            bridge::apply_display_mode(&self.ui, self.nav.standard_mode);
+            self.refresh();
+        }
+        if changed {
             if self.on_remote_test() {
                 self.remote_test.reset_session();
             }
@@ -206,7 +221,15 @@ impl Controller {
         if v.screen == 3 {
             // Title and meta are set, so the body's height is known now.
             let (width, height) = bridge::detail_body(&self.ui);
-            self.detail_pages = paging::paginate(&v.blocks, Metrics { width, height });
+            let body = if self.nav.standard_mode { 26.0 } else { 32.0 };
+            self.detail_pages = paging::paginate(
+                &v.blocks,
+                Metrics {
+                    width,
+                    height,
+                    body,
+                },
+            );
             self.fill_page(&mut v);
             bridge::apply_detail_page(&self.ui, &v);
         }

@@ -401,7 +401,7 @@ pub fn render_screens(
         session.press(Home);
         session.press(RemoteKey::Menu);
         shoot(session, "10-settings")?;
-        session.press(RemoteKey::Ok);
+        session.press(Digit(2));
         session.press(RemoteKey::Ok);
         session.press(Digit(5));
         shoot(session, "11-remote-test")?;

@@ -15,9 +15,10 @@ pub struct Metrics {
     pub width: f32,
     /// Height available for blocks on one page.
     pub height: f32,
+    /// Body text size: 32 in elder mode, 26 in standard mode (`Theme`).
+    pub body: f32,
 }
 
-const BODY: f32 = 32.0;
 /// Line height of Noto Sans CJK (ascent + descent), as a multiple of size.
 const LINE: f32 = 1.45;
 const BLOCK_GAP: f32 = 20.0;
@@ -49,8 +50,8 @@ fn lines(text: &str, width: f32, size: f32) -> usize {
         .sum()
 }
 
-fn line_h() -> f32 {
-    (BODY * LINE).ceil()
+fn line_h(body: f32) -> f32 {
+    (body * LINE).ceil()
 }
 
 fn column_width(total: f32, columns: usize) -> f32 {
@@ -58,15 +59,15 @@ fn column_width(total: f32, columns: usize) -> f32 {
     (total - 2.0 * CELL_PAD_X - (n - 1.0) * CELL_GAP) / n
 }
 
-fn row_height(row: &TableRowView, width: f32) -> f32 {
+fn row_height(row: &TableRowView, width: f32, body: f32) -> f32 {
     let w = column_width(width, row.cells.len());
     let most = row
         .cells
         .iter()
-        .map(|(text, _)| lines(text, w, BODY))
+        .map(|(text, _)| lines(text, w, body))
         .max()
         .unwrap_or(1);
-    most as f32 * line_h() + 2.0 * CELL_PAD_Y + 2.0
+    most as f32 * line_h(body) + 2.0 * CELL_PAD_Y + 2.0
 }
 
 /// How many columns fit side by side.
@@ -129,12 +130,12 @@ impl Pager {
     }
 
     fn paragraph(&mut self, text: &str) {
-        let lh = line_h();
+        let lh = line_h(self.metrics.body);
         let width = self.metrics.width;
         let mut rest: Vec<char> = text.chars().collect();
         while !rest.is_empty() {
             let room = ((self.metrics.height - self.used - self.gap()) / lh).floor() as usize;
-            let all = lines(&rest.iter().collect::<String>(), width, BODY);
+            let all = lines(&rest.iter().collect::<String>(), width, self.metrics.body);
             if all <= room || (room == 0 && self.used == 0.0) {
                 let h = all as f32 * lh;
                 self.place(BlockView::Paragraph(rest.iter().collect()), h);
@@ -147,13 +148,17 @@ impl Pager {
             // Take as many characters as fit in `room` lines.
             let mut take = 0;
             while take < rest.len()
-                && lines(&rest[..take + 1].iter().collect::<String>(), width, BODY) <= room
+                && lines(
+                    &rest[..take + 1].iter().collect::<String>(),
+                    width,
+                    self.metrics.body,
+                ) <= room
             {
                 take += 1;
             }
             let take = take.max(1);
             let head: String = rest[..take].iter().collect();
-            let h = lines(&head, width, BODY) as f32 * lh;
+            let h = lines(&head, width, self.metrics.body) as f32 * lh;
             self.place(BlockView::Paragraph(head), h);
             rest.drain(..take);
             self.new_page();
@@ -161,7 +166,7 @@ impl Pager {
     }
 
     fn bars(&mut self, title: &str, bars: &[crate::view::BarView]) {
-        let head = line_h() + INNER_GAP;
+        let head = line_h(self.metrics.body) + INNER_GAP;
         let mut i = 0;
         while i < bars.len() {
             if !self.fits(head + BAR_H) && self.used > 0.0 {
@@ -213,11 +218,15 @@ impl Pager {
             } else {
                 caption.to_string()
             };
-            let head_h: f32 = header.iter().map(|r| row_height(r, width)).sum();
+            let head_h: f32 = header
+                .iter()
+                .map(|r| row_height(r, width, self.metrics.body))
+                .sum();
+            let body_size = self.metrics.body;
             let chrome = |title: &str, warning: &str| {
                 let mut h = 0.0;
                 if !title.is_empty() {
-                    h += line_h() + INNER_GAP;
+                    h += line_h(body_size) + INNER_GAP;
                 }
                 if !warning.is_empty() {
                     h += WARNING_H + INNER_GAP;
@@ -233,7 +242,9 @@ impl Pager {
                     format!("{title}（续）")
                 };
                 let top = chrome(&label, warning) + head_h;
-                let first_row = body.get(i).map_or(0.0, |r| row_height(r, width));
+                let first_row = body
+                    .get(i)
+                    .map_or(0.0, |r| row_height(r, width, self.metrics.body));
                 if !self.fits(top + first_row) && self.used > 0.0 {
                     self.new_page();
                 }
@@ -242,7 +253,7 @@ impl Pager {
                 let mut h = top;
                 let mut taken = 0;
                 while let Some(r) = body.get(i + taken) {
-                    let rh = row_height(r, width);
+                    let rh = row_height(r, width, self.metrics.body);
                     if taken > 0 && h - top + rh > room {
                         break;
                     }
@@ -285,7 +296,9 @@ pub fn paginate(blocks: &[BlockView], metrics: Metrics) -> Vec<Vec<BlockView>> {
             } => p.table(caption, warning, rows),
             BlockView::Image(caption) => p.place(BlockView::Image(caption.clone()), IMAGE_H),
             BlockView::BarChart { title, bars } => p.bars(title, bars),
-            BlockView::Trend { .. } => p.place(block.clone(), line_h() + INNER_GAP + TREND_H),
+            BlockView::Trend { .. } => {
+                p.place(block.clone(), line_h(metrics.body) + INNER_GAP + TREND_H)
+            }
         }
     }
     p.pages.retain(|page| !page.is_empty());
@@ -317,6 +330,7 @@ mod tests {
     const M: Metrics = Metrics {
         width: 1152.0,
         height: 400.0,
+        body: 32.0,
     };
 
     fn tables(page: &[BlockView]) -> Vec<&Vec<TableRowView>> {
@@ -392,20 +406,20 @@ mod tests {
                     h += BLOCK_GAP;
                 }
                 h += match b {
-                    BlockView::Paragraph(t) => lines(t, M.width, BODY) as f32 * line_h(),
+                    BlockView::Paragraph(t) => lines(t, M.width, M.body) as f32 * line_h(M.body),
                     BlockView::Image(_) => IMAGE_H,
                     BlockView::BarChart { bars, .. } => {
-                        line_h() + INNER_GAP + bars.len() as f32 * BAR_H
+                        line_h(M.body) + INNER_GAP + bars.len() as f32 * BAR_H
                     }
-                    BlockView::Trend { .. } => line_h() + INNER_GAP + TREND_H,
+                    BlockView::Trend { .. } => line_h(M.body) + INNER_GAP + TREND_H,
                     BlockView::Table {
                         caption,
                         warning,
                         rows,
                     } => {
-                        let mut t: f32 = rows.iter().map(|r| row_height(r, M.width)).sum();
+                        let mut t: f32 = rows.iter().map(|r| row_height(r, M.width, M.body)).sum();
                         if !caption.is_empty() {
-                            t += line_h() + INNER_GAP;
+                            t += line_h(M.body) + INNER_GAP;
                         }
                         if !warning.is_empty() {
                             t += WARNING_H + INNER_GAP;

@@ -5,7 +5,7 @@ use model::{format_date, Block, ColumnKind, Content, DisclosureCategory, FeedIte
 use store::{Cache, StoreError};
 use sync::FailureKind;
 
-use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE, SETTINGS};
+use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE};
 use crate::remote_test::RemoteTest;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -483,10 +483,24 @@ pub fn build(
             v.screen = 5;
             v.title = "设置".into();
             v.hint = "上下键选择，确定键打开，返回键回到上一页".into();
-            v.rows = SETTINGS
-                .iter()
-                .map(|(title, meta)| ((*title).to_string(), (*meta).to_string()))
-                .collect();
+            v.rows = vec![
+                (
+                    if nav.standard_mode {
+                        "显示模式：标准模式".into()
+                    } else {
+                        "显示模式：长辈模式".into()
+                    },
+                    if nav.standard_mode {
+                        "字小一些，一页显示更多；按确定键换回长辈模式".into()
+                    } else {
+                        "大字，看得清楚；按确定键换成标准模式".into()
+                    },
+                ),
+                (
+                    "遥控器测试".into(),
+                    "逐个按键，查看机顶盒收到的键名和功能".into(),
+                ),
+            ];
             v.row_badges = vec![String::new(); v.rows.len()];
         }
         Screen::RemoteTest => {
