@@ -63,6 +63,36 @@ fn filled_cache(dir: &std::path::Path, extra: &[&str]) -> Result<std::path::Path
     Ok(data_dir)
 }
 
+/// Runs `dangjian-tv FLAG N` (release) offline on the filled cache at one
+/// display size; returns the figures line it prints last.
+fn tv_bench(
+    dir: &std::path::Path,
+    data_dir: &std::path::Path,
+    (w, h): (u32, u32),
+    flag: &str,
+    n: usize,
+) -> Result<String> {
+    let config = dir.join(format!("tv-{w}x{h}.toml"));
+    // The URL is unused: the benchmarks do not sync.
+    write_tv_config(&config, "http://127.0.0.1:9", data_dir, (w, h))?;
+    let out = Command::new(bin("release", "dangjian-tv"))
+        .arg("--config")
+        .arg(&config)
+        .arg(flag)
+        .arg(n.to_string())
+        .env("RUST_LOG", "warn")
+        .output()
+        .with_context(|| format!("running dangjian-tv {flag}"))?;
+    if !out.status.success() {
+        bail!(
+            "dangjian-tv {flag} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.lines().last().unwrap_or_default().to_string())
+}
+
 /// Remote key read to rendered frame, through the live input path.
 fn keys() -> Result<()> {
     let dir = workspace_root().join("target/bench/keys");
@@ -70,26 +100,12 @@ fn keys() -> Result<()> {
     const PRESSES: usize = 1000;
     let mut results = Vec::new();
     for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
-        let config = dir.join(format!("tv-{w}x{h}.toml"));
-        write_tv_config(&config, "http://127.0.0.1:9", &data_dir, (w, h))?;
-        let out = Command::new(bin("release", "dangjian-tv"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--bench-keys")
-            .arg(PRESSES.to_string())
-            .env("RUST_LOG", "warn")
-            .output()
-            .context("running dangjian-tv --bench-keys")?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text.lines().last().unwrap_or_default();
-        let get = |k: &str| field(line, k);
+        let line = tv_bench(&dir, &data_dir, (w, h), "--bench-keys", PRESSES)?;
+        let get = |k: &str| field(&line, k);
         let (Some(frames), Some(p50), Some(p99), Some(max)) =
             (get("frames"), get("p50_ms"), get("p99_ms"), get("max_ms"))
         else {
-            bail!(
-                "unexpected output from dangjian-tv --bench-keys: {line:?}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            bail!("unexpected output from dangjian-tv --bench-keys: {line:?}");
         };
         println!(
             "keys {w}x{h}: event read -> frame rendered p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms over {frames} key presses"
@@ -126,18 +142,8 @@ fn render() -> Result<()> {
     const ROUNDS: usize = 200;
     let mut results = Vec::new();
     for (w, h) in [(1280u32, 720u32), (1920, 1080)] {
-        let config = dir.join(format!("tv-{w}x{h}.toml"));
-        write_tv_config(&config, "http://127.0.0.1:9", &data_dir, (w, h))?;
-        let out = Command::new(bin("release", "dangjian-tv"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--bench-render")
-            .arg(ROUNDS.to_string())
-            .env("RUST_LOG", "warn")
-            .output()
-            .context("running dangjian-tv --bench-render")?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text.lines().last().unwrap_or_default();
+        let line = tv_bench(&dir, &data_dir, (w, h), "--bench-render", ROUNDS)?;
+        let line = line.as_str();
         let mut r = serde_json::Map::new();
         r.insert("display".into(), json!(format!("{w}x{h}")));
         for (name, what) in [
@@ -154,10 +160,7 @@ fn render() -> Result<()> {
                 field(line, &format!("{name}_p99_ms")),
                 field(line, &format!("{name}_max_ms")),
             ) else {
-                bail!(
-                    "unexpected output from dangjian-tv --bench-render: {line:?}\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                bail!("unexpected output from dangjian-tv --bench-render: {line:?}");
             };
             println!("render {w}x{h} {what}: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms ({n} changes)");
             r.insert(

@@ -97,21 +97,7 @@ impl Keymap {
     /// directory means no vendor maps.
     pub fn load_dir(dir: &Path) -> Result<Keymap, KeymapError> {
         let mut map = Keymap::builtin();
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => {
-                return Err(KeymapError::Read {
-                    file: dir.display().to_string(),
-                    source,
-                })
-            }
-        };
-        files.sort();
-        for file in files {
+        for file in keymap_files(dir)? {
             map.merge_file(&file)?;
         }
         Ok(map)
@@ -123,21 +109,10 @@ impl Keymap {
     pub fn load_dir_lenient(dir: &Path) -> (Keymap, Vec<KeymapError>) {
         let mut map = Keymap::builtin();
         let mut errors = Vec::new();
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(source) => {
-                errors.push(KeymapError::Read {
-                    file: dir.display().to_string(),
-                    source,
-                });
-                Vec::new()
-            }
-        };
-        files.sort();
+        let files = keymap_files(dir).unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
         for file in files {
             if let Err(e) = map.merge_file(&file) {
                 tracing::error!(error = %e, "keymap skipped");
@@ -177,6 +152,25 @@ impl Keymap {
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }
+}
+
+/// The `*.toml` files of a keymap directory in name order; none if it is missing.
+fn keymap_files(dir: &Path) -> Result<Vec<PathBuf>, KeymapError> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(KeymapError::Read {
+                file: dir.display().to_string(),
+                source,
+            })
+        }
+    };
+    files.sort();
+    Ok(files)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

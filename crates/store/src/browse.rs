@@ -27,7 +27,8 @@ pub struct DisclosureRow {
     pub new: bool,
 }
 
-const NOT_OPENED: &str = "NOT EXISTS (SELECT 1 FROM opened o
+/// SQL: the row is an item this box has not shown in its current version.
+pub(crate) const NOT_OPENED: &str = "NOT EXISTS (SELECT 1 FROM opened o
     WHERE o.id = items.id AND o.version = json_extract(items.json, '$.version'))";
 
 impl Cache {

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
+use crate::browse::NOT_OPENED;
 use crate::{Cache, StoreError};
 
 /// One row of the notices list.
@@ -15,9 +16,6 @@ pub struct NoticeRow {
     pub urgent: bool,
     pub new: bool,
 }
-
-const NOT_OPENED: &str = "NOT EXISTS (SELECT 1 FROM opened o
-    WHERE o.id = items.id AND o.version = json_extract(items.json, '$.version'))";
 
 impl Cache {
     pub fn notice_len(&self) -> Result<usize, StoreError> {

@@ -38,6 +38,18 @@ struct Args {
     check_keymaps: bool,
 }
 
+/// p50, p99 and max of durations, in milliseconds.
+fn percentiles(d: &[std::time::Duration]) -> (f64, f64, f64) {
+    let mut ms: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        ms.get(((ms.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    (pct(0.5), pct(0.99), pct(1.0))
+}
+
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -72,19 +84,10 @@ fn main() -> anyhow::Result<()> {
         let mut session = tv::HeadlessSession::start(&config, false)?;
         let t = tv::bench::render_changes(&mut session, rounds);
         let stats = |name: &str, d: &[std::time::Duration]| {
-            let mut ms: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
-            ms.sort_by(f64::total_cmp);
-            let pct = |p: f64| {
-                ms.get(((ms.len().max(1) - 1) as f64 * p).round() as usize)
-                    .copied()
-                    .unwrap_or(0.0)
-            };
+            let (p50, p99, max) = percentiles(d);
             format!(
-                "{name}_n={} {name}_p50_ms={:.2} {name}_p99_ms={:.2} {name}_max_ms={:.2}",
-                ms.len(),
-                pct(0.5),
-                pct(0.99),
-                pct(1.0)
+                "{name}_n={} {name}_p50_ms={p50:.2} {name}_p99_ms={p99:.2} {name}_max_ms={max:.2}",
+                d.len()
             )
         };
         println!(
@@ -101,24 +104,14 @@ fn main() -> anyhow::Result<()> {
     if let Some(presses) = args.bench_keys {
         let mut session = tv::HeadlessSession::start_with_event_loop(&config, false)?;
         let r = tv::bench::key_latency(&mut session, presses)?;
-        let mut ms: Vec<f64> = r
-            .latencies
-            .iter()
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .collect();
-        ms.sort_by(f64::total_cmp);
-        let pct = |p: f64| {
-            ms.get(((ms.len() as f64 - 1.0) * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let (p50, p99, max) = percentiles(&r.latencies);
         println!(
             "frames={} no_frame={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} width={} height={}",
-            ms.len(),
+            r.latencies.len(),
             r.no_frame,
-            pct(0.5),
-            pct(0.99),
-            pct(1.0),
+            p50,
+            p99,
+            max,
             config.display.width,
             config.display.height
         );
