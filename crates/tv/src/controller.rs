@@ -19,6 +19,9 @@ pub struct Controller {
     pub remote_test: RemoteTest,
     /// The open detail split into pages, as last laid out.
     detail_pages: Vec<Vec<BlockView>>,
+    /// What `detail_pages` was cut from: paging down a long table re-reads
+    /// the same blocks and metrics, and need not cut them again.
+    paged_from: Option<(Vec<BlockView>, Metrics)>,
     /// An urgent notice on screen over everything until OK.
     popup: Option<String>,
 }
@@ -39,6 +42,7 @@ impl Controller {
             scope,
             remote_test: RemoteTest::default(),
             detail_pages: Vec::new(),
+            paged_from: None,
             popup: None,
         };
         c.nav.standard_mode = matches!(c.cache.display_mode(), Ok(Some(m)) if m == "standard");
@@ -222,14 +226,19 @@ impl Controller {
             // Title and meta are set, so the body's height is known now.
             let (width, height) = bridge::detail_body(&self.ui);
             let body = if self.nav.standard_mode { 26.0 } else { 32.0 };
-            self.detail_pages = paging::paginate(
-                &v.blocks,
-                Metrics {
-                    width,
-                    height,
-                    body,
-                },
-            );
+            let metrics = Metrics {
+                width,
+                height,
+                body,
+            };
+            let same = self
+                .paged_from
+                .as_ref()
+                .is_some_and(|(blocks, m)| *m == metrics && *blocks == v.blocks);
+            if !same {
+                self.detail_pages = paging::paginate(&v.blocks, metrics);
+                self.paged_from = Some((v.blocks.clone(), metrics));
+            }
             self.fill_page(&mut v);
             bridge::apply_detail_page(&self.ui, &v);
         }
