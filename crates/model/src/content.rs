@@ -1,5 +1,7 @@
 //! Feed content: what the headend publishes and the box shows.
 
+use crate::honour::{Honour, Ranking, MAX_RANK_ENTRIES};
+use crate::info::{Info, InfoPage};
 use crate::{AreaCode, Money};
 
 /// One published item as the feed carries it.
@@ -41,6 +43,12 @@ pub struct FeedPage {
 pub enum Content {
     Disclosure(Disclosure),
     Notice(Notice),
+    /// 时代先锋: an honoured member, branch or household.
+    Honour(Honour),
+    /// 时代先锋: the 党员积分 ranking of a period.
+    Ranking(Ranking),
+    /// 便民信息: weather, prices, jobs, policies, procedures.
+    Info(Info),
     /// A kind this build does not know yet. The box skips it; a newer build
     /// refetches everything once (see `CONTENT_SCHEMA` in the store).
     #[serde(other)]
@@ -52,30 +60,49 @@ impl Content {
         match self {
             Content::Disclosure(_) => "disclosure",
             Content::Notice(_) => "notice",
+            Content::Honour(_) => "honour",
+            Content::Ranking(_) => "ranking",
+            Content::Info(_) => "info",
             Content::Unsupported => "unsupported",
+        }
+    }
+
+    /// The blocks of free-form kinds; structured kinds have none.
+    pub fn body(&self) -> &[Block] {
+        match self {
+            Content::Disclosure(d) => &d.body,
+            Content::Notice(n) => &n.body,
+            Content::Info(Info {
+                page: InfoPage::Policy { body, .. },
+                ..
+            }) => body,
+            _ => &[],
         }
     }
 
     /// Blob ids of the images this content shows.
     pub fn image_blobs(&self) -> Vec<&str> {
-        let body = match self {
-            Content::Disclosure(d) => &d.body,
-            Content::Notice(n) => &n.body,
-            Content::Unsupported => return Vec::new(),
+        let photo = match self {
+            Content::Honour(h) => h.photo.as_deref(),
+            _ => None,
         };
-        body.iter()
-            .filter_map(|b| match b {
+        photo
+            .into_iter()
+            .chain(self.body().iter().filter_map(|b| match b {
                 Block::Image { blob, .. } => Some(blob.as_str()),
                 _ => None,
-            })
+            }))
             .collect()
     }
 
-    pub fn title(&self) -> &str {
+    pub fn title(&self) -> String {
         match self {
-            Content::Disclosure(d) => &d.title,
-            Content::Notice(n) => &n.title,
-            Content::Unsupported => "",
+            Content::Disclosure(d) => d.title.clone(),
+            Content::Notice(n) => n.title.clone(),
+            Content::Honour(h) => h.title(),
+            Content::Ranking(r) => r.title.clone(),
+            Content::Info(i) => i.title.clone(),
+            Content::Unsupported => String::new(),
         }
     }
 }
@@ -233,6 +260,25 @@ pub enum ValidationError {
     },
     #[error("image block has {0:?} where a sha-256 blob id (64 hex digits) belongs")]
     BadBlobId(String),
+    #[error("item {id}: price of {product:?} is {value:?}, which is not an amount in yuan")]
+    BadPrice {
+        id: String,
+        product: String,
+        value: String,
+    },
+    #[error("item {id}: forecast for {date} has a low of {low}°C above its high of {high}°C")]
+    Temperatures {
+        id: String,
+        date: String,
+        low: i16,
+        high: i16,
+    },
+    #[error("item {id}: the ranking has {found} entries; at most {max} are allowed")]
+    TooManyEntries {
+        id: String,
+        found: usize,
+        max: usize,
+    },
 }
 
 fn cell_ref(col: usize, row_1based: usize) -> String {
@@ -317,12 +363,15 @@ fn validate_blocks(blocks: &[Block]) -> Result<(), ValidationError> {
         match block {
             Block::Paragraph { .. } => {}
             Block::Table(t) => t.validate()?,
-            Block::Image { blob, .. } => {
-                if blob.len() != 64 || !blob.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(ValidationError::BadBlobId(blob.clone()));
-                }
-            }
+            Block::Image { blob, .. } => check_blob_id(blob)?,
         }
+    }
+    Ok(())
+}
+
+fn check_blob_id(blob: &str) -> Result<(), ValidationError> {
+    if blob.len() != 64 || !blob.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ValidationError::BadBlobId(blob.to_string()));
     }
     Ok(())
 }
@@ -358,19 +407,118 @@ impl FeedItem {
                 }
                 validate_blocks(&n.body)
             }
+            Content::Honour(h) => {
+                for (field, value) in [
+                    ("name", &h.name),
+                    ("award", &h.award),
+                    ("citation", &h.citation),
+                ] {
+                    if value.trim().is_empty() {
+                        return Err(empty(field));
+                    }
+                }
+                match &h.photo {
+                    Some(blob) => check_blob_id(blob),
+                    None => Ok(()),
+                }
+            }
+            Content::Ranking(r) => {
+                if r.title.trim().is_empty() {
+                    return Err(empty("title"));
+                }
+                if r.entries.is_empty() {
+                    return Err(empty("entries"));
+                }
+                if r.entries.len() > MAX_RANK_ENTRIES {
+                    return Err(ValidationError::TooManyEntries {
+                        id: self.id.clone(),
+                        found: r.entries.len(),
+                        max: MAX_RANK_ENTRIES,
+                    });
+                }
+                if r.entries.iter().any(|e| e.name.trim().is_empty()) {
+                    return Err(empty("entries.name"));
+                }
+                Ok(())
+            }
+            Content::Info(info) => {
+                if info.title.trim().is_empty() {
+                    return Err(empty("title"));
+                }
+                self.validate_info_page(&info.page)
+            }
             Content::Unsupported => Ok(()),
+        }
+    }
+
+    fn validate_info_page(&self, page: &InfoPage) -> Result<(), ValidationError> {
+        let empty = |field| ValidationError::Empty {
+            id: self.id.clone(),
+            field,
+        };
+        match page {
+            InfoPage::Weather { days, .. } => {
+                if days.is_empty() {
+                    return Err(empty("days"));
+                }
+                for d in days {
+                    if d.low > d.high {
+                        return Err(ValidationError::Temperatures {
+                            id: self.id.clone(),
+                            date: d.date.clone(),
+                            low: d.low,
+                            high: d.high,
+                        });
+                    }
+                }
+                Ok(())
+            }
+            InfoPage::Prices { items, .. } => {
+                if items.is_empty() {
+                    return Err(empty("items"));
+                }
+                for item in items {
+                    let values = std::iter::once(&item.price).chain(item.previous.iter());
+                    for value in values {
+                        if value.parse::<Money>().is_err() {
+                            return Err(ValidationError::BadPrice {
+                                id: self.id.clone(),
+                                product: item.product.clone(),
+                                value: value.clone(),
+                            });
+                        }
+                    }
+                }
+                Ok(())
+            }
+            InfoPage::Jobs { postings } => {
+                if postings.is_empty() {
+                    return Err(empty("postings"));
+                }
+                Ok(())
+            }
+            InfoPage::Policy { summary, body, .. } => {
+                if summary.trim().is_empty() {
+                    return Err(empty("summary"));
+                }
+                validate_blocks(body)
+            }
+            InfoPage::Procedure { office, steps, .. } => {
+                if office.trim().is_empty() {
+                    return Err(empty("office"));
+                }
+                if steps.is_empty() {
+                    return Err(empty("steps"));
+                }
+                Ok(())
+            }
         }
     }
 
     /// Publication check on the headend: structure plus table totals.
     pub fn check_totals(&self) -> Result<(), ValidationError> {
         self.validate()?;
-        let body = match &self.content {
-            Content::Disclosure(d) => &d.body,
-            Content::Notice(n) => &n.body,
-            Content::Unsupported => return Ok(()),
-        };
-        for block in body {
+        for block in self.content.body() {
             if let Block::Table(t) = block {
                 t.check_totals()?;
             }
@@ -433,7 +581,7 @@ mod tests {
     #[test]
     fn unknown_content_kinds_are_tolerated() {
         let json = r#"{"id":"x","seq":3,"scope":"530102003001","published_at":0,"version":1,
-            "content":{"kind":"honour","name":"张三"}}"#;
+            "content":{"kind":"lottery","name":"张三"}}"#;
         let item: FeedItem = serde_json::from_str(json).unwrap();
         assert_eq!(item.content, Content::Unsupported);
         assert_eq!(item.validate(), Ok(()));

@@ -1,12 +1,15 @@
 //! Wire and domain types shared by the box and the headend.
 //!
 //! This crate is the contract: the feed page the headend serves and the box
-//! applies, the region tree, disclosures with their tables, notices, money as
+//! applies, the region tree, disclosures with their tables, notices,
+//! honours and rankings (时代先锋), service information (便民信息), money as
 //! exact fen, and the validation both sides run. It has no I/O; everything
 //! here can be tested with plain values.
 
 mod content;
+mod honour;
 mod image;
+mod info;
 mod money;
 mod region;
 mod time;
@@ -15,7 +18,9 @@ pub use content::{
     Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, FeedItem, FeedPage, Notice,
     Table, TableRole, Tombstone, ValidationError,
 };
+pub use honour::{Honour, HonourKind, RankEntry, Ranking, MAX_RANK_ENTRIES};
 pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
+pub use info::{Info, InfoPage, InfoTopic, JobPosting, PriceItem, WeatherDay};
 pub use money::{Money, MoneyError};
 pub use region::{AreaCode, AreaCodeError, Region, RegionLevel};
 pub use time::format_date;

@@ -31,6 +31,10 @@ impl Money {
         self.0.checked_add(other.0).map(Money)
     }
 
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0.checked_sub(other.0).map(Money)
+    }
+
     /// `1,234,567.80 元` — thousands separators as Chinese finance tables show them.
     pub fn display_yuan(self) -> String {
         format!("{} 元", self.grouped())

@@ -29,7 +29,10 @@ CREATE INDEX IF NOT EXISTS items_module ON items(kind, category, module, publish
 CREATE TABLE IF NOT EXISTS opened(id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 -- Urgent notices the viewer has acknowledged with OK: each pops up once.
 CREATE TABLE IF NOT EXISTS acknowledged(id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-";
+-- Images the cached items show (honour photos, images in bodies).
+CREATE TABLE IF NOT EXISTS item_blobs(item_id TEXT NOT NULL, sha TEXT NOT NULL,
+    PRIMARY KEY(item_id, sha));
+CREATE INDEX IF NOT EXISTS item_blobs_sha ON item_blobs(sha);";
 
 /// How opening the cache went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +92,8 @@ fn open_checked(path: &Path) -> Result<Connection, String> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(|e| e.to_string())?;
     conn.execute_batch(SCHEMA).map_err(|e| e.to_string())?;
+    conn.execute_batch(crate::blobs::SCHEMA)
+        .map_err(|e| e.to_string())?;
     Ok(conn)
 }
 
@@ -115,6 +120,7 @@ impl Cache {
                 let conn = Connection::open(path)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.execute_batch(SCHEMA)?;
+                conn.execute_batch(crate::blobs::SCHEMA)?;
                 (conn, OpenOutcome::Rebuilt { reason })
             }
         };
@@ -174,6 +180,7 @@ impl Cache {
         }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM items", [])?;
+        tx.execute("DELETE FROM item_blobs", [])?;
         tx.execute("DELETE FROM opened", [])?;
         tx.execute("DELETE FROM acknowledged", [])?;
         tx.execute(
@@ -240,7 +247,13 @@ impl Cache {
                    published_at = excluded.published_at, generation = excluded.generation,
                    json = excluded.json",
             )?;
+            let mut forget_blobs =
+                tx.prepare_cached("DELETE FROM item_blobs WHERE item_id = ?1")?;
+            let mut remember_blob = tx
+                .prepare_cached("INSERT OR IGNORE INTO item_blobs(item_id, sha) VALUES (?1, ?2)")?;
             for item in &page.upserts {
+                // `category` is what a list filters on: the disclosure
+                // category, the honour's kind or the info page's topic.
                 let (category, module, period, urgent) = match &item.content {
                     Content::Disclosure(d) => (
                         Some(d.category.as_str()),
@@ -249,6 +262,9 @@ impl Cache {
                         false,
                     ),
                     Content::Notice(n) => (None, None, None, n.urgent),
+                    Content::Honour(h) => (Some(h.kind.as_str()), None, None, false),
+                    Content::Ranking(r) => (None, None, Some(r.period.as_str()), false),
+                    Content::Info(i) => (Some(i.page.topic().as_str()), None, None, false),
                     // Kept out of the cache; CONTENT_SCHEMA brings it back later.
                     Content::Unsupported => continue,
                 };
@@ -267,10 +283,15 @@ impl Cache {
                     serde_json::to_string(item)?,
                 ])?;
                 stats.upserted += 1;
+                forget_blobs.execute([&item.id])?;
+                for sha in item.content.image_blobs() {
+                    remember_blob.execute(params![item.id, sha])?;
+                }
             }
             let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
             for t in &page.tombstones {
                 stats.deleted += delete.execute([&t.id])?;
+                forget_blobs.execute([&t.id])?;
             }
         }
         let set = |k: &str, v: &str| {
@@ -290,6 +311,10 @@ impl Cache {
                 set("refetching", "0")?;
                 stats.swept =
                     tx.execute("DELETE FROM items WHERE generation < ?1", [generation])?;
+                tx.execute(
+                    "DELETE FROM item_blobs WHERE item_id NOT IN (SELECT id FROM items)",
+                    [],
+                )?;
             }
         }
         tx.commit()?;

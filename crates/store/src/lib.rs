@@ -10,21 +10,29 @@
 //!   before the UI says "done" and is deleted only on acknowledgement. A
 //!   corrupt outbox is moved aside, never deleted.
 //!
+//! - Images (honour photos, images in bodies) are blobs in `cache.db`, keyed
+//!   by their SHA-256, verified on arrival, and evicted least recently used
+//!   beyond a byte cap.
+//!
 //! No `rusqlite` type leaves this crate.
 
+mod blobs;
 mod browse;
 mod cache;
 mod notices;
 mod outbox;
+mod shelf;
 
+pub use blobs::{BlobState, DEFAULT_BLOB_CAP};
 pub use browse::{DisclosureRow, ModuleCount};
 pub use cache::{ApplyStats, Cache, CategoryCount, ItemSummary, OpenOutcome, SyncState};
 pub use notices::NoticeRow;
 pub use outbox::{Outbox, OutboxItem};
+pub use shelf::Shelf;
 
 /// Bump when the box learns new content kinds: the cache then refetches
 /// everything once so items it skipped before are shown.
-pub const CONTENT_SCHEMA: i64 = 1;
+pub const CONTENT_SCHEMA: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,6 +47,14 @@ pub enum StoreError {
     CorruptItem {
         id: String,
         source: serde_json::Error,
+    },
+    #[error("image {sha} does not match its id (got {actual}); it was not stored")]
+    BlobMismatch { sha: String, actual: String },
+    #[error("image {sha} is {bytes} bytes, over the {max}-byte limit; it was not stored")]
+    BlobTooLarge {
+        sha: String,
+        bytes: usize,
+        max: usize,
     },
     #[error("cannot encode item for the cache: {0}")]
     Encode(#[from] serde_json::Error),

@@ -435,7 +435,7 @@ pub fn build(
             v.detail_page = nav.page();
             match cache.item(id)? {
                 Some(item) => {
-                    v.title = item.content.title().to_string();
+                    v.title = item.content.title();
                     v.meta = detail_meta(&item, own_scope);
                     match &item.content {
                         Content::Disclosure(d) => {
@@ -446,7 +446,7 @@ pub fn build(
                             v.breadcrumb = "通知公告 › 紧急通知".into()
                         }
                         Content::Notice(_) => v.breadcrumb = "通知公告".into(),
-                        Content::Unsupported => {}
+                        _ => {}
                     }
                     v.blocks = match &item.content {
                         Content::Disclosure(d) if d.module == "收支情况" => {
@@ -465,7 +465,7 @@ pub fn build(
                         }
                         Content::Disclosure(d) => blocks_view(&d.body),
                         Content::Notice(n) => blocks_view(&n.body),
-                        Content::Unsupported => Vec::new(),
+                        _ => Vec::new(),
                     };
                 }
                 None => {
