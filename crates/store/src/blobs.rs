@@ -95,7 +95,7 @@ impl Cache {
     }
 
     /// An image for a screen; marks it used so eviction keeps it longest.
-    pub fn blob(&mut self, sha: &str) -> Result<BlobState, StoreError> {
+    pub fn blob(&self, sha: &str) -> Result<BlobState, StoreError> {
         let bytes: Option<Vec<u8>> = self
             .conn
             .query_row("SELECT bytes FROM blobs WHERE sha = ?1", [sha], |r| {

@@ -249,6 +249,7 @@ impl Cache {
             )?;
             let mut forget_blobs =
                 tx.prepare_cached("DELETE FROM item_blobs WHERE item_id = ?1")?;
+            let mut retry_blob = tx.prepare_cached("DELETE FROM blob_missing WHERE sha = ?1")?;
             let mut remember_blob = tx
                 .prepare_cached("INSERT OR IGNORE INTO item_blobs(item_id, sha) VALUES (?1, ?2)")?;
             for item in &page.upserts {
@@ -286,6 +287,8 @@ impl Cache {
                 forget_blobs.execute([&item.id])?;
                 for sha in item.content.image_blobs() {
                     remember_blob.execute(params![item.id, sha])?;
+                    // A corrected item gets another try at a missing image.
+                    retry_blob.execute([sha])?;
                 }
             }
             let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;

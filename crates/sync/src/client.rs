@@ -25,19 +25,30 @@ pub struct SyncReport {
     pub not_modified: bool,
     /// The cursor was stale (`409`) and everything was fetched again.
     pub full_refetch: bool,
+    /// Images downloaded and stored.
+    pub images: usize,
+    /// Images the headend does not have (`404`) or sent wrong; the screen
+    /// shows 照片缺失 for them.
+    pub images_missing: usize,
 }
 
 impl SyncReport {
     pub fn changed(&self) -> bool {
-        self.upserted + self.deleted > 0
+        self.upserted + self.deleted + self.images + self.images_missing > 0
     }
 }
+
+/// Images fetched per pass at most; the rest come with the next pass, so a
+/// first sync shows text quickly and a tiny cache cannot loop forever.
+const IMAGES_PER_PASS: usize = 200;
 
 pub struct SyncClient {
     http: reqwest::Client,
     feed_url: reqwest::Url,
     chain_url: reqwest::Url,
+    blob_url: reqwest::Url,
     scope: AreaCode,
+    image_cache_bytes: u64,
 }
 
 fn now_unix() -> i64 {
@@ -61,6 +72,9 @@ impl SyncClient {
         let chain_url = base
             .join(&format!("/api/v1/regions/{scope}/chain"))
             .map_err(|_| SyncError::BadUrl(base_url.into()))?;
+        let blob_url = base
+            .join("/api/v1/blobs/")
+            .map_err(|_| SyncError::BadUrl(base_url.into()))?;
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
@@ -71,8 +85,16 @@ impl SyncClient {
             http,
             feed_url,
             chain_url,
+            blob_url,
             scope,
+            image_cache_bytes: store::DEFAULT_BLOB_CAP,
         })
+    }
+
+    /// How many bytes of images the box keeps (least recently used go first).
+    pub fn with_image_cache_bytes(mut self, bytes: u64) -> SyncClient {
+        self.image_cache_bytes = bytes;
+        self
     }
 
     pub fn scope(&self) -> &AreaCode {
@@ -91,8 +113,15 @@ impl SyncClient {
         runtime.block_on(self.sync_once(cache))
     }
 
-    /// Fetches and applies pages until the box is caught up.
+    /// Fetches and applies pages until the box is caught up, then the
+    /// images the cached items show and the box does not have yet.
     pub async fn sync_once(&self, cache: &mut Cache) -> Result<SyncReport, SyncError> {
+        let mut report = self.sync_feed(cache).await?;
+        self.fetch_images(cache, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn sync_feed(&self, cache: &mut Cache) -> Result<SyncReport, SyncError> {
         cache.bind_scope(self.scope.as_str())?;
         let mut report = SyncReport::default();
         let mut restarted = false;
@@ -148,6 +177,60 @@ impl SyncClient {
                 return Ok(report);
             }
         }
+    }
+
+    /// Downloads missing images one by one, checking each against its id.
+    /// A `404` or a wrong or oversize image is recorded as missing (the
+    /// screen says so) instead of failing the sync; a dead network fails it.
+    async fn fetch_images(
+        &self,
+        cache: &mut Cache,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        for sha in cache.missing_blobs(IMAGES_PER_PASS)? {
+            let url = self
+                .blob_url
+                .join(&sha)
+                .map_err(|_| SyncError::BadUrl(sha.clone()))?;
+            report.requests += 1;
+            let response = self
+                .http
+                .get(url)
+                .header(API_VERSION_HEADER, API_VERSION.to_string())
+                .send()
+                .await
+                .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+            let status = response.status();
+            if status == StatusCode::NOT_FOUND {
+                tracing::warn!(%sha, "the headend has no such image");
+                cache.mark_blob_missing(&sha)?;
+                report.images_missing += 1;
+                continue;
+            }
+            if response
+                .content_length()
+                .is_some_and(|n| n > model::MAX_IMAGE_BYTES as u64)
+            {
+                tracing::warn!(%sha, "image is over the size limit; not downloaded");
+                cache.mark_blob_missing(&sha)?;
+                report.images_missing += 1;
+                continue;
+            }
+            let body = success_body(response, report).await?;
+            match cache.put_blob(&sha, &body, self.image_cache_bytes) {
+                Ok(_) => report.images += 1,
+                Err(
+                    e @ (store::StoreError::BlobMismatch { .. }
+                    | store::StoreError::BlobTooLarge { .. }),
+                ) => {
+                    tracing::warn!(error = %e, "image refused");
+                    cache.mark_blob_missing(&sha)?;
+                    report.images_missing += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Names for the header (村, 镇, 县); fetched once per binding.

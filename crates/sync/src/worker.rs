@@ -21,6 +21,8 @@ pub struct SyncConfig {
     /// First retry delay after a failure; doubles up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// Bytes of images kept in cache.db.
+    pub image_cache_bytes: u64,
 }
 
 impl SyncConfig {
@@ -34,6 +36,7 @@ impl SyncConfig {
             request_timeout: Duration::from_secs(20),
             min_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
+            image_cache_bytes: store::DEFAULT_BLOB_CAP,
         }
     }
 }
@@ -146,7 +149,8 @@ async fn run(
         config.scope.clone(),
         config.connect_timeout,
         config.request_timeout,
-    );
+    )
+    .map(|c| c.with_image_cache_bytes(config.image_cache_bytes));
     let mut cache: Option<Cache> = None;
     loop {
         on_event(SyncEvent::Syncing);

@@ -6,7 +6,8 @@
 //! data and `bridge.rs` hands that to the UI.
 
 use input::RemoteKey;
-use model::DisclosureCategory;
+use model::{DisclosureCategory, InfoTopic};
+use store::Shelf;
 use sync::{FailureKind, SyncEvent};
 
 /// Rows shown per list page: what fits at 32 px between header and footer.
@@ -84,6 +85,10 @@ pub enum Screen {
     List(DisclosureCategory, &'static str),
     /// 通知公告: urgent first, then newest first.
     Notices,
+    /// 时代先锋 (honours and the 党员积分 ranking) or one 便民信息 topic.
+    Shelf(Shelf),
+    /// 便民信息: the five topics (天气预报, 农产品价格, …).
+    InfoTopics,
     Detail(String),
     /// A part of the product that is not built yet, by its title.
     Coming(&'static str),
@@ -144,6 +149,8 @@ pub trait Counts {
     fn list_ids(&self, category: DisclosureCategory, module: &str, page: usize) -> Vec<String>;
     fn notice_len(&self) -> usize;
     fn notice_ids(&self, page: usize) -> Vec<String>;
+    fn shelf_len(&self, shelf: Shelf) -> usize;
+    fn shelf_ids(&self, shelf: Shelf, page: usize) -> Vec<String>;
 }
 
 #[derive(Debug)]
@@ -220,6 +227,8 @@ impl Nav {
         match tile {
             Tile::Disclosures => self.open(Screen::Categories),
             Tile::Notices => self.open(Screen::Notices),
+            Tile::Honours => self.open(Screen::Shelf(Shelf::Honours)),
+            Tile::LocalInfo => self.open(Screen::InfoTopics),
             other => self.open(Screen::Coming(other.label())),
         }
     }
@@ -260,6 +269,15 @@ impl Nav {
                 }
                 Screen::Notices => {
                     self.paged_key(key, counts.notice_len(), |_, page| counts.notice_ids(page))
+                }
+                Screen::Shelf(shelf) => {
+                    let len = counts.shelf_len(shelf);
+                    self.paged_key(key, len, |_, page| counts.shelf_ids(shelf, page))
+                }
+                Screen::InfoTopics => {
+                    if let Some(i) = self.grid_key(key, InfoTopic::ALL.len()) {
+                        self.open(Screen::Shelf(Shelf::Info(InfoTopic::ALL[i])));
+                    }
                 }
                 Screen::Detail(_) => self.detail_key(key, detail_pages),
                 Screen::Coming(_) => {
@@ -349,24 +367,28 @@ impl Nav {
 
     fn modules_key(&mut self, key: RemoteKey, category: DisclosureCategory) {
         let modules = category.modules();
-        let n = modules.len();
+        if let Some(i) = self.grid_key(key, modules.len()) {
+            self.open(Screen::List(category, modules[i]));
+        }
+    }
+
+    /// Moves focus in a grid of `n` cards, MODULE_COLUMNS wide; returns the
+    /// card to open (OK, or digit N for the Nth card).
+    fn grid_key(&mut self, key: RemoteKey, n: usize) -> Option<usize> {
         let f = &mut self.current.focus;
         match key {
             RemoteKey::Left if *f % MODULE_COLUMNS > 0 => *f -= 1,
             RemoteKey::Right if *f % MODULE_COLUMNS < MODULE_COLUMNS - 1 && *f + 1 < n => *f += 1,
             RemoteKey::Up if *f >= MODULE_COLUMNS => *f -= MODULE_COLUMNS,
             RemoteKey::Down if *f + MODULE_COLUMNS < n => *f += MODULE_COLUMNS,
-            RemoteKey::Ok => {
-                let m = modules[*f];
-                self.open(Screen::List(category, m));
-            }
+            RemoteKey::Ok if *f < n => return Some(*f),
             RemoteKey::Digit(d) if (1..=n).contains(&usize::from(d)) => {
                 *f = usize::from(d) - 1;
-                let m = modules[*f];
-                self.open(Screen::List(category, m));
+                return Some(*f);
             }
             _ => {}
         }
+        None
     }
 
     /// A list shown LIST_PAGE_SIZE rows at a time; `ids` gives a page's ids.
@@ -457,6 +479,7 @@ impl Nav {
         let len = match self.current.screen {
             Screen::List(category, module) => Some(counts.list_len(category, module)),
             Screen::Notices => Some(counts.notice_len()),
+            Screen::Shelf(shelf) => Some(counts.shelf_len(shelf)),
             _ => None,
         };
         if let Some(len) = len {
@@ -487,6 +510,16 @@ mod tests {
             (page * LIST_PAGE_SIZE..(page * LIST_PAGE_SIZE + LIST_PAGE_SIZE).min(self.0))
                 .map(|i| format!("item{i}"))
                 .collect()
+        }
+        fn shelf_len(&self, _: Shelf) -> usize {
+            2
+        }
+        fn shelf_ids(&self, shelf: Shelf, _: usize) -> Vec<String> {
+            let name = match shelf {
+                Shelf::Honours => "honour",
+                Shelf::Info(topic) => topic.as_str(),
+            };
+            vec![format!("{name}0"), format!("{name}1")]
         }
     }
 
@@ -558,7 +591,26 @@ mod tests {
         press(&mut nav, &[Home]);
         assert_eq!(nav.screen(), &Screen::Home);
         press(&mut nav, &[Digit(0)]);
-        assert_eq!(nav.screen(), &Screen::Coming("便民信息"));
+        assert_eq!(nav.screen(), &Screen::InfoTopics);
+    }
+
+    #[test]
+    fn honours_and_every_info_topic_open_from_home_by_digits() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Digit(7)]);
+        assert_eq!(nav.screen(), &Screen::Shelf(Shelf::Honours));
+        press(&mut nav, &[Down, Ok]);
+        assert_eq!(nav.screen(), &Screen::Detail("honour1".into()));
+        press(&mut nav, &[Back]);
+        assert_eq!(nav.focus(), 1, "Back keeps the row");
+        for (i, topic) in InfoTopic::ALL.iter().enumerate() {
+            let mut nav = Nav::new();
+            press(&mut nav, &[Digit(0), Digit(i as u8 + 1), Digit(1)]);
+            let id = format!("{}0", topic.as_str());
+            assert_eq!(nav.screen(), &Screen::Detail(id));
+            press(&mut nav, &[Back, Back]);
+            assert_eq!((nav.screen(), nav.focus()), (&Screen::InfoTopics, i));
+        }
     }
 
     #[test]

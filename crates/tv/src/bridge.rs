@@ -1,7 +1,10 @@
 //! Hands view data to the Slint globals. The only file that knows both.
 
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{
+    ComponentHandle, Image, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
+};
 
+use crate::picture::Picture;
 use crate::ui::{
     AppState, AppWindow, BarData, BlockData, CategoriesState, CategoryData, CellData, ComingState,
     DetailState, HomeState, KeyRowData, ListState, PointData, RemoteTestState, RowData,
@@ -137,15 +140,21 @@ pub fn apply_detail_page(ui: &AppWindow, v: &View) {
     d.set_page_text(s(&v.page_text));
 }
 
+fn picture(p: &Option<Picture>) -> Image {
+    match p {
+        Some(p) => Image::from_rgba8(SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(
+            &p.rgba, p.width, p.height,
+        )),
+        None => Image::default(),
+    }
+}
+
 fn block(b: &BlockView) -> BlockData {
     match b {
         BlockView::Paragraph(text) => BlockData {
             kind: 0,
             text: s(text),
-            warning: SharedString::new(),
-            rows: model(Vec::new()),
-            bars: model(Vec::new()),
-            points: model(Vec::new()),
+            ..BlockData::default()
         },
         BlockView::Table {
             caption,
@@ -175,14 +184,11 @@ fn block(b: &BlockView) -> BlockData {
                     })
                     .collect(),
             ),
-            bars: model(Vec::new()),
-            points: model(Vec::new()),
+            ..BlockData::default()
         },
         BlockView::BarChart { title, bars } => BlockData {
             kind: 3,
             text: s(title),
-            warning: SharedString::new(),
-            rows: model(Vec::new()),
             bars: model(
                 bars.iter()
                     .map(|b| BarData {
@@ -193,14 +199,11 @@ fn block(b: &BlockView) -> BlockData {
                     })
                     .collect(),
             ),
-            points: model(Vec::new()),
+            ..BlockData::default()
         },
         BlockView::Trend { title, points } => BlockData {
             kind: 4,
             text: s(title),
-            warning: SharedString::new(),
-            rows: model(Vec::new()),
-            bars: model(Vec::new()),
             points: model(
                 points
                     .iter()
@@ -213,14 +216,38 @@ fn block(b: &BlockView) -> BlockData {
                     })
                     .collect(),
             ),
+            ..BlockData::default()
         },
-        BlockView::Image(caption) => BlockData {
+        BlockView::Image {
+            caption,
+            picture: p,
+            status,
+            ..
+        } => BlockData {
             kind: 2,
             text: s(caption),
-            warning: SharedString::new(),
-            rows: model(Vec::new()),
-            bars: model(Vec::new()),
-            points: model(Vec::new()),
+            warning: s(status),
+            image: picture(p),
+            ..BlockData::default()
+        },
+        BlockView::Profile {
+            picture: p,
+            status,
+            name,
+            lines,
+            ..
+        } => BlockData {
+            kind: 5,
+            text: s(name),
+            warning: s(status),
+            image: picture(p),
+            lines: model(lines.iter().map(|l| s(l)).collect()),
+            ..BlockData::default()
         },
     }
+}
+
+/// Physical pixels per logical pixel (1.5 on a 1080p screen).
+pub fn scale_factor(ui: &AppWindow) -> f32 {
+    ui.window().scale_factor()
 }

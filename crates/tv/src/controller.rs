@@ -1,12 +1,15 @@
 //! Ties the core, the cache and the Slint window together on the UI thread.
 
+use std::cell::RefCell;
+
 use input::{InputMessage, RemoteKey};
-use store::Cache;
+use store::{BlobState, Cache};
 use sync::SyncEvent;
 
 use crate::app::{Nav, NavAction, Screen};
 use crate::bridge;
-use crate::paging::{self, Metrics};
+use crate::paging::{self, Metrics, PHOTO_W, PICTURE_H};
+use crate::picture::Pictures;
 use crate::remote_test::{KeySeen, RemoteTest};
 use crate::ui::AppWindow;
 use crate::view::{self, BlockView, CacheCounts, View};
@@ -24,6 +27,8 @@ pub struct Controller {
     paged_from: Option<(Vec<BlockView>, Metrics)>,
     /// An urgent notice on screen over everything until OK.
     popup: Option<String>,
+    /// Decoded photos and images, scaled to the size they are drawn at.
+    pictures: RefCell<Pictures>,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -44,6 +49,7 @@ impl Controller {
             detail_pages: Vec::new(),
             paged_from: None,
             popup: None,
+            pictures: RefCell::default(),
         };
         c.nav.standard_mode = matches!(c.cache.display_mode(), Ok(Some(m)) if m == "standard");
         bridge::apply_display_mode(&c.ui, c.nav.standard_mode);
@@ -192,10 +198,61 @@ impl Controller {
 
     fn unpaged_view(&self) -> View {
         let mut v = self.built_view();
+        if v.screen == 3 {
+            self.resolve_pictures(&mut v.blocks);
+        }
         if let Some(id) = &self.popup {
             v.popup = view::popup(&self.cache, id, &self.scope).ok().flatten();
         }
         v
+    }
+
+    /// Puts decoded pictures into image blocks, or says why there is none:
+    /// still loading (the next sync fetches it), missing, or undecodable.
+    fn resolve_pictures(&self, blocks: &mut [BlockView]) {
+        let scale = bridge::scale_factor(&self.ui);
+        let (body_width, _) = bridge::detail_body(&self.ui);
+        let px = |logical: f32| (logical * scale).round().max(1.0) as u32;
+        for block in blocks {
+            let (sha, picture, status, width, what) = match block {
+                BlockView::Image {
+                    blob,
+                    picture,
+                    status,
+                    ..
+                } => (blob.as_str(), picture, status, body_width, "图片"),
+                BlockView::Profile {
+                    photo: Some(blob),
+                    picture,
+                    status,
+                    ..
+                } => (blob.as_str(), picture, status, PHOTO_W, "照片"),
+                _ => continue,
+            };
+            let cached = |sha: &str| match self.cache.blob(sha) {
+                Ok(state) => state,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read an image from the cache");
+                    BlobState::Pending
+                }
+            };
+            let got =
+                self.pictures
+                    .borrow_mut()
+                    .get(sha, px(width), px(PICTURE_H), || match cached(sha) {
+                        BlobState::Ready(bytes) => Some(bytes),
+                        _ => None,
+                    });
+            *status = match got {
+                Some(Ok(p)) => {
+                    *picture = Some(p);
+                    String::new()
+                }
+                Some(Err(_)) => format!("{what}无法显示"),
+                None if cached(sha) == BlobState::Missing => format!("{what}缺失"),
+                None => format!("{what}加载中…"),
+            };
+        }
     }
 
     fn built_view(&self) -> View {

@@ -13,9 +13,11 @@ mod bridge;
 mod chart;
 pub mod config;
 mod controller;
+mod detail;
 pub mod headless;
 pub mod keys;
 pub mod paging;
+pub mod picture;
 pub mod remote_test;
 pub mod view;
 
@@ -407,6 +409,30 @@ pub fn render_screens(
         shoot(session, "11-remote-test")?;
         session.press(RemoteKey::Back);
         session.press(RemoteKey::Back);
+        session.press(Home);
+        session.press(Digit(7));
+        shoot(session, "12-honours")?;
+        session.press(Digit(1));
+        shoot(session, "13-ranking")?;
+        session.press(RemoteKey::Back);
+        session.press(Digit(2));
+        shoot(session, "14-honour")?;
+        session.press(Home);
+        session.press(Digit(0));
+        shoot(session, "15-local-info")?;
+        for (topic, name) in [
+            (1, "weather"),
+            (2, "prices"),
+            (3, "jobs"),
+            (4, "policy"),
+            (5, "procedure"),
+        ] {
+            session.press(Digit(topic));
+            session.press(Digit(1));
+            shoot(session, &format!("16-info-{name}"))?;
+            session.press(RemoteKey::Back);
+            session.press(RemoteKey::Back);
+        }
         session.press(Home);
     }
     Ok(files)

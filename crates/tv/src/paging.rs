@@ -27,7 +27,10 @@ const CELL_PAD_X: f32 = 16.0;
 const CELL_PAD_Y: f32 = 8.0;
 const CELL_GAP: f32 = 16.0;
 const WARNING_H: f32 = 56.0;
-const IMAGE_H: f32 = 120.0;
+/// An image or a photo is drawn this tall (see ui/pages/detail.slint); a
+/// photo 3:4, so PHOTO_W wide. A body image's caption adds a line below.
+pub const PICTURE_H: f32 = 300.0;
+pub const PHOTO_W: f32 = 225.0;
 /// One bar of a bar chart, and the trend chart (see ui/pages/detail.slint).
 pub const BAR_H: f32 = 48.0;
 pub const TREND_H: f32 = 300.0;
@@ -279,6 +282,25 @@ impl Pager {
     }
 }
 
+fn image_h(caption: &str, m: Metrics) -> f32 {
+    if caption.is_empty() {
+        PICTURE_H
+    } else {
+        PICTURE_H + INNER_GAP + lines(caption, m.width, m.body) as f32 * line_h(m.body)
+    }
+}
+
+/// The photo, or the name (title size, 1.4x body) and lines beside it.
+fn profile_h(name: &str, text: &[String], m: Metrics) -> f32 {
+    let w = m.width - PHOTO_W - 32.0;
+    let name_h = lines(name, w, m.body * 1.4) as f32 * line_h(m.body * 1.4);
+    let text_h: f32 = text
+        .iter()
+        .map(|t| lines(t, w, m.body) as f32 * line_h(m.body) + INNER_GAP)
+        .sum();
+    PICTURE_H.max(name_h + INNER_GAP + text_h)
+}
+
 /// Pages of blocks; always at least one (possibly empty) page.
 pub fn paginate(blocks: &[BlockView], metrics: Metrics) -> Vec<Vec<BlockView>> {
     let mut p = Pager {
@@ -294,7 +316,10 @@ pub fn paginate(blocks: &[BlockView], metrics: Metrics) -> Vec<Vec<BlockView>> {
                 warning,
                 rows,
             } => p.table(caption, warning, rows),
-            BlockView::Image(caption) => p.place(BlockView::Image(caption.clone()), IMAGE_H),
+            BlockView::Image { caption, .. } => p.place(block.clone(), image_h(caption, metrics)),
+            BlockView::Profile { name, lines, .. } => {
+                p.place(block.clone(), profile_h(name, lines, metrics))
+            }
             BlockView::BarChart { title, bars } => p.bars(title, bars),
             BlockView::Trend { .. } => {
                 p.place(block.clone(), line_h(metrics.body) + INNER_GAP + TREND_H)
@@ -396,7 +421,12 @@ mod tests {
         let blocks = vec![
             BlockView::Paragraph("说明".repeat(40)),
             table(12, 3),
-            BlockView::Image("〔图片〕现场".into()),
+            BlockView::Image {
+                blob: "ab".repeat(32),
+                caption: "现场".into(),
+                picture: None,
+                status: "照片加载中…".into(),
+            },
             table(40, 8),
         ];
         for page in paginate(&blocks, M) {
@@ -407,7 +437,8 @@ mod tests {
                 }
                 h += match b {
                     BlockView::Paragraph(t) => lines(t, M.width, M.body) as f32 * line_h(M.body),
-                    BlockView::Image(_) => IMAGE_H,
+                    BlockView::Image { caption, .. } => image_h(caption, M),
+                    BlockView::Profile { name, lines, .. } => profile_h(name, lines, M),
                     BlockView::BarChart { bars, .. } => {
                         line_h(M.body) + INNER_GAP + bars.len() as f32 * BAR_H
                     }

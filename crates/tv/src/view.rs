@@ -1,11 +1,12 @@
 //! Plain view data for each screen, built from the core and the cache.
 //! Every string here is what a viewer reads; tests assert on them.
 
-use model::{format_date, Block, ColumnKind, Content, DisclosureCategory, FeedItem, Money};
-use store::{Cache, StoreError};
+use model::{format_date, Block, Content, DisclosureCategory, InfoTopic};
+use store::{Cache, Shelf, StoreError};
 use sync::FailureKind;
 
 use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE};
+use crate::picture::Picture;
 use crate::remote_test::RemoteTest;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -69,7 +70,22 @@ pub enum BlockView {
         warning: String,
         rows: Vec<TableRowView>,
     },
-    Image(String),
+    /// An image with its caption; `picture` is filled in by the controller
+    /// when the image is cached, else `status` says why it is not shown.
+    Image {
+        blob: String,
+        caption: String,
+        picture: Option<Picture>,
+        status: String,
+    },
+    /// 时代先锋: photo on the left, name and award on the right.
+    Profile {
+        photo: Option<String>,
+        picture: Option<Picture>,
+        status: String,
+        name: String,
+        lines: Vec<String>,
+    },
     /// 收支情况: one bar per income or spending category.
     BarChart {
         title: String,
@@ -143,6 +159,53 @@ impl Counts for CacheCounts<'_> {
             .map(|rows| rows.into_iter().map(|r| r.id).collect())
             .unwrap_or_default()
     }
+
+    fn shelf_len(&self, shelf: Shelf) -> usize {
+        self.0.shelf_len(shelf).unwrap_or(0)
+    }
+
+    fn shelf_ids(&self, shelf: Shelf, page: usize) -> Vec<String> {
+        self.0
+            .shelf_page(shelf, page * LIST_PAGE_SIZE, LIST_PAGE_SIZE)
+            .map(|rows| rows.into_iter().map(|r| r.id).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Unopened items across every 便民信息 topic (the home badge).
+fn new_info(cache: &Cache) -> Result<usize, StoreError> {
+    InfoTopic::ALL
+        .iter()
+        .map(|t| cache.shelf_new(Shelf::Info(*t)))
+        .sum()
+}
+
+/// Rows of a module or shelf list: title, then period · 本村 · date, and "新".
+fn list_rows(v: &mut View, rows: &[store::DisclosureRow], own_scope: &str) {
+    v.rows = rows
+        .iter()
+        .map(|r| {
+            let mut meta = vec![r.period.clone(), scope_label(&r.scope, own_scope).into()];
+            meta.push(format_date(r.published_at));
+            meta.retain(|p| !p.is_empty());
+            (r.title.clone(), meta.join(" · "))
+        })
+        .collect();
+    v.row_badges = rows
+        .iter()
+        .map(|r| if r.new { "新".into() } else { String::new() })
+        .collect();
+}
+
+/// What a list says when it has nothing to show.
+fn empty_list_text(cache: &Cache, nav: &Nav, nothing: &str) -> Result<String, StoreError> {
+    Ok(if cache.sync_state()?.last_synced.is_some() {
+        nothing.into()
+    } else if nav.is_offline() {
+        "暂无内容。网络恢复后会自动获取。".into()
+    } else {
+        "正在获取内容，请稍候…".into()
+    })
 }
 
 fn new_badge(n: usize) -> String {
@@ -177,7 +240,7 @@ fn offline_text(kind: FailureKind, last_synced: Option<i64>) -> String {
 }
 
 /// 本村, 本镇 or 本县: whose disclosure this is, as the viewer sees it.
-fn scope_label(scope: &str, own: &str) -> &'static str {
+pub(crate) fn scope_label(scope: &str, own: &str) -> &'static str {
     // Codes tell the level by their tail: county ends in 000000, town in 000.
     if scope == own {
         "本村"
@@ -186,78 +249,6 @@ fn scope_label(scope: &str, own: &str) -> &'static str {
     } else {
         "本镇"
     }
-}
-
-fn table_view(table: &model::Table) -> BlockView {
-    let right = |c: usize| table.columns[c].kind == ColumnKind::Money;
-    let mut rows = vec![TableRowView {
-        kind: RowKind::Header,
-        cells: table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(c, col)| (col.name.clone(), right(c)))
-            .collect(),
-    }];
-    let cells = |row: &[String]| -> Vec<(String, bool)> {
-        row.iter()
-            .enumerate()
-            .map(|(c, text)| match table.columns.get(c).map(|col| col.kind) {
-                Some(ColumnKind::Money) => match text.parse::<Money>() {
-                    Ok(m) => (m.grouped(), true),
-                    Err(_) => (text.clone(), true),
-                },
-                _ => (text.clone(), false),
-            })
-            .collect()
-    };
-    rows.extend(table.rows.iter().map(|r| TableRowView {
-        kind: RowKind::Body,
-        cells: cells(r),
-    }));
-    if let Some(t) = &table.totals {
-        rows.push(TableRowView {
-            kind: RowKind::Totals,
-            cells: cells(t),
-        });
-    }
-    BlockView::Table {
-        caption: table.caption.clone(),
-        warning: if table.check_totals().is_ok() {
-            String::new()
-        } else {
-            TOTALS_WARNING.to_string()
-        },
-        rows,
-    }
-}
-
-fn blocks_view(blocks: &[Block]) -> Vec<BlockView> {
-    blocks
-        .iter()
-        .map(|b| match b {
-            Block::Paragraph { text } => BlockView::Paragraph(text.clone()),
-            Block::Table(t) => table_view(t),
-            Block::Image { caption, .. } => BlockView::Image(format!("〔图片〕{caption}")),
-        })
-        .collect()
-}
-
-fn detail_meta(item: &FeedItem, own: &str) -> String {
-    let mut parts = Vec::new();
-    if let Content::Disclosure(d) = &item.content {
-        parts.push(d.period.clone());
-    }
-    if let Content::Notice(n) = &item.content {
-        parts.push(n.issuer.clone());
-    }
-    parts.push(scope_label(item.scope.as_str(), own).to_string());
-    parts.push(format!("发布于{}", format_date(item.published_at)));
-    if item.version > 1 {
-        parts.push(format!("第{}版", item.version));
-    }
-    parts.retain(|p| !p.is_empty());
-    parts.join(" · ")
 }
 
 /// The urgent notice to pop up, as (title, meta, text).
@@ -324,6 +315,8 @@ pub fn build(
             v.hint = "方向键选择，确定键打开；数字键直达".into();
             let new_disclosures: usize = cache.new_per_category()?.iter().sum();
             let unread_notices = cache.unread_notices()?;
+            let new_honours = cache.shelf_new(Shelf::Honours)?;
+            let new_info = new_info(cache)?;
             let count = |n: usize| if n == 0 { String::new() } else { n.to_string() };
             v.tiles = Tile::ALL
                 .iter()
@@ -333,6 +326,8 @@ pub fn build(
                     badge: match t {
                         Tile::Disclosures => count(new_disclosures),
                         Tile::Notices => count(unread_notices),
+                        Tile::Honours => count(new_honours),
+                        Tile::LocalInfo => count(new_info),
                         _ => String::new(),
                     },
                 })
@@ -379,26 +374,43 @@ pub fn build(
                 nav.page() * LIST_PAGE_SIZE,
                 LIST_PAGE_SIZE,
             )?;
-            v.rows = rows
-                .iter()
-                .map(|r| {
-                    let mut meta = vec![r.period.clone(), scope_label(&r.scope, own_scope).into()];
-                    meta.push(format_date(r.published_at));
-                    meta.retain(|p| !p.is_empty());
-                    (r.title.clone(), meta.join(" · "))
-                })
-                .collect();
-            v.row_badges = rows
-                .iter()
-                .map(|r| if r.new { "新".into() } else { String::new() })
-                .collect();
-            v.empty_text = if cache.sync_state()?.last_synced.is_some() {
-                "暂无公开内容".into()
-            } else if nav.is_offline() {
-                "暂无内容。网络恢复后会自动获取。".into()
-            } else {
-                "正在获取内容，请稍候…".into()
+            list_rows(&mut v, &rows, own_scope);
+            v.empty_text = empty_list_text(cache, nav, "暂无公开内容")?;
+        }
+        Screen::InfoTopics => {
+            v.screen = 7;
+            v.title = "便民信息".into();
+            v.hint = "方向键选择，确定键打开；数字键直达".into();
+            let mut badges = Vec::new();
+            for topic in InfoTopic::ALL {
+                let shelf = Shelf::Info(topic);
+                v.categories.push((
+                    topic.label().to_string(),
+                    format!("共 {} 条", cache.shelf_len(shelf)?),
+                ));
+                badges.push(new_badge(cache.shelf_new(shelf)?));
+            }
+            v.card_badges = badges;
+        }
+        Screen::Shelf(shelf) => {
+            v.screen = 2;
+            let (title, breadcrumb, nothing) = match shelf {
+                Shelf::Honours => ("时代先锋".to_string(), String::new(), "暂无先进典型"),
+                Shelf::Info(topic) => (
+                    topic.label().to_string(),
+                    "便民信息".to_string(),
+                    "暂无信息",
+                ),
             };
+            v.title = title;
+            v.breadcrumb = breadcrumb;
+            v.hint = "上下键选择，确定键查看，频道键翻页".into();
+            let len = cache.shelf_len(*shelf)?;
+            let pages = len.div_ceil(LIST_PAGE_SIZE).max(1);
+            v.page_text = format!("第 {}/{} 页", nav.page() + 1, pages);
+            let rows = cache.shelf_page(*shelf, nav.page() * LIST_PAGE_SIZE, LIST_PAGE_SIZE)?;
+            list_rows(&mut v, &rows, own_scope);
+            v.empty_text = empty_list_text(cache, nav, nothing)?;
         }
         Screen::Notices => {
             v.screen = 2;
@@ -434,40 +446,7 @@ pub fn build(
             v.hint = "上下键或频道键翻页，返回键回到列表".into();
             v.detail_page = nav.page();
             match cache.item(id)? {
-                Some(item) => {
-                    v.title = item.content.title();
-                    v.meta = detail_meta(&item, own_scope);
-                    match &item.content {
-                        Content::Disclosure(d) => {
-                            v.breadcrumb =
-                                format!("三务公开 › {} › {}", d.category.label(), d.module);
-                        }
-                        Content::Notice(n) if n.urgent => {
-                            v.breadcrumb = "通知公告 › 紧急通知".into()
-                        }
-                        Content::Notice(_) => v.breadcrumb = "通知公告".into(),
-                        _ => {}
-                    }
-                    v.blocks = match &item.content {
-                        Content::Disclosure(d) if d.module == "收支情况" => {
-                            let mut blocks = blocks_view(&d.body);
-                            // Charts after the opening paragraph, before the tables.
-                            let at = usize::from(matches!(
-                                blocks.first(),
-                                Some(BlockView::Paragraph(_))
-                            ));
-                            let charts: Vec<BlockView> = crate::chart::bars(&d.body)
-                                .into_iter()
-                                .chain(crate::chart::trend(cache, &item)?)
-                                .collect();
-                            blocks.splice(at..at, charts);
-                            blocks
-                        }
-                        Content::Disclosure(d) => blocks_view(&d.body),
-                        Content::Notice(n) => blocks_view(&n.body),
-                        _ => Vec::new(),
-                    };
-                }
+                Some(item) => crate::detail::fill(&mut v, cache, &item, own_scope)?,
                 None => {
                     v.title = "这条内容已撤回".into();
                     v.blocks = vec![BlockView::Paragraph("请按返回键回到列表。".into())];
