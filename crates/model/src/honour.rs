@@ -36,6 +36,8 @@ impl HonourKind {
 /// One honour with its photo and citation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Honour {
+    /// On the wire `category`: `kind` is taken by the content tag.
+    #[serde(rename = "category")]
     pub kind: HonourKind,
     /// The person, branch or household, e.g. `李秀英` or `石桥村党支部`.
     pub name: String,
@@ -125,5 +127,59 @@ mod tests {
             .map(|(n, e)| (n, e.name.as_str()))
             .collect();
         assert_eq!(ranks, vec![(1, "甲"), (2, "丁"), (2, "乙"), (4, "丙")]);
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use crate::{Content, Honour, HonourKind, Info, InfoPage, WeatherDay};
+
+    /// Each kind survives the feed's JSON: its fields must not collide with
+    /// the `kind` tag of [`Content`] (an honour's kind is sent as `category`).
+    #[test]
+    fn new_kinds_round_trip_through_json() {
+        let items = [
+            Content::Honour(Honour {
+                kind: HonourKind::Household,
+                name: "周家".into(),
+                award: "文明家庭".into(),
+                unit: String::new(),
+                photo: Some("ab".repeat(32)),
+                citation: "孝老爱亲。".into(),
+            }),
+            Content::Ranking(super::Ranking {
+                title: "党员积分排行".into(),
+                period: "2026年10月".into(),
+                entries: vec![super::tests_entry()],
+            }),
+            Content::Info(Info {
+                title: "天气".into(),
+                source: "县气象局".into(),
+                page: InfoPage::Weather {
+                    place: "东坡村".into(),
+                    days: vec![WeatherDay {
+                        date: "11月23日".into(),
+                        sky: "晴".into(),
+                        low: -2,
+                        high: 9,
+                        wind: "北风2级".into(),
+                    }],
+                },
+            }),
+        ];
+        for content in items {
+            let json = serde_json::to_string(&content).unwrap_or_default();
+            let back: Content = serde_json::from_str(&json).unwrap_or(Content::Unsupported);
+            assert_eq!(back, content, "{json}");
+        }
+    }
+}
+
+#[cfg(test)]
+fn tests_entry() -> RankEntry {
+    RankEntry {
+        name: "李秀英".into(),
+        branch: "东坡村党支部".into(),
+        points: 98,
     }
 }

@@ -349,6 +349,26 @@ impl HeadlessSession {
     pub fn render_frame(&self) -> usize {
         self.window.render().len()
     }
+
+    /// How many different colours a rectangle of the screen shows, given
+    /// as fractions of its width and height: a photo shows many, a flat
+    /// placeholder few. Tests use it to tell a drawn picture from none.
+    pub fn distinct_colours_in(&self, x: f32, y: f32, w: f32, h: f32) -> usize {
+        let pixels = self.window.render();
+        let d = self.window.display();
+        let (dw, dh) = (d.width as f32, d.height as f32);
+        let (x0, y0) = ((x * dw) as usize, (y * dh) as usize);
+        let (x1, y1) = (((x + w) * dw) as usize, ((y + h) * dh) as usize);
+        let mut seen = std::collections::HashSet::new();
+        for row in y0..y1.min(d.height as usize) {
+            for col in x0..x1.min(d.width as usize) {
+                if let Some(p) = pixels.get(row * d.width as usize + col) {
+                    seen.insert((p.r, p.g, p.b));
+                }
+            }
+        }
+        seen.len()
+    }
 }
 
 impl Drop for HeadlessSession {

@@ -149,17 +149,7 @@ impl Pager {
                 continue;
             }
             // Take as many characters as fit in `room` lines.
-            let mut take = 0;
-            while take < rest.len()
-                && lines(
-                    &rest[..take + 1].iter().collect::<String>(),
-                    width,
-                    self.metrics.body,
-                ) <= room
-            {
-                take += 1;
-            }
-            let take = take.max(1);
+            let take = fitting_chars(&rest, width, self.metrics.body, room).max(1);
             let head: String = rest[..take].iter().collect();
             let h = lines(&head, width, self.metrics.body) as f32 * lh;
             self.place(BlockView::Paragraph(head), h);
@@ -290,15 +280,82 @@ fn image_h(caption: &str, m: Metrics) -> f32 {
     }
 }
 
-/// The photo, or the name (title size, 1.4x body) and lines beside it.
-fn profile_h(name: &str, text: &[String], m: Metrics) -> f32 {
+/// The name (title size, 1.4x body) and the lines beside the photo.
+fn profile_text_h(name: &str, text: &[String], m: Metrics) -> f32 {
     let w = m.width - PHOTO_W - 32.0;
     let name_h = lines(name, w, m.body * 1.4) as f32 * line_h(m.body * 1.4);
     let text_h: f32 = text
         .iter()
         .map(|t| lines(t, w, m.body) as f32 * line_h(m.body) + INNER_GAP)
         .sum();
-    PICTURE_H.max(name_h + INNER_GAP + text_h)
+    name_h + text_h
+}
+
+/// The photo or the text beside it, whichever is taller.
+fn profile_h(name: &str, text: &[String], m: Metrics) -> f32 {
+    PICTURE_H.max(profile_text_h(name, text, m))
+}
+
+/// How many leading characters of `text` fit in `max_lines` lines.
+fn fitting_chars(text: &[char], width: f32, size: f32, max_lines: usize) -> usize {
+    let mut take = 0;
+    while take < text.len()
+        && lines(&text[..take + 1].iter().collect::<String>(), width, size) <= max_lines
+    {
+        take += 1;
+    }
+    take
+}
+
+/// Moves the paragraphs after an honour card (its citation) up beside the
+/// photo as far as they fit, so a short citation shares the first page with
+/// the photo instead of starting a page of its own. The rest follows below.
+fn wrap_beside_photo(blocks: &[BlockView], m: Metrics) -> Vec<BlockView> {
+    let mut out: Vec<BlockView> = Vec::with_capacity(blocks.len());
+    let mut i = 0;
+    while i < blocks.len() {
+        let BlockView::Profile {
+            photo,
+            picture,
+            status,
+            name,
+            lines: card_lines,
+        } = &blocks[i]
+        else {
+            out.push(blocks[i].clone());
+            i += 1;
+            continue;
+        };
+        let mut card_lines = card_lines.clone();
+        let w = m.width - PHOTO_W - 32.0;
+        let lh = line_h(m.body);
+        i += 1;
+        let mut rest = None;
+        while let Some(BlockView::Paragraph(text)) = blocks.get(i) {
+            // Each line beside the photo also costs the layout's spacing.
+            let free = PICTURE_H - profile_text_h(name, &card_lines, m);
+            let room = ((free - INNER_GAP) / lh).floor().max(0.0) as usize;
+            let chars: Vec<char> = text.chars().collect();
+            let take = fitting_chars(&chars, w, m.body, room);
+            if take > 0 {
+                card_lines.push(chars[..take].iter().collect());
+            }
+            i += 1;
+            if take < chars.len() {
+                rest = Some(BlockView::Paragraph(chars[take..].iter().collect()));
+                break;
+            }
+        }
+        out.push(BlockView::Profile {
+            photo: photo.clone(),
+            picture: picture.clone(),
+            status: status.clone(),
+            name: name.clone(),
+            lines: card_lines,
+        });
+        out.extend(rest);
+    }
+    out
 }
 
 /// Pages of blocks; always at least one (possibly empty) page.
@@ -308,7 +365,15 @@ pub fn paginate(blocks: &[BlockView], metrics: Metrics) -> Vec<Vec<BlockView>> {
         pages: vec![Vec::new()],
         used: 0.0,
     };
-    for block in blocks {
+    let blocks = if blocks
+        .iter()
+        .any(|b| matches!(b, BlockView::Profile { .. }))
+    {
+        wrap_beside_photo(blocks, metrics)
+    } else {
+        blocks.to_vec()
+    };
+    for block in &blocks {
         match block {
             BlockView::Paragraph(text) => p.paragraph(text),
             BlockView::Table {
