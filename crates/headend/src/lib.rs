@@ -9,6 +9,7 @@
 mod api;
 pub mod db;
 pub mod seed;
+mod seed_people;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

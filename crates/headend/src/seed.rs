@@ -566,6 +566,8 @@ pub fn demo_content() -> (Vec<Region>, Vec<NewItem>) {
     for (v, (c, n, _)) in VILLAGES.iter().enumerate() {
         items.extend(village_items(v, c, n));
     }
+    items.extend(crate::seed_people::honours(VILLAGES[0].0));
+    items.extend(crate::seed_people::service_info(VILLAGES[0].0, TOWNS[0].0));
     (regions, items)
 }
 
@@ -576,6 +578,7 @@ pub fn seed_demo(db: &Db) -> Result<usize, DbError> {
     for r in &regions {
         db.upsert_region(r)?;
     }
+    crate::seed_people::upload_photos(db)?;
     Ok(db.publish(&items)?.len())
 }
 

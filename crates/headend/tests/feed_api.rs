@@ -92,7 +92,7 @@ async fn village_feed_holds_its_own_town_and_county_items_only() {
         ["990101000000", "990101101000", VILLAGE]
     );
     // 10 disclosures of its own, 2 county notices, 2 notices of its town.
-    assert_eq!(first.upserts.len(), 16);
+    assert_eq!(first.upserts.len(), 27);
     assert!(first
         .upserts
         .iter()
@@ -117,7 +117,7 @@ async fn paging_walks_every_change_once_in_order() {
             break;
         }
     }
-    assert_eq!(seen.len(), 16);
+    assert_eq!(seen.len(), 27);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
 }
 
@@ -398,5 +398,9 @@ fn demo_seed_is_deterministic() {
         );
     }
     assert_eq!(a_regions.len(), 1 + 2 + 6);
-    assert_eq!(a.len(), 2 + 4 + 6 * 12);
+    assert_eq!(
+        a.len(),
+        2 + 4 + 6 * 12 + 6 + 5,
+        "plus 东坡村 honours and 便民信息"
+    );
 }

@@ -56,7 +56,10 @@ fn first_sync_fills_the_cache_and_the_next_poll_is_one_304() {
     let (mut cache, _) = Cache::open(&f.cache_path).unwrap();
     let c = client(&f.server.url());
     let first = rt().block_on(c.sync_once(&mut cache)).unwrap();
-    assert_eq!(first.upserted, 16);
+    assert_eq!(
+        first.upserted, 27,
+        "16 disclosures and notices, 6 honours, 5 info pages"
+    );
     assert!(first.bytes > 0);
     assert_eq!(
         cache.region_names().unwrap(),
@@ -144,12 +147,63 @@ fn the_sync_thread_reports_and_picks_up_changes_when_nudged() {
             other => panic!("unexpected {other:?}"),
         }
     };
-    assert_eq!(next_synced().upserted, 16);
+    assert_eq!(next_synced().upserted, 27);
     let (_, items) = seed::demo_content();
     f.db.publish(&items[..2]).unwrap();
     handle.nudge();
     assert_eq!(next_synced().upserted, 2);
     drop(handle);
     let (cache, _) = Cache::open(&f.cache_path).unwrap();
-    assert_eq!(cache.item_count().unwrap(), 16);
+    assert_eq!(cache.item_count().unwrap(), 27);
+}
+
+#[test]
+fn images_come_after_the_feed_once_and_a_lost_one_is_marked_missing() {
+    let f = fixture();
+    let (mut cache, _) = Cache::open(&f.cache_path).unwrap();
+    let c = client(&f.server.url());
+    let first = rt().block_on(c.sync_once(&mut cache)).unwrap();
+    assert!(first.images >= 5, "demo honour photos: {first:?}");
+    assert!(cache.missing_blobs(100).unwrap().is_empty());
+    assert!(cache.blob_bytes().unwrap() > 0);
+
+    // A new honour whose photo the headend then loses (a restore from an
+    // old backup, say): the box asks once, is told 404, and shows 照片缺失.
+    let photo = include_bytes!("../../../assets/demo/photos/member-1.jpg");
+    let mut lost = photo.to_vec();
+    lost.extend_from_slice(b"\0\0"); // same picture, other bytes, other id
+    let sha = f.db.put_image(&lost).unwrap();
+    f.db.publish(&[headend::NewItem {
+        id: "lost-photo".into(),
+        scope: VILLAGE.parse().unwrap(),
+        published_at: 1_790_000_000,
+        content: model::Content::Honour(model::Honour {
+            kind: model::HonourKind::Member,
+            name: "赵四".into(),
+            award: "优秀共产党员".into(),
+            unit: "东坡村党支部".into(),
+            photo: Some(sha.clone()),
+            citation: "热心为群众办事。".into(),
+        }),
+    }])
+    .unwrap();
+    let conn = rusqlite::Connection::open(f._dir.path().join("headend.db")).unwrap();
+    assert_eq!(
+        conn.execute("DELETE FROM blobs WHERE sha256 = ?1", [&sha])
+            .unwrap(),
+        1
+    );
+
+    let second = rt().block_on(c.sync_once(&mut cache)).unwrap();
+    assert_eq!(
+        (second.upserted, second.images, second.images_missing),
+        (1, 0, 1)
+    );
+    assert_eq!(cache.blob(&sha).unwrap(), store::BlobState::Missing);
+    let third = rt().block_on(c.sync_once(&mut cache)).unwrap();
+    assert_eq!(
+        (third.requests, third.images_missing),
+        (1, 0),
+        "not asked again"
+    );
 }
