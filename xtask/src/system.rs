@@ -23,6 +23,8 @@ const PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-ugly",
     "gstreamer1.0-libav",
     "gstreamer1.0-tools",
+    // timeoverlay (pango) for the clock in the test streams.
+    "gstreamer1.0-x",
     "xvfb",
 ];
 

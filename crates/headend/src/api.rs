@@ -64,6 +64,14 @@ struct AppState {
 
 /// The whole API as a router, so tests can drive it without a socket.
 pub fn app(db: Arc<Db>) -> Router {
+    app_with_media(db, None)
+}
+
+/// The API plus `/media/…` served from `media_dir` (HLS for videos and live).
+pub fn app_with_media(db: Arc<Db>, media_dir: Option<std::path::PathBuf>) -> Router {
+    let media = Router::new()
+        .route("/media/{*path}", get(crate::media::media))
+        .with_state(media_dir);
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/regions", get(regions))
@@ -72,6 +80,7 @@ pub fn app(db: Arc<Db>) -> Router {
         .route("/api/v1/blobs/{sha256}", get(blob))
         .layer(middleware::from_fn(api_version))
         .with_state(AppState { db })
+        .merge(media)
 }
 
 /// Refuses clients that speak another API version; tags every response.

@@ -2,28 +2,31 @@
 //!
 //! This first cut serves the region tree, the per-village feed (cursor
 //! paging, tombstones, `ETag`/`304`, `409` for stale cursors) and blobs, from
-//! SQLite. `app()` returns the router so tests run it without a socket;
+//! SQLite, and stream files (HLS) from a media directory. `app()` returns the router so tests run it without a socket;
 //! `serve()` runs it on a listener; the binary only parses arguments.
 //! Later: admin accounts, review flow, audit log, PostgreSQL at scale.
 
 mod api;
 pub mod db;
+mod media;
 pub mod seed;
 mod seed_people;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use api::{app, ApiError, DEFAULT_FEED_PAGE};
+pub use api::{app, app_with_media, ApiError, DEFAULT_FEED_PAGE};
 pub use db::{Db, DbError, NewItem};
 
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     db: Arc<Db>,
+    media_dir: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(db))
+    axum::serve(listener, app_with_media(db, media_dir))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -38,6 +41,15 @@ pub struct TestServer {
 impl TestServer {
     /// Binds `addr` (use port 0 for a free one) and serves `db` until dropped.
     pub fn start(db: Arc<Db>, addr: SocketAddr) -> std::io::Result<TestServer> {
+        Self::start_with_media(db, addr, None)
+    }
+
+    /// Like [`TestServer::start`], also serving `/media/…` from `media_dir`.
+    pub fn start_with_media(
+        db: Arc<Db>,
+        addr: SocketAddr,
+        media_dir: Option<PathBuf>,
+    ) -> std::io::Result<TestServer> {
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -60,7 +72,7 @@ impl TestServer {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    if let Err(e) = serve(listener, db, shutdown).await {
+                    if let Err(e) = serve(listener, db, media_dir, shutdown).await {
                         tracing::error!("headend stopped: {e}");
                     }
                 });

@@ -23,6 +23,9 @@ enum Command {
         db: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        /// Directory served under /media/ (HLS videos and live streams).
+        #[arg(long)]
+        media_dir: Option<PathBuf>,
     },
     /// Create the demo county (2 towns x 3 villages) with disclosures and notices.
     SeedDemo {
@@ -54,7 +57,11 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { db, bind } => {
+        Command::Serve {
+            db,
+            bind,
+            media_dir,
+        } => {
             let db = Arc::new(Db::open(&db).with_context(|| format!("opening {}", db.display()))?);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
@@ -66,7 +73,7 @@ fn main() -> anyhow::Result<()> {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                headend::serve(listener, db, shutdown).await?;
+                headend::serve(listener, db, media_dir, shutdown).await?;
                 anyhow::Ok(())
             })
         }

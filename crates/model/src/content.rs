@@ -2,6 +2,7 @@
 
 use crate::honour::{Honour, Ranking, MAX_RANK_ENTRIES};
 use crate::info::{Info, InfoPage};
+use crate::media::{Camera, LiveChannel, Video};
 use crate::{AreaCode, Money};
 
 /// One published item as the feed carries it.
@@ -49,6 +50,12 @@ pub enum Content {
     Ranking(Ranking),
     /// 便民信息: weather, prices, jobs, policies, procedures.
     Info(Info),
+    /// 服务视窗: a service-hall camera.
+    Camera(Camera),
+    /// 党群直播: a live meeting or lesson.
+    Live(LiveChannel),
+    /// 视频点播 / 党教园地: a video on demand.
+    Video(Video),
     /// A kind this build does not know yet. The box skips it; a newer build
     /// refetches everything once (see `CONTENT_SCHEMA` in the store).
     #[serde(other)]
@@ -63,6 +70,9 @@ impl Content {
             Content::Honour(_) => "honour",
             Content::Ranking(_) => "ranking",
             Content::Info(_) => "info",
+            Content::Camera(_) => "camera",
+            Content::Live(_) => "live",
+            Content::Video(_) => "video",
             Content::Unsupported => "unsupported",
         }
     }
@@ -84,6 +94,7 @@ impl Content {
     pub fn image_blobs(&self) -> Vec<&str> {
         let photo = match self {
             Content::Honour(h) => h.photo.as_deref(),
+            Content::Video(v) => v.poster.as_deref(),
             _ => None,
         };
         photo
@@ -102,6 +113,9 @@ impl Content {
             Content::Honour(h) => h.title(),
             Content::Ranking(r) => r.title.clone(),
             Content::Info(i) => i.title.clone(),
+            Content::Camera(c) => format!("{} · {}", c.hall, c.name),
+            Content::Live(l) => l.title.clone(),
+            Content::Video(v) => v.title.clone(),
             Content::Unsupported => String::new(),
         }
     }
@@ -273,6 +287,14 @@ pub enum ValidationError {
         low: i16,
         high: i16,
     },
+    #[error("item {id}: stream {url:?}: {why}")]
+    BadStream {
+        id: String,
+        url: String,
+        why: &'static str,
+    },
+    #[error("item {id}: a live broadcast must end after it starts")]
+    Schedule { id: String },
     #[error("item {id}: the ranking has {found} entries; at most {max} are allowed")]
     TooManyEntries {
         id: String,
@@ -446,6 +468,38 @@ impl FeedItem {
                     return Err(empty("title"));
                 }
                 self.validate_info_page(&info.page)
+            }
+            Content::Camera(c) => {
+                for (field, value) in [("hall", &c.hall), ("name", &c.name)] {
+                    if value.trim().is_empty() {
+                        return Err(empty(field));
+                    }
+                }
+                c.stream.validate(&self.id)?;
+                match &c.sub_stream {
+                    Some(sub) => sub.validate(&self.id),
+                    None => Ok(()),
+                }
+            }
+            Content::Live(l) => {
+                if l.title.trim().is_empty() {
+                    return Err(empty("title"));
+                }
+                if l.ends_at <= l.starts_at {
+                    return Err(ValidationError::Schedule {
+                        id: self.id.clone(),
+                    });
+                }
+                l.stream.validate(&self.id)
+            }
+            Content::Video(v) => {
+                if v.title.trim().is_empty() {
+                    return Err(empty("title"));
+                }
+                if let Some(poster) = &v.poster {
+                    check_blob_id(poster)?;
+                }
+                v.stream.validate(&self.id)
             }
             Content::Unsupported => Ok(()),
         }

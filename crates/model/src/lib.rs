@@ -2,7 +2,8 @@
 //!
 //! This crate is the contract: the feed page the headend serves and the box
 //! applies, the region tree, disclosures with their tables, notices,
-//! honours and rankings (时代先锋), service information (便民信息), money as
+//! honours and rankings (时代先锋), service information (便民信息), streams (cameras, live meetings,
+//! videos on demand), money as
 //! exact fen, and the validation both sides run. It has no I/O; everything
 //! here can be tested with plain values.
 
@@ -10,6 +11,7 @@ mod content;
 mod honour;
 mod image;
 mod info;
+mod media;
 mod money;
 mod region;
 mod time;
@@ -21,6 +23,10 @@ pub use content::{
 pub use honour::{Honour, HonourKind, RankEntry, Ranking, MAX_RANK_ENTRIES};
 pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
 pub use info::{Info, InfoPage, InfoTopic, JobPosting, PriceItem, WeatherDay};
+pub use media::{
+    format_duration, resume_point, Camera, LiveChannel, LiveStatus, MeetingKind, StreamKind,
+    StreamSpec, Video, VideoCategory,
+};
 pub use money::{Money, MoneyError};
 pub use region::{AreaCode, AreaCodeError, Region, RegionLevel};
 pub use time::format_date;

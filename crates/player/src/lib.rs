@@ -1,16 +1,40 @@
-//! Playback for the box.
+//! Playback for the box: the only crate that touches GStreamer.
 //!
-//! This crate will own GStreamer: playback sessions for live meetings (RTSP,
-//! HLS, multicast MPEG-TS), service-hall cameras (up to four at once) and
-//! video on demand, sinks that bring frames into the UI, and first-frame and
-//! buffering events from the bus. Nothing is played yet; see the playback
-//! issue. It exists now so the workspace has its final shape.
+//! A [`Player`] opens [`Session`]s: one per stream on screen (one full-screen
+//! stream, or up to four for the 2x2 camera grid; the limit is
+//! [`PlayerConfig::max_decoders`]). Each session runs `playbin3` (RTSP, HLS
+//! via `hlsdemux2`, multicast MPEG-TS, local files) into the configured sink:
+//! an `appsink` that GStreamer scales to the size the UI draws at, whose
+//! frames the UI pulls with [`Session::latest_frame`], or a hardware sink
+//! such as `kmssink` on a box with a video plane.
+//!
+//! What the UI shows about playback comes from [`PlayerEvent`]s, which are
+//! made from bus messages (first frame, buffering, errors, end of stream),
+//! never from what was last asked for. A watchdog rebuilds a pipeline that
+//! stops delivering frames, with backoff, so a camera that drops off comes
+//! back by itself. Dropping a session takes its pipeline to `Null` and joins
+//! its thread before returning.
+//!
+//! With the `test-streams` feature, [`streams`] generates real streams on
+//! loopback for tests, benches and the demo.
 
-/// Where a stream comes from, as a content item describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamSource {
-    Rtsp { url: String },
-    Hls { url: String },
-    Multicast { group: String, port: u16 },
-    File { path: String },
+mod bare;
+mod config;
+mod event;
+mod frame;
+mod session;
+mod source;
+#[cfg(feature = "test-streams")]
+pub mod streams;
+mod worker;
+
+pub use bare::bare_first_buffer;
+pub use config::{PlayerConfig, SinkChoice};
+pub use event::{PlaybackState, PlayerEvent, Reason};
+pub use frame::Frame;
+pub use session::{PlayRequest, Player, PlayerError, Session};
+
+/// Initialises GStreamer once; cheap to call again.
+pub fn init() -> Result<(), PlayerError> {
+    gstreamer::init().map_err(|e| PlayerError::Init(e.to_string()))
 }

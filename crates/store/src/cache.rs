@@ -32,7 +32,10 @@ CREATE TABLE IF NOT EXISTS acknowledged(id TEXT PRIMARY KEY, at INTEGER NOT NULL
 -- Images the cached items show (honour photos, images in bodies).
 CREATE TABLE IF NOT EXISTS item_blobs(item_id TEXT NOT NULL, sha TEXT NOT NULL,
     PRIMARY KEY(item_id, sha));
-CREATE INDEX IF NOT EXISTS item_blobs_sha ON item_blobs(sha);";
+CREATE INDEX IF NOT EXISTS item_blobs_sha ON item_blobs(sha);
+-- Where each video was left, for the resume prompt.
+CREATE TABLE IF NOT EXISTS resume(item_id TEXT PRIMARY KEY, position_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);";
 
 /// How opening the cache went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +269,9 @@ impl Cache {
                     Content::Honour(h) => (Some(h.kind.as_str()), None, None, false),
                     Content::Ranking(r) => (None, None, Some(r.period.as_str()), false),
                     Content::Info(i) => (Some(i.page.topic().as_str()), None, None, false),
+                    Content::Camera(c) => (Some(c.hall.as_str()), None, None, false),
+                    Content::Live(l) => (Some(l.branch.as_str()), None, None, false),
+                    Content::Video(v) => (Some(v.category.as_str()), None, None, false),
                     // Kept out of the cache; CONTENT_SCHEMA brings it back later.
                     Content::Unsupported => continue,
                 };

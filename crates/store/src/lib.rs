@@ -13,12 +13,15 @@
 //! - Images (honour photos, images in bodies) are blobs in `cache.db`, keyed
 //!   by their SHA-256, verified on arrival, and evicted least recently used
 //!   beyond a byte cap.
+//! - Streams (cameras, live broadcasts, videos) are items like any other;
+//!   the resume position of each video is kept beside them.
 //!
 //! No `rusqlite` type leaves this crate.
 
 mod blobs;
 mod browse;
 mod cache;
+mod media;
 mod notices;
 mod outbox;
 mod shelf;
@@ -26,13 +29,14 @@ mod shelf;
 pub use blobs::{BlobState, DEFAULT_BLOB_CAP};
 pub use browse::{DisclosureRow, ModuleCount};
 pub use cache::{ApplyStats, Cache, CategoryCount, ItemSummary, OpenOutcome, SyncState};
+pub use media::MediaEntry;
 pub use notices::NoticeRow;
 pub use outbox::{Outbox, OutboxItem};
 pub use shelf::Shelf;
 
 /// Bump when the box learns new content kinds: the cache then refetches
 /// everything once so items it skipped before are shown.
-pub const CONTENT_SCHEMA: i64 = 2;
+pub const CONTENT_SCHEMA: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -297,7 +297,7 @@ impl Nav {
         let n = Tile::ALL.len();
         let f = &mut self.current.focus;
         match key {
-            RemoteKey::Left if *f % HOME_COLUMNS > 0 => *f -= 1,
+            RemoteKey::Left if !f.is_multiple_of(HOME_COLUMNS) => *f -= 1,
             RemoteKey::Right if *f % HOME_COLUMNS < HOME_COLUMNS - 1 && *f + 1 < n => *f += 1,
             RemoteKey::Up if *f >= HOME_COLUMNS => *f -= HOME_COLUMNS,
             RemoteKey::Down if *f + HOME_COLUMNS < n => *f += HOME_COLUMNS,
@@ -377,7 +377,7 @@ impl Nav {
     fn grid_key(&mut self, key: RemoteKey, n: usize) -> Option<usize> {
         let f = &mut self.current.focus;
         match key {
-            RemoteKey::Left if *f % MODULE_COLUMNS > 0 => *f -= 1,
+            RemoteKey::Left if !f.is_multiple_of(MODULE_COLUMNS) => *f -= 1,
             RemoteKey::Right if *f % MODULE_COLUMNS < MODULE_COLUMNS - 1 && *f + 1 < n => *f += 1,
             RemoteKey::Up if *f >= MODULE_COLUMNS => *f -= MODULE_COLUMNS,
             RemoteKey::Down if *f + MODULE_COLUMNS < n => *f += MODULE_COLUMNS,

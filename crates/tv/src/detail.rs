@@ -127,6 +127,9 @@ fn breadcrumb(content: &Content) -> String {
         Content::Honour(h) => format!("时代先锋 › {}", h.kind.label()),
         Content::Ranking(_) => "时代先锋 › 党员积分".into(),
         Content::Info(i) => format!("便民信息 › {}", i.page.topic().label()),
+        Content::Camera(c) => format!("服务视窗 › {}", c.hall),
+        Content::Live(l) => format!("党群直播 › {}", l.meeting.label()),
+        Content::Video(v) => format!("视频点播 › {}", v.category.label()),
         Content::Unsupported => String::new(),
     }
 }
@@ -153,7 +156,8 @@ pub fn fill(v: &mut View, cache: &Cache, item: &FeedItem, own: &str) -> Result<(
         Content::Honour(h) => honour_blocks(h),
         Content::Ranking(r) => ranking_blocks(r),
         Content::Info(i) => info_blocks(i),
-        Content::Unsupported => Vec::new(),
+        Content::Video(v) => paragraphs(&v.summary).collect(),
+        Content::Camera(_) | Content::Live(_) | Content::Unsupported => Vec::new(),
     };
     Ok(())
 }

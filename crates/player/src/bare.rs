@@ -1,0 +1,39 @@
+//! The floor for measurements: a bare `playbin3` into a `fakesink`.
+
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+use crate::PlayerError;
+
+/// Time from `Playing` to the first buffer reaching a plain fakesink, with
+/// none of this crate's machinery; `None` on error or after `timeout`.
+pub fn bare_first_buffer(url: &str, timeout: Duration) -> Result<Option<Duration>, PlayerError> {
+    crate::init()?;
+    let sink = gst::ElementFactory::make("fakesink")
+        .property("sync", true)
+        .build()
+        .map_err(|e| PlayerError::Init(e.to_string()))?;
+    let audio = gst::ElementFactory::make("fakesink")
+        .build()
+        .map_err(|e| PlayerError::Init(e.to_string()))?;
+    let playbin = gst::ElementFactory::make("playbin3")
+        .property("uri", url)
+        .property("video-sink", &sink)
+        .property("audio-sink", &audio)
+        .build()
+        .map_err(|e| PlayerError::Init(e.to_string()))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(pad) = sink.static_pad("sink") {
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let _ = tx.send(Instant::now());
+            gst::PadProbeReturn::Remove
+        });
+    }
+    let started = Instant::now();
+    let _ = playbin.set_state(gst::State::Playing);
+    let first = rx.recv_timeout(timeout).ok().map(|t| t - started);
+    let _ = playbin.set_state(gst::State::Null);
+    Ok(first)
+}

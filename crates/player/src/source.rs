@@ -1,0 +1,241 @@
+//! Building one pipeline: `playbin3` for the source, the configured sink.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use gstreamer_video::prelude::*;
+
+use crate::config::{PlayerConfig, SinkChoice};
+use crate::event::PlayerEvent;
+use crate::frame::{Frame, FrameSlot};
+use crate::session::{Listener, PlayRequest};
+
+/// Name of the application message the sink posts on its first picture.
+pub(crate) const FIRST_FRAME: &str = "dangjian-first-frame";
+
+/// What the streaming threads share with the worker for one pipeline.
+pub(crate) struct Probe {
+    /// When this pipeline was asked to play.
+    pub started: Instant,
+    /// Milliseconds since `started` of the newest picture (0: none yet).
+    pub last_frame_ms: AtomicU64,
+    pub first_seen: AtomicBool,
+}
+
+impl Probe {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            started: Instant::now(),
+            last_frame_ms: AtomicU64::new(0),
+            first_seen: AtomicBool::new(false),
+        })
+    }
+
+    /// Records a picture; on the first one, posts [`FIRST_FRAME`] on the bus
+    /// so the worker learns of it the same way as of everything else.
+    fn saw_frame(&self, element: &gst::Element) {
+        let ms = self.started.elapsed().as_millis().max(1) as u64;
+        self.last_frame_ms.store(ms, Ordering::Relaxed);
+        if !self.first_seen.swap(true, Ordering::AcqRel) {
+            let micros = self.started.elapsed().as_micros() as u64;
+            let s = gst::Structure::builder(FIRST_FRAME)
+                .field("micros", micros)
+                .build();
+            let _ = element.post_message(gst::message::Application::new(s));
+        }
+    }
+}
+
+pub(crate) struct Built {
+    pub pipeline: gst::Element,
+    /// The scaling caps filter of the appsink path, for resizes.
+    pub size_filter: Option<gst::Element>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BuildError {
+    #[error("gstreamer element {0} is missing; install the gstreamer1.0-plugins packages")]
+    Missing(&'static str),
+    #[error("sink description {description:?} does not parse: {why}")]
+    Sink { description: String, why: String },
+}
+
+pub(crate) fn size_caps(width: u32, height: u32) -> gst::Caps {
+    gst::Caps::builder("video/x-raw")
+        .field("format", "RGB")
+        .field("width", width.max(2) as i32)
+        .field("height", height.max(2) as i32)
+        .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+        .build()
+}
+
+pub(crate) fn build(
+    config: &PlayerConfig,
+    req: &PlayRequest,
+    probe: &Arc<Probe>,
+    frames: &Arc<FrameSlot>,
+    listener: &Listener,
+) -> Result<Built, BuildError> {
+    let playbin = gst::ElementFactory::make("playbin3")
+        .property("uri", &req.url)
+        .build()
+        .map_err(|_| BuildError::Missing("playbin3"))?;
+    let (sink, size_filter) = video_sink(config, req, probe, frames, listener)?;
+    playbin.set_property("video-sink", &sink);
+    let audio = gst::parse::bin_from_description(&config.audio_sink, true)
+        .map(|b| b.upcast::<gst::Element>())
+        .or_else(|_| gst::ElementFactory::make("fakesink").build())
+        .map_err(|_| BuildError::Missing("fakesink"))?;
+    playbin.set_property("audio-sink", &audio);
+
+    // Source settings come from the item (latency, transport) and the box
+    // (multicast interface), applied when playbin3 creates the source.
+    let latency = req.latency_ms.unwrap_or(config.default_latency_ms);
+    let tcp = !req.rtsp_udp;
+    let iface = config.multicast_iface.clone();
+    playbin.connect("source-setup", false, move |args| {
+        let source = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+        let factory = source.factory().map(|f| f.name().to_string());
+        match factory.as_deref() {
+            Some("rtspsrc") => {
+                source.set_property("latency", latency);
+                // 4 = TCP; 1|2|4 lets rtspsrc fall back from UDP.
+                source.set_property_from_str("protocols", if tcp { "tcp" } else { "udp+tcp" });
+                source.set_property("drop-on-latency", true);
+                source.set_property("tcp-timeout", 5_000_000u64);
+            }
+            Some("udpsrc") => {
+                if let Some(iface) = &iface {
+                    source.set_property("multicast-iface", iface);
+                }
+                source.set_property("buffer-size", 2_097_152i32);
+            }
+            Some("souphttpsrc") => {
+                source.set_property("timeout", 5u32);
+                source.set_property("retries", 1i32);
+            }
+            _ => {}
+        }
+        None
+    });
+    Ok(Built {
+        pipeline: playbin,
+        size_filter,
+    })
+}
+
+fn video_sink(
+    config: &PlayerConfig,
+    req: &PlayRequest,
+    probe: &Arc<Probe>,
+    frames: &Arc<FrameSlot>,
+    listener: &Listener,
+) -> Result<(gst::Element, Option<gst::Element>), BuildError> {
+    match &config.sink {
+        SinkChoice::AppSink => app_sink(req, probe, frames, listener),
+        SinkChoice::Element { description } => {
+            let bin = gst::parse::bin_from_description(description, true).map_err(|e| {
+                BuildError::Sink {
+                    description: description.clone(),
+                    why: e.to_string(),
+                }
+            })?;
+            watch_sink_pad(&bin.clone().upcast(), probe);
+            Ok((bin.upcast(), None))
+        }
+        SinkChoice::Fake => {
+            let sink = gst::ElementFactory::make("fakesink")
+                .property("sync", true)
+                .build()
+                .map_err(|_| BuildError::Missing("fakesink"))?;
+            watch_sink_pad(&sink, probe);
+            Ok((sink, None))
+        }
+    }
+}
+
+/// For sinks we cannot see into: a picture counts when it enters the sink.
+fn watch_sink_pad(sink: &gst::Element, probe: &Arc<Probe>) {
+    let Some(pad) = sink.static_pad("sink") else {
+        return;
+    };
+    let probe = probe.clone();
+    let element = sink.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        probe.saw_frame(&element);
+        gst::PadProbeReturn::Ok
+    });
+}
+
+fn app_sink(
+    req: &PlayRequest,
+    probe: &Arc<Probe>,
+    frames: &Arc<FrameSlot>,
+    listener: &Listener,
+) -> Result<(gst::Element, Option<gst::Element>), BuildError> {
+    let make = |name: &'static str| {
+        gst::ElementFactory::make(name)
+            .build()
+            .map_err(|_| BuildError::Missing(name))
+    };
+    let bin = gst::Bin::new();
+    let convert = make("videoconvert")?;
+    let scale = make("videoscale")?;
+    // Letterbox rather than stretch when the stream's shape differs.
+    scale.set_property("add-borders", true);
+    let filter = gst::ElementFactory::make("capsfilter")
+        .property("caps", size_caps(req.width, req.height))
+        .build()
+        .map_err(|_| BuildError::Missing("capsfilter"))?;
+    // One buffer, dropped when the UI is behind; no last-sample kept, so a
+    // stopped stream never shows an old picture as if it were live.
+    let appsink = gst_app::AppSink::builder()
+        .max_buffers(1)
+        .drop(true)
+        .sync(true)
+        .enable_last_sample(false)
+        .build();
+    let missing = |_| BuildError::Missing("videoconvert");
+    bin.add_many([&convert, &scale, &filter, appsink.upcast_ref()])
+        .map_err(missing)?;
+    gst::Element::link_many([&convert, &scale, &filter, appsink.upcast_ref()]).map_err(missing)?;
+    let pad = convert
+        .static_pad("sink")
+        .ok_or(BuildError::Missing("videoconvert"))?;
+    let ghost = gst::GhostPad::with_target(&pad).map_err(missing)?;
+    bin.add_pad(&ghost).map_err(missing)?;
+
+    let probe = probe.clone();
+    let frames = frames.clone();
+    let listener = listener.clone();
+    appsink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                if let Some(frame) = frame_of(&sample) {
+                    frames.put(frame);
+                    probe.saw_frame(sink.upcast_ref());
+                    listener(PlayerEvent::Frame);
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    Ok((bin.upcast(), Some(filter)))
+}
+
+/// Reads the RGB plane with its stride.
+fn frame_of(sample: &gst::Sample) -> Option<Frame> {
+    let caps = sample.caps()?;
+    let info = gst_video::VideoInfo::from_caps(caps).ok()?;
+    let buffer = sample.buffer()?;
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).ok()?;
+    let stride = usize::try_from(*frame.plane_stride().first()?).ok()?;
+    let plane = frame.plane_data(0).ok()?;
+    Frame::from_plane(info.width(), info.height(), stride, plane)
+}
