@@ -11,6 +11,7 @@ pub mod db;
 mod media;
 pub mod seed;
 mod seed_people;
+pub mod seed_streams;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -32,6 +32,18 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Publish the demo's cameras, live broadcasts and videos, pointing at
+    /// the streams `dangjian-teststreams` serves.
+    SeedStreams {
+        #[arg(long)]
+        db: PathBuf,
+        /// Base of the RTSP cameras, e.g. rtsp://127.0.0.1:8554
+        #[arg(long)]
+        rtsp_base: String,
+        /// The multicast channel, e.g. udp://239.255.10.1:5004
+        #[arg(long, default_value = "udp://239.255.10.1:5004")]
+        multicast: String,
+    },
     /// Add a 200-row and a 30-column table to one village (render benchmark).
     SeedLongTables {
         #[arg(long)]
@@ -81,6 +93,23 @@ fn main() -> anyhow::Result<()> {
             let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let n = seed::seed_demo(&db)?;
             println!("seeded {n} demo items");
+            Ok(())
+        }
+        Command::SeedStreams {
+            db,
+            rtsp_base,
+            multicast,
+        } => {
+            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs() as i64;
+            let streams = headend::seed_streams::DemoStreams {
+                rtsp_base,
+                multicast,
+            };
+            let n = headend::seed_streams::seed_streams(&db, &streams, now)?;
+            println!("seeded {n} stream items");
             Ok(())
         }
         Command::SeedLongTables { db, village } => {

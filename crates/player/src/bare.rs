@@ -24,6 +24,8 @@ pub fn bare_first_buffer(url: &str, timeout: Duration) -> Result<Option<Duration
         .property("audio-sink", &audio)
         .build()
         .map_err(|e| PlayerError::Init(e.to_string()))?;
+    // Same decoder settings as a session, so the comparison is fair.
+    crate::source::tune_decoders(&playbin);
     let (tx, rx) = std::sync::mpsc::channel();
     if let Some(pad) = sink.static_pad("sink") {
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Where decoded video goes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum SinkChoice {
     /// Frames into the UI through an `appsink`, scaled by GStreamer to the
     /// size they are drawn at. For the desktop, tests and boxes without a
@@ -19,8 +19,8 @@ pub enum SinkChoice {
 }
 
 /// Playback settings of one box.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlayerConfig {
     pub sink: SinkChoice,
     /// Audio sink description; `autoaudiosink` finds the box's output.

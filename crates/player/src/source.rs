@@ -123,10 +123,37 @@ pub(crate) fn build(
         }
         None
     });
+    tune_decoders(&playbin);
     Ok(Built {
         pipeline: playbin,
         size_filter,
     })
+}
+
+/// Decoder settings every pipeline gets. Joining a live stream between
+/// keyframes makes software decoders emit smeared grey-green pictures until
+/// the next keyframe; they must not be shown (nor counted as the first
+/// picture). And playbin3's software deinterlacer, colour balance and
+/// subtitle overlay are left out: they cost a small box CPU for nothing.
+pub(crate) fn tune_decoders(pipeline: &gst::Element) {
+    pipeline.set_property_from_str("flags", "video+audio+soft-volume");
+    let Some(bin) = pipeline.downcast_ref::<gst::Bin>() else {
+        return;
+    };
+    bin.connect_deep_element_added(|_, _, element| {
+        let is_libav = element
+            .factory()
+            .is_some_and(|f| f.name().starts_with("avdec_"));
+        if is_libav && element.has_property("output-corrupt") {
+            element.set_property("output-corrupt", false);
+        }
+        // Slice threading loses slices of RTP H.264 that carries several
+        // slices per picture (x264's zerolatency, many encoders): the top
+        // of the picture stays grey-green. Frame threading decodes it whole.
+        if is_libav && element.has_property("thread-type") {
+            element.set_property_from_str("thread-type", "frame");
+        }
+    });
 }
 
 fn video_sink(

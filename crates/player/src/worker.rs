@@ -282,8 +282,9 @@ impl Worker {
                     self.recover(Reason::Unreachable);
                 } else {
                     self.finished = true;
-                    self.emit(PlayerEvent::EndOfStream);
+                    // State first: whoever hears the event sees the state.
                     self.set_state(PlaybackState::Ended);
+                    self.emit(PlayerEvent::EndOfStream);
                 }
             }
             MessageView::Buffering(b) => {
@@ -346,15 +347,15 @@ impl Worker {
         let reconnected = self.generation > 1;
         self.attempt = 0;
         self.ever_played = true;
-        self.emit(PlayerEvent::FirstFrame {
-            since_play,
-            reconnected,
-        });
         if self.user_paused {
             self.set_state(PlaybackState::Paused);
         } else {
             self.set_state(PlaybackState::Playing);
         }
+        self.emit(PlayerEvent::FirstFrame {
+            since_play,
+            reconnected,
+        });
     }
 
     /// The stream failed or stopped: rebuild after a backoff, or give up.
@@ -376,11 +377,11 @@ impl Worker {
         self.attempt += 1;
         self.retry_at = Some(Instant::now() + after);
         self.pending_seek = self.request.start_at;
+        self.set_state(PlaybackState::Reconnecting);
         self.emit(PlayerEvent::Reconnecting {
             attempt: self.attempt,
             after,
         });
-        self.set_state(PlaybackState::Reconnecting);
     }
 
     fn watchdog(&mut self) {

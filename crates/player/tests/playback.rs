@@ -28,7 +28,8 @@ fn headend_with_media(dir: &std::path::Path) -> (headend::TestServer, tempfile::
 
 #[test]
 fn an_rtsp_camera_shows_moving_pictures_at_the_drawn_size() {
-    let server = RtspServer::start(0, &[("/hall", Picture::SMALL)]).unwrap();
+    let smpte = Picture::SMALL.with_pattern("smpte");
+    let server = RtspServer::start(0, &[("/hall", smpte)]).unwrap();
     let p = player(4);
     let mut w = open(&p, request(&server.url("/hall"), true, (320, 180)));
     assert!(w.first_frame().is_some(), "no picture: {:?}", w.seen);
@@ -39,6 +40,20 @@ fn an_rtsp_camera_shows_moving_pictures_at_the_drawn_size() {
     assert_eq!((frame.width, frame.height), (320, 180));
     assert_eq!(frame.rgb.len(), 320 * 180 * 3);
     assert!(colours(&frame) > 8, "a test picture has many colours");
+    // The picture is whole: the second colour bar (yellow) is yellow from
+    // near the top to the middle, not grey-green where slices were lost.
+    let px = |x: usize, y: usize| {
+        let o = (y * 320 + x) * 3;
+        (frame.rgb[o], frame.rgb[o + 1], frame.rgb[o + 2])
+    };
+    for y in [30, 60, 100] {
+        let (r, g, b) = px(60, y);
+        assert!(
+            r > 200 && g > 200 && b < 60,
+            "bar 2 at y={y} is {:?}",
+            (r, g, b)
+        );
+    }
     w.wait_for(WAIT, |e| *e == PlayerEvent::State(PlaybackState::Playing));
     assert_eq!(w.session.state(), PlaybackState::Playing);
     // The picture moves: a later frame differs.

@@ -6,9 +6,14 @@
 //! data and `bridge.rs` hands that to the UI.
 
 use input::RemoteKey;
-use model::{DisclosureCategory, InfoTopic};
+use model::{DisclosureCategory, InfoTopic, VideoCategory};
 use store::Shelf;
 use sync::{FailureKind, SyncEvent};
+
+#[path = "app_media.rs"]
+mod media;
+
+pub use media::{MediaList, PlayItem, GRID_PANES};
 
 /// Rows shown per list page: what fits at 32 px between header and footer.
 pub const LIST_PAGE_SIZE: usize = 4;
@@ -96,6 +101,21 @@ pub enum Screen {
     Settings,
     /// 遥控器测试, from settings; keys are shown, not acted on.
     RemoteTest,
+    /// 党群直播: live now, then scheduled.
+    LiveList,
+    /// 服务视窗: the service halls, the box's village first.
+    Halls,
+    /// Up to four cameras of one hall (by its key) in a 2x2 grid.
+    CameraGrid(String),
+    /// One camera full screen, by item id.
+    Camera(String),
+    /// 视频点播: the video shelves.
+    VideoCategories,
+    Videos(VideoCategory),
+    /// 继续播放 or 从头播放, for a video watched part way.
+    ResumePrompt(String),
+    /// A live broadcast or a video, full screen.
+    Player(PlayItem),
 }
 
 /// Entries of the settings page, in order: 显示模式 toggles, 遥控器测试 opens.
@@ -106,6 +126,10 @@ pub const SETTINGS_LEN: usize = 2;
 pub enum NavAction {
     /// Switch 长辈模式 and 标准模式, and remember it.
     ToggleDisplayMode,
+    /// Video on demand: OK pauses and resumes.
+    TogglePause,
+    /// Video on demand: Left/Right seek by seconds.
+    SeekBy(i32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +175,17 @@ pub trait Counts {
     fn notice_ids(&self, page: usize) -> Vec<String>;
     fn shelf_len(&self, shelf: Shelf) -> usize;
     fn shelf_ids(&self, shelf: Shelf, page: usize) -> Vec<String>;
+    /// Lengths and page ids of the stream lists (hall keys for halls).
+    fn media_len(&self, list: MediaList) -> usize;
+    fn media_ids(&self, list: MediaList, page: usize) -> Vec<String>;
+    /// Camera ids of a hall, in order.
+    fn hall_cameras(&self, hall: &str) -> Vec<String>;
+    /// Every camera id, in list order (Channel+/- walks these).
+    fn camera_ids(&self) -> Vec<String>;
+    /// Live broadcasts on air now, in list order.
+    fn on_air_ids(&self) -> Vec<String>;
+    /// Where a video was left, when it is worth resuming.
+    fn resume_ms(&self, video: &str) -> Option<u64>;
 }
 
 #[derive(Debug)]
@@ -164,6 +199,8 @@ pub struct Nav {
     pub standard_mode: bool,
     /// Left for the controller by the last key.
     pub action: Option<NavAction>,
+    /// The on-screen display over live video (OK toggles it).
+    pub osd: bool,
 }
 
 impl Default for Nav {
@@ -181,6 +218,7 @@ impl Nav {
             last_synced: None,
             standard_mode: false,
             action: None,
+            osd: true,
         }
     }
 
@@ -229,6 +267,10 @@ impl Nav {
             Tile::Notices => self.open(Screen::Notices),
             Tile::Honours => self.open(Screen::Shelf(Shelf::Honours)),
             Tile::LocalInfo => self.open(Screen::InfoTopics),
+            Tile::Live => self.open(Screen::LiveList),
+            Tile::Cameras => self.open(Screen::Halls),
+            Tile::PartyEducation => self.open(Screen::Videos(VideoCategory::PartyEducation)),
+            Tile::VideoOnDemand => self.open(Screen::VideoCategories),
             other => self.open(Screen::Coming(other.label())),
         }
     }
@@ -265,14 +307,17 @@ impl Nav {
                 Screen::Modules(category) => self.modules_key(key, category),
                 Screen::List(category, module) => {
                     let len = counts.list_len(category, module);
-                    self.paged_key(key, len, |_, page| counts.list_ids(category, module, page))
+                    let ids = |_: &Nav, page| counts.list_ids(category, module, page);
+                    self.paged_key(key, len, ids, Screen::Detail)
                 }
                 Screen::Notices => {
-                    self.paged_key(key, counts.notice_len(), |_, page| counts.notice_ids(page))
+                    let ids = |_: &Nav, page| counts.notice_ids(page);
+                    self.paged_key(key, counts.notice_len(), ids, Screen::Detail)
                 }
                 Screen::Shelf(shelf) => {
                     let len = counts.shelf_len(shelf);
-                    self.paged_key(key, len, |_, page| counts.shelf_ids(shelf, page))
+                    let ids = |_: &Nav, page| counts.shelf_ids(shelf, page);
+                    self.paged_key(key, len, ids, Screen::Detail)
                 }
                 Screen::InfoTopics => {
                     if let Some(i) = self.grid_key(key, InfoTopic::ALL.len()) {
@@ -288,6 +333,7 @@ impl Nav {
                 Screen::Settings => self.settings_key(key),
                 // The controller shows keys there instead of acting on them.
                 Screen::RemoteTest => {}
+                screen => self.media_key(key, screen, counts),
             },
         }
         (self.current.clone(), self.stack.len()) != before
@@ -397,6 +443,7 @@ impl Nav {
         key: RemoteKey,
         len: usize,
         ids: impl FnOnce(&Nav, usize) -> Vec<String>,
+        to_screen: impl FnOnce(String) -> Screen,
     ) {
         if len == 0 {
             return;
@@ -434,7 +481,7 @@ impl Nav {
         if let Some(index) = open {
             if let Some(id) = ids(self, self.current.page).get(index) {
                 self.current.focus = index;
-                self.open(Screen::Detail(id.clone()));
+                self.open(to_screen(id.clone()));
             }
         }
     }
@@ -476,10 +523,13 @@ impl Nav {
 
     /// After content changed under an open list, keep focus on a real row.
     pub fn clamp_to(&mut self, counts: &dyn Counts) {
-        let len = match self.current.screen {
+        let len = match self.current.screen.clone() {
             Screen::List(category, module) => Some(counts.list_len(category, module)),
             Screen::Notices => Some(counts.notice_len()),
             Screen::Shelf(shelf) => Some(counts.shelf_len(shelf)),
+            Screen::LiveList => Some(counts.media_len(MediaList::Live)),
+            Screen::Halls => Some(counts.media_len(MediaList::Halls)),
+            Screen::Videos(c) => Some(counts.media_len(MediaList::Videos(c))),
             _ => None,
         };
         if let Some(len) = len {
@@ -520,6 +570,35 @@ mod tests {
                 Shelf::Info(topic) => topic.as_str(),
             };
             vec![format!("{name}0"), format!("{name}1")]
+        }
+        fn media_len(&self, list: MediaList) -> usize {
+            match list {
+                MediaList::Live => 3,
+                MediaList::Halls => 2,
+                MediaList::Videos(_) => 2,
+            }
+        }
+        fn media_ids(&self, list: MediaList, _: usize) -> Vec<String> {
+            match list {
+                MediaList::Live => vec!["live0".into(), "live1".into(), "later".into()],
+                MediaList::Halls => vec!["hallA".into(), "hallB".into()],
+                MediaList::Videos(_) => vec!["watched".into(), "fresh".into()],
+            }
+        }
+        fn hall_cameras(&self, hall: &str) -> Vec<String> {
+            (1..=5).map(|i| format!("{hall}-cam{i}")).collect()
+        }
+        fn camera_ids(&self) -> Vec<String> {
+            ["hallA", "hallB"]
+                .iter()
+                .flat_map(|h| self.hall_cameras(h))
+                .collect()
+        }
+        fn on_air_ids(&self) -> Vec<String> {
+            vec!["live0".into(), "live1".into()]
+        }
+        fn resume_ms(&self, video: &str) -> Option<u64> {
+            (video == "watched").then_some(42_000)
         }
     }
 
@@ -678,6 +757,88 @@ mod tests {
             nav.screen(),
             &Screen::List(DisclosureCategory::Party, "党员积分")
         );
+    }
+
+    #[test]
+    fn camera_grid_picks_panes_and_channel_keys_walk_every_camera() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Digit(4), Digit(1)]);
+        assert_eq!(nav.screen(), &Screen::CameraGrid("hallA".into()));
+        press(&mut nav, &[Right, Down, Right, Ok]);
+        assert_eq!(nav.screen(), &Screen::Camera("hallA-cam4".into()));
+        press(&mut nav, &[ChannelDown, ChannelDown]);
+        assert_eq!(nav.screen(), &Screen::Camera("hallB-cam1".into()));
+        press(&mut nav, &[Digit(2)]);
+        assert_eq!(nav.screen(), &Screen::Camera("hallA-cam2".into()));
+        press(&mut nav, &[Back]);
+        assert_eq!(
+            (nav.screen(), nav.focus()),
+            (&Screen::CameraGrid("hallA".into()), 1)
+        );
+        // Channel+ shows the next four; the fifth camera is alone there.
+        press(&mut nav, &[ChannelDown, Right, Down, Ok]);
+        assert_eq!(nav.screen(), &Screen::Camera("hallA-cam5".into()));
+        press(&mut nav, &[Back, Back]);
+        assert_eq!((nav.screen(), nav.focus()), (&Screen::Halls, 0));
+    }
+
+    #[test]
+    fn videos_ask_to_resume_only_when_watched_part_way() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Digit(6), Digit(2), Digit(2)]);
+        assert_eq!(
+            nav.screen(),
+            &Screen::Player(PlayItem {
+                id: "fresh".into(),
+                start_ms: 0
+            })
+        );
+        press(&mut nav, &[Right]);
+        assert_eq!(nav.action.take(), Some(NavAction::SeekBy(30)));
+        press(&mut nav, &[Back, Digit(1)]);
+        assert_eq!(nav.screen(), &Screen::ResumePrompt("watched".into()));
+        press(&mut nav, &[Ok]);
+        assert_eq!(
+            nav.screen(),
+            &Screen::Player(PlayItem {
+                id: "watched".into(),
+                start_ms: 42_000
+            })
+        );
+        press(&mut nav, &[Ok]);
+        assert_eq!(nav.action.take(), Some(NavAction::TogglePause));
+        press(&mut nav, &[Back]);
+        assert_eq!(nav.screen(), &Screen::Videos(VideoCategory::PartyEducation));
+        press(&mut nav, &[Digit(1), Digit(2)]);
+        assert_eq!(
+            nav.screen(),
+            &Screen::Player(PlayItem {
+                id: "watched".into(),
+                start_ms: 0
+            })
+        );
+    }
+
+    #[test]
+    fn red_opens_live_and_channel_keys_switch_broadcasts() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Digit(1), Red, Ok]);
+        let live = |id: &str| {
+            Screen::Player(PlayItem {
+                id: id.into(),
+                start_ms: 0,
+            })
+        };
+        assert_eq!(nav.screen(), &live("live0"));
+        assert!(nav.osd);
+        press(&mut nav, &[Ok]);
+        assert!(!nav.osd, "OK hides the on-screen display on live video");
+        press(&mut nav, &[ChannelDown]);
+        assert_eq!(nav.screen(), &live("live1"));
+        press(&mut nav, &[ChannelDown]);
+        assert_eq!(nav.screen(), &live("live0"), "wraps around");
+        press(&mut nav, &[Back]);
+        assert_eq!(nav.screen(), &Screen::LiveList);
     }
 
     #[test]

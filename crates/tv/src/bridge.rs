@@ -1,14 +1,15 @@
 //! Hands view data to the Slint globals. The only file that knows both.
 
 use slint::{
-    ComponentHandle, Image, ModelRc, Rgba8Pixel, SharedPixelBuffer, SharedString, VecModel,
+    ComponentHandle, Image, Model, ModelRc, Rgb8Pixel, Rgba8Pixel, SharedPixelBuffer, SharedString,
+    VecModel,
 };
 
 use crate::picture::Picture;
 use crate::ui::{
     AppState, AppWindow, BarData, BlockData, CategoriesState, CategoryData, CellData, ComingState,
-    DetailState, HomeState, KeyRowData, ListState, PointData, RemoteTestState, RowData,
-    SettingsState, TableRowData, Theme, TileData,
+    DetailState, GridState, HomeState, KeyRowData, ListState, PaneData, PointData, RemoteTestState,
+    RowData, SettingsState, TableRowData, Theme, TileData, VideoState,
 };
 use crate::view::{BlockView, RowKind, View};
 
@@ -100,6 +101,37 @@ pub fn apply(ui: &AppWindow, v: &View) {
                         scancode: s(&k.scancode),
                         action: s(&k.action),
                         unmapped: k.unmapped,
+                    })
+                    .collect(),
+            ));
+        }
+        8 => {
+            let p = ui.global::<VideoState>();
+            p.set_title(s(&v.video.title));
+            p.set_subtitle(s(&v.video.subtitle));
+            p.set_live(v.video.live);
+            p.set_osd(v.video.osd);
+            p.set_message(s(&v.video.message));
+            p.set_progress(s(&v.video.progress));
+            p.set_hint(s(&v.video.hint));
+            p.set_clock(s(&v.video.clock));
+        }
+        9 => {
+            let g = ui.global::<GridState>();
+            g.set_title(s(&v.title));
+            g.set_meta(s(&v.meta));
+            g.set_page(s(&v.page_text));
+            g.set_focus(focus);
+            // Keep the pictures already shown; only the words change here.
+            let old = g.get_panes();
+            g.set_panes(model(
+                v.panes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, pane)| PaneData {
+                        label: s(&pane.label),
+                        message: s(&pane.message),
+                        image: old.row_data(i).map(|p| p.image).unwrap_or_default(),
                     })
                     .collect(),
             ));
@@ -250,4 +282,47 @@ fn block(b: &BlockView) -> BlockData {
 /// Physical pixels per logical pixel (1.5 on a 1080p screen).
 pub fn scale_factor(ui: &AppWindow) -> f32 {
     ui.window().scale_factor()
+}
+
+fn frame_image(frame: Option<&player::Frame>) -> Image {
+    match frame {
+        Some(f) => Image::from_rgb8(SharedPixelBuffer::<Rgb8Pixel>::clone_from_slice(
+            &f.rgb, f.width, f.height,
+        )),
+        None => Image::default(),
+    }
+}
+
+/// Puts a stream's newest picture on screen: the player (screen 8) or a
+/// pane of the camera grid (screen 9). `None` clears it, so a stream that
+/// stopped never leaves an old picture up.
+pub fn apply_video_frame(ui: &AppWindow, screen: i32, pane: usize, frame: Option<&player::Frame>) {
+    match screen {
+        8 if pane == 0 => ui.global::<VideoState>().set_frame(frame_image(frame)),
+        9 => {
+            let panes = ui.global::<GridState>().get_panes();
+            if let Some(mut row) = panes.row_data(pane) {
+                row.image = frame_image(frame);
+                panes.set_row_data(pane, row);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The player's `5:20 / 12:34` line.
+pub fn apply_progress(ui: &AppWindow, progress: &str) {
+    ui.global::<VideoState>().set_progress(s(progress));
+}
+
+/// Physical size to decode at: the whole screen, or one pane of the grid.
+pub fn video_size(ui: &AppWindow, grid: bool) -> (u32, u32) {
+    let size = ui.window().size();
+    let (w, h) = (size.width.max(2), size.height.max(2));
+    if grid {
+        // A pane is a little under half the width and a third of the height.
+        ((w * 43 / 100) & !1, (h * 30 / 100) & !1)
+    } else {
+        (w & !1, h & !1)
+    }
 }

@@ -9,6 +9,9 @@
 //! height = 1080
 //! [input]
 //! evdev = true
+//! [player]
+//! max_decoders = 4
+//! sink = { kind = "element", description = "kmssink plane-id=31" }
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ pub struct Config {
     pub display: Display,
     pub poll_interval: Duration,
     pub input: InputSettings,
+    /// Playback: sink, decoder budget, watchdog (see `player::PlayerConfig`).
+    pub player: player::PlayerConfig,
 }
 
 /// Where remote keys come from.
@@ -99,6 +104,7 @@ struct RawConfig {
     poll_interval_secs: Option<u64>,
     display: Option<RawDisplay>,
     input: Option<RawInput>,
+    player: Option<player::PlayerConfig>,
 }
 
 #[derive(Deserialize)]
@@ -186,7 +192,15 @@ impl Config {
                 format!("must be between 5 and 3600, got {poll}"),
             ));
         }
+        let player = raw.player.unwrap_or_default();
+        if !(1..=16).contains(&player.max_decoders) {
+            return Err(value(
+                "player.max_decoders",
+                format!("must be between 1 and 16, got {}", player.max_decoders),
+            ));
+        }
         Ok(Config {
+            player,
             headend_url,
             village_code,
             data_dir: raw

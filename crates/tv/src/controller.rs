@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 
 use input::{InputMessage, RemoteKey};
+use slint::ComponentHandle;
 use store::{BlobState, Cache};
 use sync::SyncEvent;
 
@@ -10,6 +11,7 @@ use crate::app::{Nav, NavAction, Screen};
 use crate::bridge;
 use crate::paging::{self, Metrics, PHOTO_W, PICTURE_H};
 use crate::picture::Pictures;
+use crate::playback::{Playback, Progress};
 use crate::remote_test::{KeySeen, RemoteTest};
 use crate::ui::AppWindow;
 use crate::view::{self, BlockView, CacheCounts, View};
@@ -29,6 +31,8 @@ pub struct Controller {
     popup: Option<String>,
     /// Decoded photos and images, scaled to the size they are drawn at.
     pictures: RefCell<Pictures>,
+    /// Streams playing for the screen on show.
+    pub(crate) playback: Playback,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -39,7 +43,7 @@ pub(crate) fn now_unix() -> i64 {
 }
 
 impl Controller {
-    pub fn new(ui: AppWindow, cache: Cache, scope: String) -> Controller {
+    pub fn new(ui: AppWindow, cache: Cache, scope: String, playback: Playback) -> Controller {
         let mut c = Controller {
             nav: Nav::new(),
             cache,
@@ -50,6 +54,7 @@ impl Controller {
             paged_from: None,
             popup: None,
             pictures: RefCell::default(),
+            playback,
         };
         c.nav.standard_mode = matches!(c.cache.display_mode(), Ok(Some(m)) if m == "standard");
         bridge::apply_display_mode(&c.ui, c.nav.standard_mode);
@@ -132,6 +137,11 @@ impl Controller {
     fn act(&mut self, key: RemoteKey) {
         let pages = self.detail_pages.len().max(1);
         let changed = self.nav.handle_key(key, &CacheCounts(&self.cache), pages);
+        match self.nav.action {
+            Some(NavAction::TogglePause) => self.playback.toggle_pause(),
+            Some(NavAction::SeekBy(seconds)) => self.playback.seek_by(seconds),
+            _ => {}
+        }
         if let Some(NavAction::ToggleDisplayMode) = self.nav.action.take() {
             let mode = if self.nav.standard_mode {
                 "standard"
@@ -198,6 +208,7 @@ impl Controller {
 
     fn unpaged_view(&self) -> View {
         let mut v = self.built_view();
+        self.decorate_playback(&mut v);
         if v.screen == 3 {
             self.resolve_pictures(&mut v.blocks);
         }
@@ -271,6 +282,7 @@ impl Controller {
     }
 
     pub fn refresh(&mut self) {
+        self.reconcile_playback();
         if self.popup.is_none() {
             match self.cache.pending_urgent() {
                 Ok(next) => self.popup = next,
@@ -279,6 +291,11 @@ impl Controller {
         }
         let mut v = self.unpaged_view();
         bridge::apply(&self.ui, &v);
+        if matches!(v.screen, 8 | 9) {
+            for (i, pane) in self.playback.panes().iter().enumerate() {
+                bridge::apply_video_frame(&self.ui, v.screen, i, pane.frame().as_deref());
+            }
+        }
         if v.screen == 3 {
             // Title and meta are set, so the body's height is known now.
             let (width, height) = bridge::detail_body(&self.ui);
@@ -299,5 +316,103 @@ impl Controller {
             self.fill_page(&mut v);
             bridge::apply_detail_page(&self.ui, &v);
         }
+    }
+}
+
+impl Controller {
+    /// Opens the streams the screen on show needs and closes the rest.
+    fn reconcile_playback(&mut self) {
+        let wanted = crate::view_media::wanted_streams(&self.nav, &self.cache, now_unix())
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read streams from the cache");
+                Vec::new()
+            });
+        let size = bridge::video_size(&self.ui, wanted.len() > 1);
+        let closed = self.playback.reconcile(&wanted, size);
+        self.save_progress(&closed);
+    }
+
+    fn save_progress(&mut self, progress: &[Progress]) {
+        for p in progress {
+            if let Err(e) =
+                self.cache
+                    .save_resume(&p.item_id, p.position_ms, p.duration_ms, now_unix())
+            {
+                tracing::warn!(error = %e, "cannot remember where the video was");
+            }
+        }
+    }
+
+    /// Playback messages and progress over the player and the grid.
+    fn decorate_playback(&self, v: &mut View) {
+        let panes = self.playback.panes();
+        match v.screen {
+            8 => {
+                if let Some(pane) = panes.first() {
+                    if v.video.message.is_empty() {
+                        v.video.message = pane.message();
+                    }
+                    if !pane.live {
+                        if let Some((pos, dur)) = pane.progress_ms() {
+                            v.video.progress = format!(
+                                "{} / {}",
+                                model::format_duration(pos / 1000),
+                                model::format_duration(dur / 1000)
+                            );
+                        }
+                    }
+                }
+            }
+            9 => {
+                for (view, pane) in v.panes.iter_mut().zip(panes) {
+                    view.message = pane.message();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies what the player reported: new pictures go straight to the
+    /// screen; state changes rebuild the view's messages.
+    pub fn player_events(&mut self) {
+        let drained = self.playback.drain();
+        self.save_progress(&drained.progress);
+        let screen = self.ui.global::<crate::ui::AppState>().get_screen();
+        if drained.state_changed {
+            self.refresh();
+        } else if matches!(screen, 8 | 9) {
+            for i in drained.frames {
+                let frame = self.playback.panes().get(i).and_then(|p| p.frame());
+                bridge::apply_video_frame(&self.ui, screen, i, frame.as_deref());
+            }
+            if screen == 8 {
+                // The position moves on; only the progress line changes.
+                let mut v = View {
+                    screen,
+                    ..View::default()
+                };
+                self.decorate_playback(&mut v);
+                bridge::apply_progress(&self.ui, &v.video.progress);
+            }
+        }
+    }
+
+    /// Panes on screen now: (item id, state, time to first picture).
+    pub fn playback_panes(
+        &self,
+    ) -> Vec<(String, player::PlaybackState, Option<std::time::Duration>)> {
+        self.playback
+            .panes()
+            .iter()
+            .map(|p| (p.item_id.clone(), p.state, p.first_frame))
+            .collect()
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        // Remember where videos were before their sessions stop.
+        let closed = self.playback.close_all();
+        self.save_progress(&closed);
     }
 }

@@ -5,15 +5,21 @@ use model::{format_date, Block, Content, DisclosureCategory, InfoTopic};
 use store::{Cache, Shelf, StoreError};
 use sync::FailureKind;
 
-use crate::app::{Counts, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE};
+use crate::app::{Counts, MediaList, Nav, Screen, SyncStatus, Tile, LIST_PAGE_SIZE};
 use crate::picture::Picture;
 use crate::remote_test::RemoteTest;
+pub use crate::view_media::{PaneView, VideoView};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct View {
     /// 0 home, 1 categories, 2 list, 3 detail, 4 coming, 5 settings,
-    /// 6 remote test, 7 modules (matches `AppState.screen`).
+    /// 6 remote test, 7 modules, 8 player, 9 camera grid (matches
+    /// `AppState.screen`).
     pub screen: i32,
+    /// The full-screen player (8).
+    pub video: VideoView,
+    /// The camera grid's panes (9).
+    pub panes: Vec<PaneView>,
     pub region: String,
     pub status: String,
     pub offline: bool,
@@ -170,6 +176,49 @@ impl Counts for CacheCounts<'_> {
             .map(|rows| rows.into_iter().map(|r| r.id).collect())
             .unwrap_or_default()
     }
+
+    fn media_len(&self, list: MediaList) -> usize {
+        crate::view_media::media_ids(self.0, list, crate::controller::now_unix())
+            .map_or(0, |ids| ids.len())
+    }
+
+    fn media_ids(&self, list: MediaList, page: usize) -> Vec<String> {
+        crate::view_media::media_ids(self.0, list, crate::controller::now_unix())
+            .map(|ids| crate::view_media::page_of(ids, page))
+            .unwrap_or_default()
+    }
+
+    fn hall_cameras(&self, hall: &str) -> Vec<String> {
+        crate::view_media::halls(self.0)
+            .ok()
+            .and_then(|halls| halls.into_iter().find(|h| h.key == hall))
+            .map(|h| h.cameras)
+            .unwrap_or_default()
+    }
+
+    fn camera_ids(&self) -> Vec<String> {
+        self.0
+            .cameras()
+            .map(|c| c.into_iter().map(|e| e.id).collect())
+            .unwrap_or_default()
+    }
+
+    fn on_air_ids(&self) -> Vec<String> {
+        let now = crate::controller::now_unix();
+        self.0
+            .live_channels(now)
+            .map(|l| {
+                l.into_iter()
+                    .filter(|e| e.item.status(now) == model::LiveStatus::OnAir)
+                    .map(|e| e.id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn resume_ms(&self, video: &str) -> Option<u64> {
+        self.0.resume_point(video).ok().flatten()
+    }
 }
 
 /// Unopened items across every 便民信息 topic (the home badge).
@@ -217,7 +266,7 @@ fn new_badge(n: usize) -> String {
 }
 
 /// `10:05` in Beijing time.
-fn clock(unix: i64) -> String {
+pub(crate) fn clock(unix: i64) -> String {
     let secs = (unix + 8 * 3600).rem_euclid(86_400);
     format!("{:02}:{:02}", secs / 3600, (secs % 3600) / 60)
 }
@@ -487,6 +536,10 @@ pub fn build(
             v.title = "遥控器测试".into();
             v.hint = "连按两次返回键退出".into();
             remote_test_view(&mut v, remote_test);
+        }
+        _ => {
+            let now = crate::controller::now_unix();
+            crate::view_media::build(&mut v, nav, cache, own_scope, now)?;
         }
     }
     Ok(v)

@@ -10,13 +10,16 @@ use std::path::PathBuf;
 use player::streams::{self, Picture, RtspServer};
 
 /// Camera mounts: main streams and the grid's sub-streams.
-const CAMERAS: [(&str, &str); 4] = [
+const CAMERAS: [(&str, &str); 6] = [
     ("/hall1", "smpte"),
     ("/hall2", "ball"),
-    ("/hall3", "snow"),
-    ("/hall4", "pinwheel"),
+    ("/hall3", "pinwheel"),
+    ("/hall4", "spokes"),
+    ("/hall5", "colors"),
+    ("/hall6", "zone-plate"),
 ];
-pub const VIDEOS: [(&str, u32); 3] = [("news-1", 40), ("lesson-1", 60), ("skills-1", 30)];
+/// The same names and lengths as the headend's `DEMO_VIDEOS`.
+const VIDEOS: [(&str, u32); 3] = [("news-1", 40), ("lesson-1", 60), ("skills-1", 30)];
 const MULTICAST: (&str, u16) = ("239.255.10.1", 5004);
 
 fn main() {
