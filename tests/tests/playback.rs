@@ -283,6 +283,12 @@ fn a_video_resumes_where_it_was_left_after_the_app_restarts() {
     let list = tv.view();
     assert_eq!(list.title, "党教园地");
     assert_eq!(list.rows[0].0, "党章学习第一讲：党的性质和宗旨");
+    assert!(list.row_pictures[0].is_some(), "the poster is shown");
+    assert!(
+        tv.distinct_colours_in(0.10, 0.30, 0.10, 0.12) > 6,
+        "poster pixels"
+    );
+    shoot_both(&mut tv, "26-video-list");
     tv.press(Digit(1));
     let playing = wait_playing(&mut tv, 1);
     assert!(!playing.video.live);

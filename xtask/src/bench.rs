@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use crate::demo::{bin, start_demo_headend, write_tv_config};
+use crate::demo::{bin, start_demo_headend, start_test_streams, write_tv_config};
 use crate::system::{self, workspace_root};
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -17,7 +17,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("sync") => sync(),
         Some("keys") => keys(),
         Some("render") => render(),
-        _ => bail!("usage: cargo xtask bench <startup | sync | keys | render>"),
+        Some("zap") => zap(),
+        _ => bail!("usage: cargo xtask bench <startup | sync | keys | render | zap>"),
     }
 }
 
@@ -271,4 +272,65 @@ pub fn machine() -> serde_json::Value {
         })
         .unwrap_or_default();
     json!({ "cpus": cpus, "cpu": model, "arch": std::env::consts::ARCH })
+}
+
+/// Play -> first picture per source kind, against a bare playbin3, and CPU
+/// and memory while playing; streams and headend on loopback.
+fn zap() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "headend",
+        "-p",
+        "player",
+        "--features",
+        "player/test-streams",
+    ])?;
+    let dir = workspace_root().join("target/bench/zap");
+    std::fs::create_dir_all(&dir)?;
+    let streams = start_test_streams("release", &dir.join("media"))?;
+    let headend = start_demo_headend("release", &dir, &[])?;
+    let hls = |path: &str| format!("{}/media/{path}/index.m3u8", headend.url);
+    let grid: Vec<String> = (1..=4)
+        .map(|i| format!("{}/hall{i}/sub", streams.rtsp))
+        .collect();
+    const ZAPS: usize = 30;
+    let out = Command::new(bin("release", "dangjian-zapbench"))
+        .args(["--source", &format!("rtsp={}/hall1", streams.rtsp)])
+        .args(["--source", &format!("hls_live={}", hls("live/meeting"))])
+        .args(["--source", &format!("hls_vod={}", hls("vod/lesson-1"))])
+        .args(["--source", &format!("multicast={}", streams.multicast)])
+        .args(["--grid", &grid.join(",")])
+        .args(["--zaps", &ZAPS.to_string(), "--iface", "lo"])
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running dangjian-zapbench")?;
+    if !out.status.success() {
+        bail!("dangjian-zapbench failed");
+    }
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("zapbench output: {}", String::from_utf8_lossy(&out.stdout)))?;
+    for (name, load) in results["load"].as_object().into_iter().flatten() {
+        println!(
+            "{name}: {:.0}% of one core, {:.0} MiB resident, {:.0} pictures/s over {} stream(s) at {}",
+            load["cpu_percent_of_one_core"].as_f64().unwrap_or(f64::NAN),
+            load["rss_mib"].as_f64().unwrap_or(f64::NAN),
+            load["frames_per_second_total"].as_f64().unwrap_or(f64::NAN),
+            load["streams"],
+            load["decode_size"].as_str().unwrap_or_default(),
+        );
+    }
+    write_json(
+        "zap",
+        &json!({
+            "bench": "zap",
+            "what": "release build; streams from dangjian-teststreams on loopback (RTSP 1280x720 H.264, 1 s keyframe interval; HLS live and VOD served by the headend; multicast MPEG-TS on lo); per kind, 30 zaps: open a session (playbin3 -> appsink scaled to 1280x720 RGB), time from open to the first picture in the appsink; the bare figure is playbin3 -> fakesink, time to the first buffer, on the same stream, alternating with ours. Load: CPU and RSS of the player process while one 720p stream or four grid sub-streams play for 10 s (the encoders run in another process).",
+            "targets": { "rtsp_median_ms": 500, "hls_vod_median_ms": 1000, "ratio_to_bare": 1.2 },
+            "machine": machine(),
+            "results": results,
+        }),
+    )
 }

@@ -27,7 +27,51 @@ pub fn bin(profile: &str, name: &str) -> PathBuf {
     workspace_root().join("target").join(profile).join(name)
 }
 
-/// Seeds a fresh demo database in `dir` and serves it on a free loopback port.
+/// `dangjian-teststreams`: the demo's cameras (RTSP), live HLS and videos
+/// (written into a media directory the headend serves) and a multicast
+/// channel, all on loopback. Killed when dropped.
+pub struct TestStreams {
+    child: Child,
+    pub rtsp: String,
+    pub multicast: String,
+}
+
+impl Drop for TestStreams {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the stream generators; HLS goes under `media_dir`. The first run
+/// encodes the demo videos (a minute or so); later runs reuse them.
+pub fn start_test_streams(profile: &str, media_dir: &Path) -> Result<TestStreams> {
+    let mut child = Command::new(bin(profile, "dangjian-teststreams"))
+        .arg("--media-dir")
+        .arg(media_dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting dangjian-teststreams")?;
+    let stdout = child.stdout.take().context("teststreams stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let parsed: serde_json::Value = match serde_json::from_str(&line) {
+        Ok(v) => v,
+        Err(_) => {
+            let _ = child.kill();
+            bail!("dangjian-teststreams did not start: {line:?}");
+        }
+    };
+    let get = |k: &str| parsed[k].as_str().unwrap_or_default().to_string();
+    Ok(TestStreams {
+        rtsp: get("rtsp"),
+        multicast: get("multicast"),
+        child,
+    })
+}
+
+/// Seeds a fresh demo database in `dir` and serves it on a free loopback
+/// port (with `/media/` from `dir/media`).
 pub fn start_demo_headend(profile: &str, dir: &Path, extra: &[&str]) -> Result<Headend> {
     std::fs::create_dir_all(dir)?;
     let db = dir.join("headend.db");
@@ -44,6 +88,8 @@ pub fn start_demo_headend(profile: &str, dir: &Path, extra: &[&str]) -> Result<H
         .arg("--db")
         .arg(&db)
         .args(["--bind", "127.0.0.1:0"])
+        .arg("--media-dir")
+        .arg(dir.join("media"))
         .stdout(Stdio::piped())
         .spawn()
         .context("starting dangjian-headend")?;
@@ -64,7 +110,7 @@ pub fn write_tv_config(path: &Path, url: &str, data_dir: &Path, size: (u32, u32)
     std::fs::write(
         path,
         format!(
-            "headend_url = \"{url}\"\nvillage_code = \"{DEMO_VILLAGE}\"\ndata_dir = \"{}\"\n\n[display]\nwidth = {}\nheight = {}\n",
+            "headend_url = \"{url}\"\nvillage_code = \"{DEMO_VILLAGE}\"\ndata_dir = \"{}\"\n\n[display]\nwidth = {}\nheight = {}\n\n[player]\n# The demo's multicast channel is sent on the loopback interface.\nmulticast_iface = \"lo\"\n",
             data_dir.display(),
             size.0,
             size.1
@@ -75,9 +121,31 @@ pub fn write_tv_config(path: &Path, url: &str, data_dir: &Path, size: (u32, u32)
 
 pub fn run() -> Result<()> {
     system::bootstrap()?;
-    system::cargo(&["build", "-p", "headend", "-p", "tv"])?;
+    system::cargo(&[
+        "build",
+        "-p",
+        "headend",
+        "-p",
+        "tv",
+        "-p",
+        "player",
+        "--features",
+        "player/test-streams",
+    ])?;
     let dir = workspace_root().join("target/demo");
-    let headend = start_demo_headend("debug", &dir, &[])?;
+    eprintln!("starting the demo streams (the first run encodes the demo videos)");
+    let streams = start_test_streams("debug", &dir.join("media"))?;
+    let headend = start_demo_headend(
+        "debug",
+        &dir,
+        &[
+            "seed-streams",
+            "--rtsp-base",
+            &streams.rtsp,
+            "--multicast",
+            &streams.multicast,
+        ],
+    )?;
     eprintln!("demo headend: {}", headend.url);
     let config = dir.join("tv.toml");
     write_tv_config(&config, &headend.url, &dir.join("box"), (1280, 720))?;

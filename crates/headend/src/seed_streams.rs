@@ -21,6 +21,22 @@ pub struct DemoStreams {
 /// Videos `dangjian-teststreams` writes under `vod/<name>/`, with seconds.
 pub const DEMO_VIDEOS: [(&str, u32); 3] = [("news-1", 40), ("lesson-1", 60), ("skills-1", 30)];
 
+/// Poster of each demo video, in [`DEMO_VIDEOS`] order (title cards from
+/// `assets/demo/posters`).
+pub const POSTERS: [&[u8]; 3] = [
+    include_bytes!("../../../assets/demo/posters/news-1.jpg"),
+    include_bytes!("../../../assets/demo/posters/lesson-1.jpg"),
+    include_bytes!("../../../assets/demo/posters/skills-1.jpg"),
+];
+
+fn sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 const HOUR: i64 = 3_600;
 
 fn item(id: &str, scope: &str, published_at: i64, content: Content) -> NewItem {
@@ -147,9 +163,8 @@ pub fn stream_items(streams: &DemoStreams, now: i64) -> Vec<NewItem> {
             "县农技站专家讲解保温、通风和病虫害防治要点。",
         ),
     ];
-    for ((name, scope, title, category, summary), (_, seconds)) in
-        videos.into_iter().zip(DEMO_VIDEOS)
-    {
+    let videos = videos.into_iter().zip(DEMO_VIDEOS).zip(POSTERS);
+    for (((name, scope, title, category, summary), (_, seconds)), poster) in videos {
         items.push(item(
             &format!("video-{name}"),
             scope,
@@ -158,7 +173,7 @@ pub fn stream_items(streams: &DemoStreams, now: i64) -> Vec<NewItem> {
                 title: title.to_string(),
                 category,
                 duration_s: seconds,
-                poster: None,
+                poster: Some(sha(poster)),
                 summary: summary.to_string(),
                 stream: StreamSpec::new(format!("/media/vod/{name}/index.m3u8")),
             }),
@@ -170,5 +185,8 @@ pub fn stream_items(streams: &DemoStreams, now: i64) -> Vec<NewItem> {
 /// Publishes the stream items (again: ids are stable, so re-running the
 /// demo makes new versions rather than duplicates).
 pub fn seed_streams(db: &Db, streams: &DemoStreams, now: i64) -> Result<usize, DbError> {
+    for poster in POSTERS {
+        db.put_image(poster)?;
+    }
     Ok(db.publish(&stream_items(streams, now))?.len())
 }

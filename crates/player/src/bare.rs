@@ -9,7 +9,12 @@ use crate::PlayerError;
 
 /// Time from `Playing` to the first buffer reaching a plain fakesink, with
 /// none of this crate's machinery; `None` on error or after `timeout`.
-pub fn bare_first_buffer(url: &str, timeout: Duration) -> Result<Option<Duration>, PlayerError> {
+/// `multicast_iface` is set on a multicast source, as a session would.
+pub fn bare_first_buffer(
+    url: &str,
+    timeout: Duration,
+    multicast_iface: Option<&str>,
+) -> Result<Option<Duration>, PlayerError> {
     crate::init()?;
     let sink = gst::ElementFactory::make("fakesink")
         .property("sync", true)
@@ -26,6 +31,15 @@ pub fn bare_first_buffer(url: &str, timeout: Duration) -> Result<Option<Duration
         .map_err(|e| PlayerError::Init(e.to_string()))?;
     // Same decoder settings as a session, so the comparison is fair.
     crate::source::tune_decoders(&playbin);
+    if let Some(iface) = multicast_iface.map(str::to_string) {
+        playbin.connect("source-setup", false, move |args| {
+            let source = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+            if source.has_property("multicast-iface") {
+                source.set_property("multicast-iface", &iface);
+            }
+            None
+        });
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     if let Some(pad) = sink.static_pad("sink") {
         pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {

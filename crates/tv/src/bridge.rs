@@ -70,7 +70,11 @@ pub fn apply(ui: &AppWindow, v: &View) {
         2 => {
             let l = ui.global::<ListState>();
             l.set_title(s(&v.title));
-            l.set_rows(model(rows(&v.rows, &v.row_badges)));
+            let mut list = rows(&v.rows, &v.row_badges);
+            for (row, p) in list.iter_mut().zip(&v.row_pictures) {
+                row.image = picture(p);
+            }
+            l.set_rows(model(list));
             l.set_focus(focus);
             l.set_page(s(&v.page_text));
             l.set_empty_text(s(&v.empty_text));
@@ -151,6 +155,7 @@ fn rows(rows: &[(String, String)], badges: &[String]) -> Vec<RowData> {
             title: s(title),
             meta: s(meta),
             badge: s(badges.get(i).map_or("", String::as_str)),
+            image: Image::default(),
         })
         .collect()
 }
@@ -278,6 +283,10 @@ fn block(b: &BlockView) -> BlockData {
         },
     }
 }
+
+/// Size of a video poster in a list row, logical pixels (16:9).
+pub const POSTER_W: f32 = 144.0;
+pub const POSTER_H: f32 = 81.0;
 
 /// Physical pixels per logical pixel (1.5 on a 1080p screen).
 pub fn scale_factor(ui: &AppWindow) -> f32 {

@@ -304,6 +304,38 @@ mod tests {
         let text = include_str!("../../../deploy/tv.toml.example");
         let c = Config::parse(text, "deploy/tv.toml.example").unwrap();
         assert!(c.input.evdev, "boxes read the remote through evdev");
+        assert_eq!(c.player, player::PlayerConfig::default());
+    }
+
+    #[test]
+    fn a_box_with_a_video_plane_sets_a_hardware_sink() {
+        let c = Config::parse(
+            "village_code = \"990101101001\"\n[player]\n\
+             sink = { kind = \"element\", description = \"kmssink plane-id=31\" }\n\
+             max_decoders = 2\nmulticast_iface = \"eth0\"",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            c.player.sink,
+            player::SinkChoice::Element {
+                description: "kmssink plane-id=31".into()
+            }
+        );
+        assert_eq!(c.player.max_decoders, 2);
+        assert_eq!(c.player.multicast_iface.as_deref(), Some("eth0"));
+        let err = Config::parse(
+            "village_code = \"990101101001\"\n[player]\nmax_decoders = 0",
+            "t",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("max_decoders"), "{err}");
+        let err = Config::parse(
+            "village_code = \"990101101001\"\n[player]\nsink = { kind = \"hdmi\" }",
+            "t",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("hdmi"), "{err}");
     }
 
     #[test]

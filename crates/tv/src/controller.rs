@@ -212,6 +212,9 @@ impl Controller {
         if v.screen == 3 {
             self.resolve_pictures(&mut v.blocks);
         }
+        if !v.row_images.is_empty() {
+            self.resolve_posters(&mut v);
+        }
         if let Some(id) = &self.popup {
             v.popup = view::popup(&self.cache, id, &self.scope).ok().flatten();
         }
@@ -264,6 +267,29 @@ impl Controller {
                 None => format!("{what}加载中…"),
             };
         }
+    }
+
+    /// Poster thumbnails of a video list; rows without one show text only.
+    fn resolve_posters(&self, v: &mut View) {
+        let scale = bridge::scale_factor(&self.ui);
+        let px = |logical: f32| (logical * scale).round().max(1.0) as u32;
+        v.row_pictures = v
+            .row_images
+            .iter()
+            .map(|sha| {
+                let sha = sha.as_deref()?;
+                let got = self.pictures.borrow_mut().get(
+                    sha,
+                    px(bridge::POSTER_W),
+                    px(bridge::POSTER_H),
+                    || match self.cache.blob(sha) {
+                        Ok(BlobState::Ready(bytes)) => Some(bytes),
+                        _ => None,
+                    },
+                );
+                got.and_then(Result::ok)
+            })
+            .collect();
     }
 
     fn built_view(&self) -> View {

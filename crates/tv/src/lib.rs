@@ -496,6 +496,12 @@ pub fn render_screens(
             session.press(RemoteKey::Back);
             session.press(RemoteKey::Back);
         }
+        // Stream lists (playing streams need their frames; see the tests).
+        for (digit, name) in [(3, "17-live"), (4, "18-camera-halls"), (6, "19-videos")] {
+            session.press(Home);
+            session.press(Digit(digit));
+            shoot(session, name)?;
+        }
         session.press(Home);
     }
     Ok(files)
@@ -519,6 +525,8 @@ impl HeadlessSession {
             3 => "detail",
             5 => "settings",
             6 => "remote-test",
+            8 => "player",
+            9 => "grid",
             _ => "coming",
         };
         let mut out = Vec::new();

@@ -37,6 +37,10 @@ pub struct View {
     pub rows: Vec<(String, String)>,
     /// "新" per row for items not opened on this box yet.
     pub row_badges: Vec<String>,
+    /// A poster (blob id) per row, for video lists; decoded by the
+    /// controller into `row_pictures`.
+    pub row_images: Vec<Option<String>>,
+    pub row_pictures: Vec<Option<Picture>>,
     pub page_text: String,
     pub empty_text: String,
     pub meta: String,

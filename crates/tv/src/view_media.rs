@@ -247,6 +247,7 @@ pub fn build(
                 }
                 v.rows.push((e.item.title.clone(), meta));
                 v.row_badges.push(String::new());
+                v.row_images.push(e.item.poster.clone());
             }
             v.empty_text = "这里还没有视频。".into();
         }
