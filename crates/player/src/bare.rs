@@ -7,7 +7,7 @@ use gstreamer::prelude::*;
 
 use crate::PlayerError;
 
-/// Time from `Playing` to the first buffer reaching a plain fakesink, with
+/// Time from building and starting the pipeline to the first buffer reaching a plain fakesink, with
 /// none of this crate's machinery; `None` on error or after `timeout`.
 /// `multicast_iface` is set on a multicast source, as a session would.
 pub fn bare_first_buffer(
@@ -16,6 +16,8 @@ pub fn bare_first_buffer(
     multicast_iface: Option<&str>,
 ) -> Result<Option<Duration>, PlayerError> {
     crate::init()?;
+    // From "play" like a session: building the pipeline counts too.
+    let started = Instant::now();
     let sink = gst::ElementFactory::make("fakesink")
         .property("sync", true)
         .build()
@@ -47,7 +49,6 @@ pub fn bare_first_buffer(
             gst::PadProbeReturn::Remove
         });
     }
-    let started = Instant::now();
     let _ = playbin.set_state(gst::State::Playing);
     let first = rx.recv_timeout(timeout).ok().map(|t| t - started);
     let _ = playbin.set_state(gst::State::Null);

@@ -12,7 +12,7 @@ use gstreamer_video::prelude::*;
 
 use crate::config::{PlayerConfig, SinkChoice};
 use crate::event::PlayerEvent;
-use crate::frame::{Frame, FrameSlot};
+use crate::frame::FrameSlot;
 use crate::session::{Listener, PlayRequest};
 
 /// Name of the application message the sink posts on its first picture.
@@ -211,10 +211,24 @@ fn app_sink(
             .map_err(|_| BuildError::Missing(name))
     };
     let bin = gst::Bin::new();
-    let convert = make("videoconvert")?;
-    let scale = make("videoscale")?;
-    // Letterbox rather than stretch when the stream's shape differs.
-    scale.set_property("add-borders", true);
+    // Colour conversion and scaling in one pass where GStreamer has it
+    // (1.22+): one walk over each picture instead of two.
+    let mut chain = match gst::ElementFactory::make("videoconvertscale").build() {
+        Ok(both) => vec![both],
+        Err(_) => vec![make("videoconvert")?, make("videoscale")?],
+    };
+    if let Some(scaler) = chain.last() {
+        // Letterbox rather than stretch when the stream's shape differs.
+        scaler.set_property("add-borders", true);
+    }
+    // A 720p picture converted on one core costs a few milliseconds per
+    // frame; split it across the box's cores.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) as u32;
+    for element in &chain {
+        if element.has_property("n-threads") {
+            element.set_property("n-threads", cores);
+        }
+    }
     let filter = gst::ElementFactory::make("capsfilter")
         .property("caps", size_caps(req.width, req.height))
         .build()
@@ -227,16 +241,47 @@ fn app_sink(
         .sync(true)
         .enable_last_sample(false)
         .build();
+    chain.push(filter.clone());
+    chain.push(appsink.clone().upcast());
     let missing = |_| BuildError::Missing("videoconvert");
-    bin.add_many([&convert, &scale, &filter, appsink.upcast_ref()])
-        .map_err(missing)?;
-    gst::Element::link_many([&convert, &scale, &filter, appsink.upcast_ref()]).map_err(missing)?;
-    let pad = convert
+    bin.add_many(&chain).map_err(missing)?;
+    gst::Element::link_many(&chain).map_err(missing)?;
+    let pad = chain[0]
         .static_pad("sink")
         .ok_or(BuildError::Missing("videoconvert"))?;
     let ghost = gst::GhostPad::with_target(&pad).map_err(missing)?;
     bin.add_pad(&ghost).map_err(missing)?;
 
+    // A live sink waits out the pipeline latency (the jitter buffer, the
+    // demuxer's PCR margin) before it presents a picture in sync. The first
+    // picture is shown the moment it is decoded instead, so a zap shows the
+    // new channel at once; the synced pictures follow from the second one.
+    // (A video on demand prerolls and is presented at once anyway.)
+    let pad = appsink.static_pad("sink").filter(|_| req.live);
+    if let Some(pad) = pad {
+        let probe = probe.clone();
+        let frames = frames.clone();
+        let listener = listener.clone();
+        // The sink is found through the pad: holding it here would make
+        // sink -> pad -> probe -> sink a cycle that never frees.
+        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+            if probe.first_seen.load(Ordering::Acquire) {
+                return gst::PadProbeReturn::Remove;
+            }
+            let Some(sink) = pad.parent_element() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            let put = pad
+                .current_caps()
+                .zip(info.buffer())
+                .and_then(|(caps, buffer)| put_frame(&frames, &caps, buffer));
+            if put.is_some() {
+                probe.saw_frame(&sink);
+                listener(PlayerEvent::Frame);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     let probe = probe.clone();
     let frames = frames.clone();
     let listener = listener.clone();
@@ -244,8 +289,11 @@ fn app_sink(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
                 let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                if let Some(frame) = frame_of(&sample) {
-                    frames.put(frame);
+                let put = sample
+                    .caps()
+                    .zip(sample.buffer())
+                    .and_then(|(caps, buffer)| put_frame(&frames, caps, buffer));
+                if put.is_some() {
                     probe.saw_frame(sink.upcast_ref());
                     listener(PlayerEvent::Frame);
                 }
@@ -256,13 +304,11 @@ fn app_sink(
     Ok((bin.upcast(), Some(filter)))
 }
 
-/// Reads the RGB plane with its stride.
-fn frame_of(sample: &gst::Sample) -> Option<Frame> {
-    let caps = sample.caps()?;
+/// Copies the RGB plane, with its stride, into the session's frame slot.
+fn put_frame(frames: &FrameSlot, caps: &gst::CapsRef, buffer: &gst::BufferRef) -> Option<u64> {
     let info = gst_video::VideoInfo::from_caps(caps).ok()?;
-    let buffer = sample.buffer()?;
     let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).ok()?;
     let stride = usize::try_from(*frame.plane_stride().first()?).ok()?;
     let plane = frame.plane_data(0).ok()?;
-    Frame::from_plane(info.width(), info.height(), stride, plane)
+    frames.put_plane(info.width(), info.height(), stride, plane)
 }

@@ -22,7 +22,8 @@ fn two_hundred_zaps_leave_memory_threads_and_fds_flat() {
     let p = player(1);
     let zap = |i: usize| {
         let mount = if i.is_multiple_of(2) { "/one" } else { "/two" };
-        let mut w = open(&p, request(&server.url(mount), true, (320, 180)));
+        // Drawn full screen, so a leaked picture (2.7 MB) shows in RSS.
+        let mut w = open(&p, request(&server.url(mount), true, (1280, 720)));
         assert!(w.first_frame().is_some(), "zap {i}: {:?}", w.seen);
         drop(w);
     };
