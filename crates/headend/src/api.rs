@@ -12,6 +12,7 @@ use model::{AreaCode, API_VERSION, API_VERSION_HEADER, MAX_FEED_PAGE};
 use serde::Deserialize;
 
 use crate::db::{Db, DbError, FeedAnswer};
+use crate::push::Hub;
 
 /// Default number of changes per feed page.
 pub const DEFAULT_FEED_PAGE: usize = 500;
@@ -33,6 +34,8 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::UnknownRegion(code) => ApiError::NotFound(format!("unknown region {code}")),
+            DbError::NotFound(what) => ApiError::NotFound(format!("unknown {what}")),
+            DbError::BadInput(why) => ApiError::BadRequest(why),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -58,17 +61,19 @@ impl IntoResponse for ApiError {
 }
 
 #[derive(Clone)]
-struct AppState {
-    db: Arc<Db>,
+pub(crate) struct AppState {
+    pub db: Arc<Db>,
+    pub hub: Arc<Hub>,
 }
 
 /// The whole API as a router, so tests can drive it without a socket.
 pub fn app(db: Arc<Db>) -> Router {
-    app_with_media(db, None)
+    app_with(db, Arc::new(Hub::new()), None)
 }
 
-/// The API plus `/media/…` served from `media_dir` (HLS for videos and live).
-pub fn app_with_media(db: Arc<Db>, media_dir: Option<std::path::PathBuf>) -> Router {
+/// The API plus `/media/…` served from `media_dir` (HLS for videos and
+/// live), pushing to boxes through `hub`.
+pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf>) -> Router {
     let media = Router::new()
         .route("/media/{*path}", get(crate::media::media))
         .with_state(media_dir);
@@ -78,8 +83,10 @@ pub fn app_with_media(db: Arc<Db>, media_dir: Option<std::path::PathBuf>) -> Rou
         .route("/api/v1/regions/{code}/chain", get(region_chain))
         .route("/api/v1/feed", get(feed))
         .route("/api/v1/blobs/{sha256}", get(blob))
+        .merge(crate::api_box::routes())
+        .merge(crate::api_meetings::routes())
         .layer(middleware::from_fn(api_version))
-        .with_state(AppState { db })
+        .with_state(AppState { db, hub })
         .merge(media)
 }
 
@@ -100,7 +107,7 @@ async fn api_version(request: Request, next: Next) -> Response {
     response
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

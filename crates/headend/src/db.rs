@@ -6,8 +6,16 @@
 //! as tombstones until purged; purging raises the horizon below which
 //! cursors are too old (the box then refetches everything).
 
+mod attendance;
+mod meetings;
+mod people;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+
+pub use attendance::{AttendanceRate, AttendanceRow};
+pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
+pub use people::{Branch, NewMember};
 
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -34,6 +42,10 @@ pub enum DbError {
     MissingImage { id: String, blob: String },
     #[error("the database lock was poisoned by an earlier panic")]
     Poisoned,
+    #[error("unknown {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadInput(String),
 }
 
 /// Result of a feed request before HTTP concerns.
@@ -125,6 +137,9 @@ impl Db {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(people::SCHEMA)?;
+        conn.execute_batch(meetings::SCHEMA)?;
+        conn.execute_batch(attendance::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })
@@ -338,6 +353,32 @@ impl Db {
             )
             .optional()?)
     }
+}
+
+/// `region` and every region below it, as codes.
+fn subtree(conn: &Connection, region: &AreaCode) -> Result<Vec<String>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE below(code) AS (
+             SELECT code FROM regions WHERE code = ?1
+             UNION ALL SELECT r.code FROM regions r JOIN below b ON r.parent = b.code)
+         SELECT code FROM below",
+    )?;
+    let codes = stmt
+        .query_map([region.as_str()], |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    if codes.is_empty() {
+        return Err(DbError::UnknownRegion(region.to_string()));
+    }
+    Ok(codes)
+}
+
+fn region_name(conn: &Connection, code: &str) -> Result<String, DbError> {
+    Ok(conn
+        .query_row("SELECT name FROM regions WHERE code = ?1", [code], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or_else(|| code.to_string()))
 }
 
 fn scope_chain(conn: &Connection, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {

@@ -2,13 +2,20 @@
 //!
 //! This first cut serves the region tree, the per-village feed (cursor
 //! paging, tombstones, `ETag`/`304`, `409` for stale cursors) and blobs, from
-//! SQLite, and stream files (HLS) from a media directory. `app()` returns the router so tests run it without a socket;
-//! `serve()` runs it on a listener; the binary only parses arguments.
+//! SQLite, and stream files (HLS) from a media directory; party branches,
+//! members and households; meetings with roll-calls pushed to boxes over
+//! server-sent events (`push`), sign-ins judged on time and on playback
+//! evidence, and attendance reports. `app()` returns the router so tests
+//! run it without a socket; `serve()` runs it on a listener with the
+//! roll-call scheduler; the binary only parses arguments.
 //! Later: admin accounts, review flow, audit log, PostgreSQL at scale.
 
 mod api;
+mod api_box;
+mod api_meetings;
 pub mod db;
 mod media;
+pub mod push;
 pub mod seed;
 mod seed_people;
 pub mod seed_streams;
@@ -17,19 +24,61 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use api::{app, app_with_media, ApiError, DEFAULT_FEED_PAGE};
+pub use api::{app, app_with, ApiError, DEFAULT_FEED_PAGE};
+pub use api_box::MAX_SUBMISSIONS;
 pub use db::{Db, DbError, NewItem};
+pub use push::Hub;
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves the API on `listener` until `shutdown` resolves, opening planned
+/// roll-calls when their time comes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     db: Arc<Db>,
     media_dir: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app_with_media(db, media_dir))
+    let hub = Arc::new(Hub::new());
+    let scheduler = tokio::spawn(schedule_rollcalls(db.clone(), hub.clone()));
+    let served = axum::serve(listener, app_with(db, hub, media_dir))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    scheduler.abort();
+    served
+}
+
+/// Once a second: open planned roll-calls that are due and push them.
+/// Hourly: forget playback evidence older than a week.
+async fn schedule_rollcalls(db: Arc<Db>, hub: Arc<Hub>) {
+    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ticks: u64 = 0;
+    loop {
+        tick.tick().await;
+        ticks += 1;
+        let db = db.clone();
+        let prune = ticks.is_multiple_of(3600);
+        let opened = tokio::task::spawn_blocking(move || {
+            let now = push::now_ms();
+            if prune {
+                if let Err(e) = db.prune_playback(now - WEEK_MS) {
+                    tracing::warn!(error = %e, "cannot prune playback evidence");
+                }
+            }
+            db.open_due_rollcalls(now)
+        })
+        .await;
+        match opened {
+            Ok(Ok(list)) => {
+                for open in list {
+                    tracing::info!(rollcall = %open.id, meeting = %open.meeting, "planned roll-call opened");
+                    hub.publish(push::HubEvent::RollCall(Arc::new(open)));
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot open planned roll-calls"),
+            Err(e) => tracing::error!(error = %e, "roll-call scheduler task failed"),
+        }
+    }
 }
 
 /// A headend running on its own thread, for tests and benchmarks.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use headend::seed_streams::{seed_streams, stream_items, DemoStreams};
-use headend::{app_with_media, seed, Db};
+use headend::{app_with, seed, Db, Hub};
 use http_body_util::BodyExt;
 use model::{Content, StreamSpec};
 use tower::ServiceExt;
@@ -81,10 +81,14 @@ fn bad_stream_addresses_are_refused_with_the_reason() {
 async fn get(media: &std::path::Path, uri: &str) -> (StatusCode, String, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
-    let resp = app_with_media(db, Some(media.to_path_buf()))
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let resp = app_with(
+        db,
+        std::sync::Arc::new(Hub::new()),
+        Some(media.to_path_buf()),
+    )
+    .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+    .await
+    .unwrap();
     let status = resp.status();
     let kind = resp
         .headers()

@@ -3,7 +3,7 @@
 //! This crate is the contract: the feed page the headend serves and the box
 //! applies, the region tree, disclosures with their tables, notices,
 //! honours and rankings (时代先锋), service information (便民信息), streams (cameras, live meetings,
-//! videos on demand), money as
+//! videos on demand), roll-call prompts, sign-ins and attendance, money as
 //! exact fen, and the validation both sides run. It has no I/O; everything
 //! here can be tested with plain values.
 
@@ -14,6 +14,7 @@ mod info;
 mod media;
 mod money;
 mod region;
+mod rollcall;
 mod time;
 
 pub use content::{
@@ -29,6 +30,11 @@ pub use media::{
 };
 pub use money::{Money, MoneyError};
 pub use region::{AreaCode, AreaCodeError, Region, RegionLevel};
+pub use rollcall::{
+    AttendanceEntry, AttendanceStatus, Household, Invitee, Member, MemberAttendance, PlaybackBeat,
+    PushEvent, RollCallPrompt, SignIn, Submission, SubmissionAnswer, SubmissionBatch,
+    SubmissionReceipt, DEFAULT_WINDOW_SECS, MAX_WINDOW_SECS, PLAYBACK_BEAT_SECS, SIGN_IN_KIND,
+};
 pub use time::format_date;
 
 /// Version of the headend API this build speaks.

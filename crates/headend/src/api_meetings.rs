@@ -1,0 +1,345 @@
+//! Admin endpoints for branches, members, households, meetings, roll-calls
+//! and attendance (`/api/v1/admin/…`).
+//!
+//! Accounts and region scoping arrive with the administration work; until
+//! then these are open to whoever reaches the headend, so bind it to a
+//! private address.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use model::{AreaCode, DEFAULT_WINDOW_SECS};
+use serde::Deserialize;
+
+use crate::api::{blocking, ApiError, AppState};
+use crate::db::{AttendanceRate, AttendanceRow, Branch, NewMeeting, NewMember};
+use crate::push::{now_ms, HubEvent};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/branches/{id}", put(put_branch))
+        .route("/api/v1/admin/members/{id}", put(put_member))
+        .route(
+            "/api/v1/admin/members/{id}/attendance",
+            get(member_attendance),
+        )
+        .route("/api/v1/admin/households/{device}", put(put_household))
+        .route(
+            "/api/v1/admin/meetings",
+            post(create_meeting).get(list_meetings),
+        )
+        .route("/api/v1/admin/meetings/{id}", get(meeting))
+        .route(
+            "/api/v1/admin/meetings/{id}/rollcalls",
+            post(start_rollcall),
+        )
+        .route(
+            "/api/v1/admin/meetings/{id}/attendance",
+            get(meeting_attendance),
+        )
+        .route(
+            "/api/v1/admin/rollcalls/{id}/attendance",
+            get(rollcall_attendance),
+        )
+        .route("/api/v1/admin/attendance/rates", get(rates))
+        .route("/api/v1/admin/push", get(push_stats))
+}
+
+#[derive(Debug, Deserialize)]
+struct BranchBody {
+    name: String,
+    region: AreaCode,
+}
+
+async fn put_branch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<BranchBody>,
+) -> Result<Response, ApiError> {
+    let branch = Branch {
+        id,
+        name: body.name,
+        region: body.region,
+    };
+    let out = branch.clone();
+    blocking(move || Ok(state.db.upsert_branch(&branch)?)).await?;
+    Ok(Json(out).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberBody {
+    name: String,
+    branch: String,
+}
+
+async fn put_member(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<MemberBody>,
+) -> Result<Response, ApiError> {
+    let member = NewMember {
+        id,
+        name: body.name,
+        branch: body.branch,
+    };
+    let out = member.clone();
+    blocking(move || Ok(state.db.upsert_member(&member)?)).await?;
+    Ok(Json(out).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct HouseholdBody {
+    village: AreaCode,
+    members: Vec<String>,
+}
+
+async fn put_household(
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+    Json(body): Json<HouseholdBody>,
+) -> Result<Response, ApiError> {
+    let h = blocking(move || {
+        state
+            .db
+            .set_household(&device, &body.village, &body.members)?;
+        Ok(state.db.household(&device)?)
+    })
+    .await?;
+    Ok(Json(h).into_response())
+}
+
+async fn create_meeting(
+    State(state): State<AppState>,
+    Json(new): Json<NewMeeting>,
+) -> Result<Response, ApiError> {
+    let meeting = blocking(move || Ok(state.db.create_meeting(&new, now_ms() / 1000)?)).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(meeting)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct Period {
+    #[serde(default)]
+    from: i64,
+    #[serde(default = "far_future")]
+    to: i64,
+}
+
+fn far_future() -> i64 {
+    i64::MAX / 2
+}
+
+async fn list_meetings(
+    State(state): State<AppState>,
+    Query(p): Query<Period>,
+) -> Result<Response, ApiError> {
+    let list = blocking(move || Ok(state.db.meetings(p.from, p.to)?)).await?;
+    Ok(Json(list).into_response())
+}
+
+async fn meeting(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let m = blocking(move || {
+        state
+            .db
+            .meeting(&id)?
+            .ok_or_else(|| ApiError::NotFound(format!("unknown meeting {id}")))
+    })
+    .await?;
+    Ok(Json(m).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StartBody {
+    window_secs: Option<u32>,
+}
+
+/// Opens a roll-call now and pushes it to the invited boxes.
+async fn start_rollcall(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Option<Json<StartBody>>,
+) -> Result<Response, ApiError> {
+    let window = body
+        .and_then(|Json(b)| b.window_secs)
+        .unwrap_or(DEFAULT_WINDOW_SECS);
+    let db = state.db.clone();
+    let open = blocking(move || Ok(db.start_rollcall(&id, window, now_ms())?)).await?;
+    let open = std::sync::Arc::new(open);
+    state.hub.publish(HubEvent::RollCall(open.clone()));
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": open.id,
+            "meeting": open.meeting,
+            "opened_at_ms": open.opened_at_ms,
+            "window_secs": open.window_secs,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct Format {
+    format: Option<String>,
+}
+
+fn wants_csv(f: &Format) -> bool {
+    f.format.as_deref() == Some("csv")
+}
+
+/// A CSV field, quoted when it needs to be.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_response(name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        // A byte-order mark so spreadsheet programs read the Chinese right.
+        format!("\u{feff}{body}"),
+    )
+        .into_response()
+}
+
+fn attendance_csv(rows: &[AttendanceRow]) -> String {
+    let mut out = String::from("成员编号,姓名,支部,状态,签到用时(秒),签到时间(毫秒),机顶盒\n");
+    for r in rows {
+        let line = [
+            field(&r.member),
+            field(&r.name),
+            field(&r.branch_name),
+            r.status.label().to_string(),
+            r.elapsed_ms
+                .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
+                .unwrap_or_default(),
+            r.received_at_ms.map(|t| t.to_string()).unwrap_or_default(),
+            field(r.device.as_deref().unwrap_or("")),
+        ];
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn rates_csv(kind: &str, rates: &[AttendanceRate]) -> String {
+    let mut out = String::new();
+    for r in rates {
+        out.push_str(&format!(
+            "{kind},{},{},{},{},{},{},{},{:.3}\n",
+            field(&r.id),
+            field(&r.name),
+            r.invited,
+            r.present,
+            r.late,
+            r.flagged,
+            r.absent,
+            r.rate
+        ));
+    }
+    out
+}
+
+/// Attendance with the late and absent lists split out, as admins read it.
+fn attendance_json(rows: Vec<AttendanceRow>) -> serde_json::Value {
+    use model::AttendanceStatus as S;
+    let names = |s: S| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| r.status == s)
+            .map(|r| r.name.as_str())
+            .collect()
+    };
+    serde_json::json!({
+        "invited": rows.len(),
+        "present": names(S::Present).len(),
+        "late": names(S::Late),
+        "flagged": names(S::Flagged),
+        "absent": names(S::Absent),
+        "members": rows,
+    })
+}
+
+async fn meeting_attendance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(f): Query<Format>,
+) -> Result<Response, ApiError> {
+    let name = id.clone();
+    let rows = blocking(move || Ok(state.db.meeting_attendance(&id)?)).await?;
+    if wants_csv(&f) {
+        return Ok(csv_response(
+            &format!("attendance-{name}"),
+            attendance_csv(&rows),
+        ));
+    }
+    Ok(Json(attendance_json(rows)).into_response())
+}
+
+async fn rollcall_attendance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(f): Query<Format>,
+) -> Result<Response, ApiError> {
+    let name = id.clone();
+    let rows = blocking(move || Ok(state.db.rollcall_attendance(&id)?)).await?;
+    if wants_csv(&f) {
+        return Ok(csv_response(
+            &format!("rollcall-{name}"),
+            attendance_csv(&rows),
+        ));
+    }
+    Ok(Json(attendance_json(rows)).into_response())
+}
+
+async fn member_attendance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = blocking(move || Ok(state.db.member_attendance(&id)?)).await?;
+    Ok(Json(record).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct RatesQuery {
+    region: AreaCode,
+    #[serde(default)]
+    from: i64,
+    #[serde(default = "far_future")]
+    to: i64,
+    format: Option<String>,
+}
+
+async fn rates(
+    State(state): State<AppState>,
+    Query(q): Query<RatesQuery>,
+) -> Result<Response, ApiError> {
+    let csv = q.format.as_deref() == Some("csv");
+    let (branches, villages) =
+        blocking(move || Ok(state.db.attendance_rates(&q.region, q.from, q.to)?)).await?;
+    if csv {
+        let body = format!(
+            "类别,编号,名称,应到,已到,迟到,待核实,缺席,出勤率\n{}{}",
+            rates_csv("支部", &branches),
+            rates_csv("村", &villages)
+        );
+        return Ok(csv_response("attendance-rates", body));
+    }
+    Ok(Json(serde_json::json!({ "branches": branches, "villages": villages })).into_response())
+}
+
+async fn push_stats(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(state.hub.stats()).into_response())
+}

@@ -1,0 +1,190 @@
+//! Party branches attached to region nodes, their members, and households:
+//! the boxes and the members who live where each box is installed.
+
+use model::{AreaCode, Household, Member};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Db, DbError};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS branches(
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    region TEXT NOT NULL REFERENCES regions(code)
+);
+CREATE TABLE IF NOT EXISTS members(
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    branch TEXT NOT NULL REFERENCES branches(id)
+);
+CREATE INDEX IF NOT EXISTS members_branch ON members(branch);
+CREATE TABLE IF NOT EXISTS households(
+    device TEXT PRIMARY KEY,
+    village TEXT NOT NULL REFERENCES regions(code)
+);
+CREATE TABLE IF NOT EXISTS household_members(
+    device TEXT NOT NULL REFERENCES households(device),
+    member TEXT NOT NULL REFERENCES members(id),
+    PRIMARY KEY(device, member)
+);
+";
+
+/// A party branch (党支部) and the region it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Branch {
+    pub id: String,
+    pub name: String,
+    pub region: AreaCode,
+}
+
+/// A member as the headend keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewMember {
+    pub id: String,
+    pub name: String,
+    pub branch: String,
+}
+
+pub(super) fn household(conn: &Connection, device: &str) -> Result<Option<Household>, DbError> {
+    let known: Option<String> = conn
+        .query_row(
+            "SELECT device FROM households WHERE device = ?1",
+            [device],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if known.is_none() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.name, b.id, b.name FROM household_members h
+         JOIN members m ON m.id = h.member JOIN branches b ON b.id = m.branch
+         WHERE h.device = ?1 ORDER BY m.id",
+    )?;
+    let members = stmt
+        .query_map([device], |r| {
+            Ok(Member {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                branch: r.get(2)?,
+                branch_name: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Household {
+        device: device.to_string(),
+        members,
+    }))
+}
+
+impl Db {
+    pub fn upsert_branch(&self, branch: &Branch) -> Result<(), DbError> {
+        let conn = self.lock()?;
+        let region_known: Option<String> = conn
+            .query_row(
+                "SELECT code FROM regions WHERE code = ?1",
+                [branch.region.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if region_known.is_none() {
+            return Err(DbError::UnknownRegion(branch.region.to_string()));
+        }
+        conn.execute(
+            "INSERT INTO branches(id, name, region) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, region = excluded.region",
+            params![branch.id, branch.name, branch.region.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn branches(&self) -> Result<Vec<Branch>, DbError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached("SELECT id, name, region FROM branches ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, name, region)| {
+                Ok(Branch {
+                    id,
+                    name,
+                    region: region
+                        .parse()
+                        .map_err(|_| DbError::UnknownRegion(region.clone()))?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn upsert_member(&self, member: &NewMember) -> Result<(), DbError> {
+        let conn = self.lock()?;
+        if !exists(&conn, "branches", &member.branch)? {
+            return Err(DbError::NotFound(format!("branch {}", member.branch)));
+        }
+        conn.execute(
+            "INSERT INTO members(id, name, branch) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, branch = excluded.branch",
+            params![member.id, member.name, member.branch],
+        )?;
+        Ok(())
+    }
+
+    /// Binds a box to a village and says who lives there (replacing the
+    /// previous list).
+    pub fn set_household(
+        &self,
+        device: &str,
+        village: &AreaCode,
+        members: &[String],
+    ) -> Result<(), DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let region: Option<String> = tx
+            .query_row(
+                "SELECT level FROM regions WHERE code = ?1",
+                [village.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if region.as_deref() != Some("village") {
+            return Err(DbError::UnknownRegion(village.to_string()));
+        }
+        tx.execute(
+            "INSERT INTO households(device, village) VALUES (?1, ?2)
+             ON CONFLICT(device) DO UPDATE SET village = excluded.village",
+            params![device, village.as_str()],
+        )?;
+        tx.execute("DELETE FROM household_members WHERE device = ?1", [device])?;
+        for member in members {
+            if !exists(&tx, "members", member)? {
+                return Err(DbError::NotFound(format!("member {member}")));
+            }
+            tx.execute(
+                "INSERT INTO household_members(device, member) VALUES (?1, ?2)",
+                params![device, member],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The members living where `device` is installed; `None` for an
+    /// unknown box.
+    pub fn household(&self, device: &str) -> Result<Option<Household>, DbError> {
+        let conn = self.lock()?;
+        household(&conn, device)
+    }
+}
+
+pub(super) fn exists(conn: &Connection, table: &str, id: &str) -> Result<bool, DbError> {
+    // `table` is one of ours, never user input.
+    let sql = format!("SELECT 1 FROM {table} WHERE id = ?1");
+    Ok(conn.query_row(&sql, [id], |_| Ok(())).optional()?.is_some())
+}

@@ -1,0 +1,159 @@
+//! The push channel to boxes: `GET /api/v1/events?device=…` as
+//! server-sent events.
+//!
+//! One broadcast channel carries every opened roll-call; each connection
+//! knows its household and turns a roll-call into that household's prompt,
+//! or skips it when nobody there is invited. On connecting (and after
+//! falling behind the channel) a box is sent every roll-call still open, so
+//! a box that was offline or rebooted gets the prompt it missed; boxes
+//! ignore a prompt they already have. Boxes that cannot hold a connection
+//! poll `GET /api/v1/rollcalls/open` instead.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::Stream;
+use model::{Household, PushEvent};
+use tokio::sync::broadcast;
+
+use crate::db::{Db, DbError, OpenRollCall};
+
+/// Milliseconds since the Unix epoch on the headend's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// What the hub broadcasts to every connection.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    RollCall(Arc<OpenRollCall>),
+    FeedChanged { head: u64 },
+}
+
+/// Counters an operator (and the benchmark) can read.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct PushStats {
+    pub connected: usize,
+    pub prompts_sent: u64,
+}
+
+#[derive(Debug)]
+pub struct Hub {
+    tx: broadcast::Sender<HubEvent>,
+    connected: AtomicUsize,
+    prompts_sent: AtomicU64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let (tx, _) = broadcast::channel(256);
+        Hub {
+            tx,
+            connected: AtomicUsize::new(0),
+            prompts_sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Sends an event to every connected box (no-op when none is).
+    pub fn publish(&self, event: HubEvent) {
+        let _ = self.tx.send(event);
+    }
+
+    pub fn stats(&self) -> PushStats {
+        PushStats {
+            connected: self.connected.load(Ordering::Relaxed),
+            prompts_sent: self.prompts_sent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Decrements the connection count when a stream is dropped.
+struct Connected(Arc<Hub>);
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        self.0.connected.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn event(push: &PushEvent) -> Event {
+    let data = serde_json::to_string(push).unwrap_or_default();
+    let mut e = Event::default().event(push.name()).data(data);
+    if let PushEvent::RollCall(p) = push {
+        e = e.id(p.rollcall.clone());
+    }
+    e
+}
+
+/// The prompts for every roll-call open now that this household is in.
+pub fn open_prompts(db: &Db, household: &Household) -> Result<Vec<PushEvent>, DbError> {
+    let now = now_ms();
+    Ok(db
+        .open_rollcalls(now)?
+        .iter()
+        .filter_map(|open| open.prompt_for(&household.members, now))
+        .map(PushEvent::RollCall)
+        .collect())
+}
+
+/// The event stream for one box.
+pub fn stream(
+    hub: Arc<Hub>,
+    db: Arc<Db>,
+    household: Household,
+    backlog: Vec<PushEvent>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    hub.connected.fetch_add(1, Ordering::Relaxed);
+    let rx = hub.tx.subscribe();
+    let guard = Connected(hub.clone());
+    let state = (rx, backlog.into_iter().rev().collect::<Vec<_>>(), guard);
+    let stream = futures_util::stream::unfold(state, move |(mut rx, mut pending, guard)| {
+        let db = db.clone();
+        let household = household.clone();
+        async move {
+            loop {
+                if let Some(next) = pending.pop() {
+                    if matches!(next, PushEvent::RollCall(_)) {
+                        guard.0.prompts_sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Some((Ok(event(&next)), (rx, pending, guard)));
+                }
+                match rx.recv().await {
+                    Ok(HubEvent::RollCall(open)) => {
+                        if let Some(prompt) = open.prompt_for(&household.members, now_ms()) {
+                            pending.push(PushEvent::RollCall(prompt));
+                        }
+                    }
+                    Ok(HubEvent::FeedChanged { head }) => {
+                        pending.push(PushEvent::FeedChanged { head });
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        // Fell behind: resend what is open rather than guess.
+                        tracing::warn!(missed, device = %household.device, "push connection lagged");
+                        let db = db.clone();
+                        let h = household.clone();
+                        let again = tokio::task::spawn_blocking(move || open_prompts(&db, &h))
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .unwrap_or_default();
+                        pending.extend(again.into_iter().rev());
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
