@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS item_blobs(item_id TEXT NOT NULL, sha TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS item_blobs_sha ON item_blobs(sha);
 -- Where each video was left, for the resume prompt.
 CREATE TABLE IF NOT EXISTS resume(item_id TEXT PRIMARY KEY, position_ms INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);";
+    duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS signed(rollcall TEXT NOT NULL, member TEXT NOT NULL,
+    at INTEGER NOT NULL, PRIMARY KEY(rollcall, member));";
 
 /// How opening the cache went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,14 +149,14 @@ impl Cache {
         self.set_meta("display_mode", mode)
     }
 
-    fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
 
-    fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO meta(key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",

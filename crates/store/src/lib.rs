@@ -16,6 +16,9 @@
 //! - Streams (cameras, live broadcasts, videos) are items like any other;
 //!   the resume position of each video is kept beside them.
 //!
+//! - Roll-calls: the household's members and attendance record as the
+//!   headend last sent them, and which roll-calls were answered here.
+//!
 //! No `rusqlite` type leaves this crate.
 
 mod blobs;
@@ -24,6 +27,7 @@ mod cache;
 mod media;
 mod notices;
 mod outbox;
+mod rollcall;
 mod shelf;
 
 pub use blobs::{BlobState, DEFAULT_BLOB_CAP};

@@ -14,6 +14,13 @@ CREATE TABLE IF NOT EXISTS outbox(
     created_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS rejected(
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
 ";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +133,32 @@ impl Outbox {
             .conn
             .execute("DELETE FROM outbox WHERE key = ?1", [key])?
             == 1)
+    }
+
+    /// Moves an item the headend refused for good (with its reason) out of
+    /// the queue into `rejected`, where it is kept for the installer to see:
+    /// nothing a person did is silently thrown away.
+    pub fn reject(&mut self, key: &str, reason: &str) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let moved = tx.execute(
+            "INSERT OR REPLACE INTO rejected(key, kind, payload, created_at, reason)
+             SELECT key, kind, payload, created_at, ?2 FROM outbox WHERE key = ?1",
+            params![key, reason],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE key = ?1", [key])?;
+        tx.commit()?;
+        Ok(moved == 1)
+    }
+
+    /// Items the headend refused, with its reasons: (key, kind, reason).
+    pub fn rejected(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key, kind, reason FROM rejected ORDER BY created_at, key")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     pub fn len(&self) -> Result<usize, StoreError> {

@@ -6,13 +6,23 @@
 //! `409` restarts from zero without emptying the screen. [`spawn`] runs that
 //! in a loop on a dedicated thread with timeouts and exponential backoff
 //! with jitter, and reports [`SyncEvent`]s through a callback, which the TV
-//! forwards to its UI thread. Later: outbox sender and push listener.
+//! forwards to its UI thread.
+//!
+//! A box with a device id also runs, on the same thread: the push listener
+//! (`GET /api/v1/events`, server-sent events, with polling of open
+//! roll-calls while it is down), the outbox sender (everything a person did,
+//! resent until the headend answers for its key) and playback heartbeats
+//! (which live item is on screen, the roll-call's anti-proxy evidence).
 
 mod client;
+mod delivery;
+mod push;
 mod worker;
 
 pub use client::{SyncClient, SyncReport};
-pub use worker::{spawn, Backoff, SyncConfig, SyncEvent, SyncHandle};
+pub use delivery::Delivered;
+pub use push::SseParser;
+pub use worker::{spawn, Backoff, SyncConfig, SyncEvent, SyncHandle, SyncSender};
 
 /// What went wrong, in categories the UI can explain in plain words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,15 @@
 //! The sync loop on its own thread with its own tokio runtime.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use model::AreaCode;
-use store::Cache;
-use tokio::sync::mpsc;
+use model::{AreaCode, RollCallPrompt, PLAYBACK_BEAT_SECS};
+use store::{Cache, Outbox};
+use tokio::sync::{mpsc, watch, Notify};
 
+use crate::delivery::{Delivered, DeviceLink};
+use crate::push::{PushListener, Pushed};
 use crate::{FailureKind, SyncClient, SyncError, SyncReport};
 
 #[derive(Debug, Clone)]
@@ -23,6 +26,11 @@ pub struct SyncConfig {
     pub max_backoff: Duration,
     /// Bytes of images kept in cache.db.
     pub image_cache_bytes: u64,
+    /// The box's id on the headend. Without one the box only reads: no
+    /// push channel, no outbox, no heartbeats.
+    pub device: Option<String>,
+    /// Where `outbox.db` is; the sender delivers what the UI writes there.
+    pub outbox_path: Option<PathBuf>,
 }
 
 impl SyncConfig {
@@ -37,6 +45,8 @@ impl SyncConfig {
             min_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
             image_cache_bytes: store::DEFAULT_BLOB_CAP,
+            device: None,
+            outbox_path: None,
         }
     }
 }
@@ -54,6 +64,18 @@ pub enum SyncEvent {
         detail: String,
         retry_in: Duration,
     },
+    /// A roll-call prompt from the push channel (or its polling fallback).
+    RollCall {
+        prompt: RollCallPrompt,
+        /// When it arrived, on the monotonic clock.
+        received: Instant,
+    },
+    /// Outbox items the headend answered.
+    Delivered(Vec<Delivered>),
+    /// Sending the outbox failed; `pending` items wait for the next try.
+    OutboxWaiting { pending: usize, detail: String },
+    /// The household or its attendance record changed in the cache.
+    HouseholdChanged,
 }
 
 /// Exponential backoff with jitter, so a county's boxes do not all return at
@@ -97,22 +119,56 @@ enum Command {
     Stop,
 }
 
+/// What the UI thread uses to reach the sync thread; cheap to clone.
+#[derive(Clone)]
+pub struct SyncSender {
+    commands: mpsc::UnboundedSender<Command>,
+    flush: Arc<Notify>,
+    playing: Arc<watch::Sender<Option<String>>>,
+}
+
+impl SyncSender {
+    /// Sync now instead of waiting for the next poll or retry.
+    pub fn nudge(&self) {
+        let _ = self.commands.send(Command::Nudge);
+    }
+
+    /// Send the outbox now (the UI just wrote to it).
+    pub fn flush_outbox(&self) {
+        self.flush.notify_one();
+    }
+
+    /// The live item on screen, for playback heartbeats; `None`: nothing
+    /// live (a video on demand, a menu).
+    pub fn playing(&self, item: Option<String>) {
+        self.playing.send_if_modified(|current| {
+            let changed = *current != item;
+            *current = item;
+            changed
+        });
+    }
+}
+
 /// Controls the sync thread; dropping it stops the thread.
 pub struct SyncHandle {
-    commands: mpsc::UnboundedSender<Command>,
+    sender: SyncSender,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl SyncHandle {
     /// Sync now instead of waiting for the next poll or retry.
     pub fn nudge(&self) {
-        let _ = self.commands.send(Command::Nudge);
+        self.sender.nudge();
+    }
+
+    pub fn sender(&self) -> SyncSender {
+        self.sender.clone()
     }
 }
 
 impl Drop for SyncHandle {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Stop);
+        let _ = self.sender.commands.send(Command::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -126,23 +182,196 @@ pub fn spawn(
     on_event: impl Fn(SyncEvent) + Send + 'static,
 ) -> std::io::Result<SyncHandle> {
     let (commands, mut rx) = mpsc::unbounded_channel();
+    let flush = Arc::new(Notify::new());
+    let (playing, playing_rx) = watch::channel(None);
+    let sender = SyncSender {
+        commands,
+        flush: flush.clone(),
+        playing: Arc::new(playing),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let on_event: Report = Arc::new(Mutex::new(Box::new(on_event)));
     let thread = std::thread::Builder::new()
         .name("sync".into())
-        .spawn(move || runtime.block_on(run(config, on_event, &mut rx)))?;
+        .spawn(move || {
+            runtime.block_on(async move {
+                start_device_tasks(&config, &on_event, &flush, playing_rx);
+                run(config, on_event, flush, &mut rx).await
+            })
+        })?;
     Ok(SyncHandle {
-        commands,
+        sender,
         thread: Some(thread),
     })
 }
 
+type Report = Arc<Mutex<Box<dyn Fn(SyncEvent) + Send>>>;
+
+fn report(on_event: &Report, event: SyncEvent) {
+    if let Ok(f) = on_event.lock() {
+        f(event);
+    }
+}
+
+/// The push listener, the outbox sender and the heartbeat, for a box with
+/// a device id; each runs until the sync thread stops.
+fn start_device_tasks(
+    config: &SyncConfig,
+    on_event: &Report,
+    flush: &Arc<Notify>,
+    playing: watch::Receiver<Option<String>>,
+) {
+    let Some(device) = config.device.clone() else {
+        return;
+    };
+    match PushListener::new(&config.headend_url, &device, config.connect_timeout) {
+        Ok(listener) => {
+            let on_event = on_event.clone();
+            let flush = flush.clone();
+            let (min, max) = (
+                config.min_backoff,
+                config.max_backoff.min(Duration::from_secs(30)),
+            );
+            tokio::spawn(listener.run(
+                move |pushed| match pushed {
+                    Pushed::RollCall { prompt, received } => {
+                        report(&on_event, SyncEvent::RollCall { prompt, received })
+                    }
+                    // Back online: whatever waited in the outbox goes now.
+                    Pushed::Connected(true) => flush.notify_one(),
+                    Pushed::Connected(false) | Pushed::FeedChanged => {}
+                },
+                min,
+                max,
+            ));
+        }
+        Err(e) => tracing::error!(error = %e, "push listener not started"),
+    }
+    let link = match DeviceLink::new(
+        &config.headend_url,
+        &device,
+        config.connect_timeout,
+        config.request_timeout,
+    ) {
+        Ok(link) => Arc::new(link),
+        Err(e) => {
+            tracing::error!(error = %e, "outbox sender not started");
+            return;
+        }
+    };
+    if let Some(path) = config.outbox_path.clone() {
+        tokio::spawn(send_outbox(
+            link.clone(),
+            path,
+            on_event.clone(),
+            flush.clone(),
+            Backoff::new(
+                config.min_backoff,
+                config.max_backoff.min(Duration::from_secs(60)),
+            ),
+        ));
+    }
+    tokio::spawn(heartbeat(link, playing));
+}
+
+/// Delivers the outbox whenever the UI writes to it, after every feed pass,
+/// and on a backoff while it cannot.
+async fn send_outbox(
+    link: Arc<DeviceLink>,
+    path: PathBuf,
+    on_event: Report,
+    flush: Arc<Notify>,
+    mut backoff: Backoff,
+) {
+    let mut outbox: Option<Outbox> = None;
+    // Whatever a previous run left behind goes first.
+    let mut wait = Duration::ZERO;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = flush.notified() => {}
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let box_ = match outbox.as_mut() {
+            Some(o) => o,
+            None => match Outbox::open(&path, now) {
+                Ok(o) => outbox.insert(o),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot open the outbox");
+                    wait = backoff.next_delay();
+                    continue;
+                }
+            },
+        };
+        let result = link.deliver(box_).await;
+        let pending = box_.len().unwrap_or(0);
+        match result {
+            Ok(done) => {
+                backoff.reset();
+                wait = Duration::from_secs(300);
+                if !done.is_empty() {
+                    report(&on_event, SyncEvent::Delivered(done));
+                }
+            }
+            Err(e) => {
+                wait = backoff.next_delay();
+                tracing::info!(error = %e, pending, retry_in = ?wait, "outbox not delivered yet");
+                if matches!(e, SyncError::Store(_)) {
+                    outbox = None;
+                }
+                report(
+                    &on_event,
+                    SyncEvent::OutboxWaiting {
+                        pending,
+                        detail: e.to_string(),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Reports the live item on screen when it changes and every
+/// [`PLAYBACK_BEAT_SECS`] while one plays. A lost beat is not retried: the
+/// next one follows soon enough, and the evidence is only ever "playing".
+async fn heartbeat(link: Arc<DeviceLink>, mut playing: watch::Receiver<Option<String>>) {
+    let every = Duration::from_secs(PLAYBACK_BEAT_SECS);
+    loop {
+        let item = playing.borrow_and_update().clone();
+        if let Err(e) = link.beat(item.as_deref()).await {
+            tracing::debug!(error = %e, "playback heartbeat not delivered");
+        }
+        if item.is_some() {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                changed = playing.changed() => if changed.is_err() { return },
+            }
+        } else if playing.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 async fn run(
     config: SyncConfig,
-    on_event: impl Fn(SyncEvent),
+    on_event: Report,
+    flush: Arc<Notify>,
     commands: &mut mpsc::UnboundedReceiver<Command>,
 ) {
+    let on_event = |event: SyncEvent| report(&on_event, event);
+    let household = config.device.as_deref().and_then(|device| {
+        DeviceLink::new(
+            &config.headend_url,
+            device,
+            config.connect_timeout,
+            config.request_timeout,
+        )
+        .ok()
+    });
     let mut backoff = Backoff::new(config.min_backoff, config.max_backoff);
     let client = SyncClient::new(
         &config.headend_url,
@@ -169,6 +398,14 @@ async fn run(
                     tracing::info!(?report, "feed synced");
                 }
                 on_event(SyncEvent::Synced(report));
+                if let (Some(link), Some(cache)) = (&household, cache.as_mut()) {
+                    match link.refresh_household(cache).await {
+                        Ok(true) => on_event(SyncEvent::HouseholdChanged),
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(error = %e, "household not refreshed"),
+                    }
+                }
+                flush.notify_one();
                 config.poll_interval
             }
             Err(e) => {

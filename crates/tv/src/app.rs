@@ -518,6 +518,11 @@ impl Nav {
                 self.sync = SyncStatus::Failed { kind: *kind };
                 false
             }
+            // The household's attendance record is content like any other.
+            SyncEvent::HouseholdChanged => true,
+            SyncEvent::RollCall { .. }
+            | SyncEvent::Delivered(_)
+            | SyncEvent::OutboxWaiting { .. } => false,
         }
     }
 

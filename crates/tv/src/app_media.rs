@@ -44,6 +44,16 @@ impl Nav {
         self.open(Screen::Player(PlayItem { id, start_ms }));
     }
 
+    /// Opens a live broadcast full screen (the roll-call's 观看会议); Back
+    /// returns to where the viewer was. Already on it: nothing changes.
+    pub fn watch_live(&mut self, id: &str) -> bool {
+        if matches!(self.screen(), Screen::Player(p) if p.id == id) {
+            return false;
+        }
+        self.open_player(id.to_string(), 0);
+        true
+    }
+
     pub(super) fn media_key(&mut self, key: RemoteKey, screen: Screen, counts: &dyn Counts) {
         match screen {
             Screen::LiveList => {

@@ -6,10 +6,12 @@ use slint::{
 };
 
 use crate::picture::Picture;
+use crate::rollcall::OverlayView;
 use crate::ui::{
     AppState, AppWindow, BarData, BlockData, CategoriesState, CategoryData, CellData, ComingState,
     DetailState, GridState, HomeState, KeyRowData, ListState, PaneData, PointData, RemoteTestState,
-    RowData, SettingsState, TableRowData, Theme, TileData, VideoState,
+    RollCallMemberData, RollCallState, RowData, SettingsState, TableRowData, Theme, TileData,
+    VideoState,
 };
 use crate::view::{BlockView, RowKind, View};
 
@@ -334,4 +336,31 @@ pub fn video_size(ui: &AppWindow, grid: bool) -> (u32, u32) {
     } else {
         (w & !1, h & !1)
     }
+}
+
+/// The roll-call overlay, or hides it.
+pub fn apply_rollcall(ui: &AppWindow, v: Option<&OverlayView>) {
+    let state = ui.global::<RollCallState>();
+    let Some(v) = v else {
+        state.set_visible(false);
+        return;
+    };
+    state.set_meeting(s(&v.meeting));
+    state.set_countdown(s(&v.countdown));
+    state.set_overdue(v.overdue);
+    state.set_members(model(
+        v.members
+            .iter()
+            .map(|m| RollCallMemberData {
+                name: s(&m.name),
+                ticked: m.ticked,
+                signed: m.signed,
+            })
+            .collect(),
+    ));
+    state.set_buttons(model(v.buttons.iter().map(|b| s(b)).collect()));
+    state.set_focus(v.focus as i32);
+    state.set_done(s(v.done.as_deref().unwrap_or("")));
+    state.set_message(s(v.message.as_deref().unwrap_or("")));
+    state.set_visible(true);
 }

@@ -3,6 +3,7 @@
 //! ```toml
 //! headend_url = "http://127.0.0.1:8080"
 //! village_code = "990101101001"
+//! device_id = "qs-dongpo-0012"
 //! data_dir = "/var/lib/dangjian"
 //! [display]
 //! width = 1920
@@ -24,6 +25,9 @@ use serde::Deserialize;
 pub struct Config {
     pub headend_url: String,
     pub village_code: AreaCode,
+    /// This box's id on the headend, which binds it to a household. Without
+    /// one the box only reads: no roll-call, nothing sent.
+    pub device_id: Option<String>,
     pub data_dir: PathBuf,
     pub display: Display,
     pub poll_interval: Duration,
@@ -100,6 +104,7 @@ pub enum ConfigError {
 struct RawConfig {
     headend_url: Option<String>,
     village_code: Option<String>,
+    device_id: Option<String>,
     data_dir: Option<PathBuf>,
     poll_interval_secs: Option<u64>,
     display: Option<RawDisplay>,
@@ -185,6 +190,21 @@ impl Config {
                 }
             }
         };
+        let device_id = match raw.device_id.map(|d| d.trim().to_string()) {
+            Some(d)
+                if d.is_empty()
+                    || d.len() > 64
+                    || !d
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                return Err(value(
+                    "device_id",
+                    format!("{d:?} must be 1 to 64 letters, digits, '-' or '_'"),
+                ))
+            }
+            other => other,
+        };
         let poll = raw.poll_interval_secs.unwrap_or(60);
         if !(5..=3600).contains(&poll) {
             return Err(value(
@@ -203,6 +223,7 @@ impl Config {
             player,
             headend_url,
             village_code,
+            device_id,
             data_dir: raw
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),

@@ -1,11 +1,13 @@
 //! Ties the core, the cache and the Slint window together on the UI thread.
 
+mod signin;
+
 use std::cell::RefCell;
 
 use input::{InputMessage, RemoteKey};
 use slint::ComponentHandle;
-use store::{BlobState, Cache};
-use sync::SyncEvent;
+use store::{BlobState, Cache, Outbox};
+use sync::{SyncEvent, SyncSender};
 
 use crate::app::{Nav, NavAction, Screen};
 use crate::bridge;
@@ -13,6 +15,7 @@ use crate::paging::{self, Metrics, PHOTO_W, PICTURE_H};
 use crate::picture::Pictures;
 use crate::playback::{Playback, Progress};
 use crate::remote_test::{KeySeen, RemoteTest};
+use crate::rollcall::RollCalls;
 use crate::ui::AppWindow;
 use crate::view::{self, BlockView, CacheCounts, View};
 
@@ -33,6 +36,15 @@ pub struct Controller {
     pictures: RefCell<Pictures>,
     /// Streams playing for the screen on show.
     pub(crate) playback: Playback,
+    /// Roll-call prompts waiting for an answer (the overlay).
+    rollcalls: RollCalls,
+    /// Where sign-ins are written before the screen says 已签到; `None` if
+    /// it could not be opened (the overlay then says so).
+    outbox: Option<Outbox>,
+    /// The sync thread, once it runs: outbox flushes and heartbeats.
+    sync: Option<SyncSender>,
+    /// The live item last reported to sync as playing.
+    reported_playing: Option<String>,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -43,7 +55,13 @@ pub(crate) fn now_unix() -> i64 {
 }
 
 impl Controller {
-    pub fn new(ui: AppWindow, cache: Cache, scope: String, playback: Playback) -> Controller {
+    pub fn new(
+        ui: AppWindow,
+        cache: Cache,
+        outbox: Option<Outbox>,
+        scope: String,
+        playback: Playback,
+    ) -> Controller {
         let mut c = Controller {
             nav: Nav::new(),
             cache,
@@ -55,11 +73,23 @@ impl Controller {
             popup: None,
             pictures: RefCell::default(),
             playback,
+            rollcalls: RollCalls::default(),
+            outbox,
+            sync: None,
+            reported_playing: None,
         };
         c.nav.standard_mode = matches!(c.cache.display_mode(), Ok(Some(m)) if m == "standard");
         bridge::apply_display_mode(&c.ui, c.nav.standard_mode);
         c.refresh();
         c
+    }
+
+    /// Connects the sync thread: sign-ins are sent at once, and the live
+    /// item on screen is reported.
+    pub fn set_sync(&mut self, sync: SyncSender) {
+        self.sync = Some(sync);
+        self.reported_playing = None;
+        self.report_playing();
     }
 
     pub fn ui(&self) -> &AppWindow {
@@ -72,7 +102,7 @@ impl Controller {
 
     /// A key from the desktop keyboard.
     pub fn key(&mut self, key: RemoteKey) {
-        if self.popup_key(key) {
+        if self.rollcall_key(key) || self.popup_key(key) {
             return;
         }
         if self.on_remote_test() {
@@ -87,7 +117,10 @@ impl Controller {
     pub fn input(&mut self, msg: InputMessage) {
         match msg {
             InputMessage::Key { press, .. } => {
-                if press.action.is_some_and(|a| self.popup_key(a)) {
+                if press
+                    .action
+                    .is_some_and(|a| self.rollcall_key(a) || self.popup_key(a))
+                {
                     return;
                 }
                 if self.on_remote_test() {
@@ -179,6 +212,18 @@ impl Controller {
     }
 
     pub fn sync_event(&mut self, event: &SyncEvent) {
+        match event {
+            SyncEvent::RollCall { prompt, received } => {
+                self.offer_rollcall(prompt.clone(), *received);
+                return;
+            }
+            SyncEvent::Delivered(done) => {
+                tracing::info!(count = done.len(), "outbox items delivered");
+                return;
+            }
+            SyncEvent::OutboxWaiting { .. } => return,
+            _ => {}
+        }
         if self.nav.sync_event(event, now_unix()) {
             self.nav.clamp_to(&CacheCounts(&self.cache));
         }
@@ -342,6 +387,8 @@ impl Controller {
             self.fill_page(&mut v);
             bridge::apply_detail_page(&self.ui, &v);
         }
+        self.show_rollcall();
+        self.report_playing();
     }
 }
 

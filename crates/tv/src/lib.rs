@@ -20,6 +20,7 @@ pub mod paging;
 pub mod picture;
 pub mod playback;
 pub mod remote_test;
+pub mod rollcall;
 pub mod view;
 mod view_media;
 
@@ -106,6 +107,8 @@ pub fn sync_config(config: &Config) -> SyncConfig {
         config.cache_path(),
     );
     s.poll_interval = config.poll_interval;
+    s.device = config.device_id.clone();
+    s.outbox_path = Some(config.outbox_path());
     s
 }
 
@@ -129,9 +132,17 @@ fn install_controller(
     notify: playback::Notify,
 ) {
     let playback = playback::Playback::new(&config.player, &config.headend_url, notify);
+    let outbox = match Outbox::open(&config.outbox_path(), controller::now_unix()) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open outbox.db; sign-ins cannot be saved");
+            None
+        }
+    };
     let mut controller = Controller::new(
         ui.clone_strong(),
         cache,
+        outbox,
         config.village_code.to_string(),
         playback,
     );
@@ -173,12 +184,22 @@ pub fn run(config: &Config, replay: Option<&Path>) -> Result<(), AppError> {
         });
     });
     install_controller(&ui, cache, config, &keymap, keymap_errors, notify);
-    let _sync = sync::spawn(sync_config(config), |event| {
+    let sync = sync::spawn(sync_config(config), |event| {
         let _ = slint::invoke_from_event_loop(move || {
             with_controller(|c| c.sync_event(&event));
         });
     })
     .map_err(AppError::SyncThread)?;
+    with_controller(|c| c.set_sync(sync.sender()));
+    // The roll-call countdown, and prompts that time out.
+    let ticker = slint::Timer::default();
+    ticker.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_secs(1),
+        || {
+            with_controller(|c| c.tick());
+        },
+    );
     let _input = if config.input.evdev {
         let input_config = input::InputConfig::new(&config.input.devices_dir, keymap.clone());
         Some(
@@ -249,6 +270,7 @@ impl HeadlessSession {
                 let _ = tx.send(event);
             })
             .map_err(AppError::SyncThread)?;
+            with_controller(|c| c.set_sync(handle.sender()));
             Some(handle)
         } else {
             None
@@ -282,6 +304,19 @@ impl HeadlessSession {
                 return Ok(event);
             }
         }
+    }
+
+    /// Runs the once-a-second work a window's timer would (the roll-call
+    /// countdown).
+    pub fn tick(&mut self) {
+        with_controller(|c| c.tick());
+    }
+
+    /// Waits for a roll-call prompt and shows it.
+    pub fn wait_for_rollcall(&mut self, timeout: Duration) -> Result<SyncEvent, AppError> {
+        self.wait_for("a roll-call prompt", timeout, |e| {
+            matches!(e, SyncEvent::RollCall { .. })
+        })
     }
 
     /// Waits for the next finished sync pass, successful or not.

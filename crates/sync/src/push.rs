@@ -1,0 +1,205 @@
+//! The push listener: holds `GET /api/v1/events` open and hands each
+//! roll-call prompt to the UI the moment it arrives. When the connection
+//! cannot be made or drops, it polls `GET /api/v1/rollcalls/open` on every
+//! retry, so a prompt still arrives (later) while push is down.
+
+use std::time::{Duration, Instant};
+
+use model::{PushEvent, RollCallPrompt};
+
+use crate::worker::Backoff;
+use crate::SyncError;
+
+/// The server sends a keep-alive every 15 s; three missed means the
+/// connection is dead even if TCP has not noticed.
+const SILENCE: Duration = Duration::from_secs(45);
+
+/// What the listener reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    RollCall {
+        prompt: RollCallPrompt,
+        /// When the box received it, on the monotonic clock.
+        received: Instant,
+    },
+    FeedChanged,
+    /// The push connection is up (`true`) or down and polling (`false`).
+    Connected(bool),
+}
+
+/// Splits a server-sent-event stream into (event, data) pairs.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    buffer: String,
+}
+
+impl SseParser {
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<(String, String)> {
+        self.buffer.push_str(&String::from_utf8_lossy(bytes));
+        // Normalise line ends so "\r\n\r\n" and "\n\n" both end an event.
+        if self.buffer.contains('\r') {
+            self.buffer = self.buffer.replace("\r\n", "\n");
+        }
+        let mut out = Vec::new();
+        while let Some(end) = self.buffer.find("\n\n") {
+            let block: String = self.buffer.drain(..end + 2).collect();
+            let (mut name, mut data) = (String::from("message"), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    if !data.is_empty() {
+                        data.push('\n');
+                    }
+                    data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                }
+            }
+            if !data.is_empty() {
+                out.push((name, data));
+            }
+        }
+        out
+    }
+}
+
+/// Parses one event's data; unknown or malformed events are logged and
+/// skipped (a newer headend may send kinds this box does not know).
+fn decode(data: &str) -> Option<PushEvent> {
+    match serde_json::from_str::<PushEvent>(data) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "skipping a push event this box cannot read");
+            None
+        }
+    }
+}
+
+pub(crate) struct PushListener {
+    pub http: reqwest::Client,
+    pub events_url: reqwest::Url,
+    pub open_url: reqwest::Url,
+}
+
+impl PushListener {
+    pub fn new(base: &str, device: &str, connect_timeout: Duration) -> Result<Self, SyncError> {
+        let bad = || SyncError::BadUrl(base.into());
+        let base = reqwest::Url::parse(base).map_err(|_| bad())?;
+        let mut events_url = base.join("/api/v1/events").map_err(|_| bad())?;
+        events_url.query_pairs_mut().append_pair("device", device);
+        let mut open_url = base.join("/api/v1/rollcalls/open").map_err(|_| bad())?;
+        open_url.query_pairs_mut().append_pair("device", device);
+        // No overall timeout: the connection is meant to stay open.
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .user_agent(concat!("dangjian-tv/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok(Self {
+            http,
+            events_url,
+            open_url,
+        })
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(self, report: impl Fn(Pushed), min: Duration, max: Duration) {
+        let mut backoff = Backoff::new(min, max);
+        loop {
+            match self.hold(&report, &mut backoff).await {
+                Ok(()) => tracing::info!("push connection closed by the headend"),
+                Err(e) => tracing::debug!(error = %e, "push connection failed"),
+            }
+            report(Pushed::Connected(false));
+            // Fallback: ask for what is open while push is down.
+            match self.poll().await {
+                Ok(prompts) => {
+                    let received = Instant::now();
+                    for prompt in prompts {
+                        report(Pushed::RollCall { prompt, received });
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "roll-call poll failed"),
+            }
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+    }
+
+    async fn hold(&self, report: &impl Fn(Pushed), backoff: &mut Backoff) -> Result<(), SyncError> {
+        let mut response = self
+            .http
+            .get(self.events_url.clone())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .header(model::API_VERSION_HEADER, model::API_VERSION)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(SyncError::Server {
+                status: response.status().as_u16(),
+                message: "push channel refused".into(),
+            });
+        }
+        report(Pushed::Connected(true));
+        backoff.reset();
+        let mut parser = SseParser::default();
+        loop {
+            let chunk = tokio::time::timeout(SILENCE, response.chunk())
+                .await
+                .map_err(|_| SyncError::Unreachable("push connection went silent".into()))?
+                .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+            let Some(chunk) = chunk else {
+                return Ok(());
+            };
+            let received = Instant::now();
+            for (_, data) in parser.feed(&chunk) {
+                match decode(&data) {
+                    Some(PushEvent::RollCall(prompt)) => {
+                        report(Pushed::RollCall { prompt, received })
+                    }
+                    Some(PushEvent::FeedChanged { .. }) => report(Pushed::FeedChanged),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    async fn poll(&self) -> Result<Vec<RollCallPrompt>, SyncError> {
+        let response = self
+            .http
+            .get(self.open_url.clone())
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(SyncError::Server {
+                status: response.status().as_u16(),
+                message: "roll-call poll refused".into(),
+            });
+        }
+        response.json().await.map_err(|e| SyncError::Malformed {
+            since: 0,
+            reason: format!("open roll-calls: {e}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_split_across_reads_and_comments_are_handled() {
+        let mut p = SseParser::default();
+        assert!(p.feed(b": keep-alive\n\nevent: rollcall\nda").is_empty());
+        let got = p.feed(b"ta: {\"a\":1}\r\nid: rc-1\r\n\r\nevent: feed\ndata: x\n\n");
+        assert_eq!(
+            got,
+            vec![
+                ("rollcall".to_string(), "{\"a\":1}".to_string()),
+                ("feed".to_string(), "x".to_string())
+            ]
+        );
+        assert!(decode("{\"type\":\"teleport\"}").is_none());
+    }
+}
