@@ -110,7 +110,7 @@ pub fn write_tv_config(path: &Path, url: &str, data_dir: &Path, size: (u32, u32)
     std::fs::write(
         path,
         format!(
-            "headend_url = \"{url}\"\nvillage_code = \"{DEMO_VILLAGE}\"\ndata_dir = \"{}\"\n\n[display]\nwidth = {}\nheight = {}\n\n[player]\n# The demo's multicast channel is sent on the loopback interface.\nmulticast_iface = \"lo\"\n",
+            "headend_url = \"{url}\"\nvillage_code = \"{DEMO_VILLAGE}\"\n# The demo household: 王建国 and 李桂兰 of 东坡村党支部.\ndevice_id = \"demo-box\"\ndata_dir = \"{}\"\n\n[display]\nwidth = {}\nheight = {}\n\n[player]\n# The demo's multicast channel is sent on the loopback interface.\nmulticast_iface = \"lo\"\n",
             data_dir.display(),
             size.0,
             size.1

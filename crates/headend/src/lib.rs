@@ -17,6 +17,7 @@ pub mod db;
 mod media;
 pub mod push;
 pub mod seed;
+pub mod seed_meetings;
 mod seed_people;
 pub mod seed_streams;
 
@@ -39,6 +40,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let hub = Arc::new(Hub::new());
     let scheduler = tokio::spawn(schedule_rollcalls(db.clone(), hub.clone()));
+    let closing = hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Held push connections would keep a graceful shutdown waiting.
+        closing.close();
+    };
     let served = axum::serve(listener, app_with(db, hub, media_dir))
         .with_graceful_shutdown(shutdown)
         .await;

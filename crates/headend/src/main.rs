@@ -33,7 +33,8 @@ enum Command {
         db: PathBuf,
     },
     /// Publish the demo's cameras, live broadcasts and videos, pointing at
-    /// the streams `dangjian-teststreams` serves.
+    /// the streams `dangjian-teststreams` serves, and schedule the live
+    /// theme day as a meeting with a roll-call about two minutes from now.
     SeedStreams {
         #[arg(long)]
         db: PathBuf,
@@ -110,6 +111,8 @@ fn main() -> anyhow::Result<()> {
             };
             let n = headend::seed_streams::seed_streams(&db, &streams, now)?;
             println!("seeded {n} stream items");
+            let meeting = headend::seed_meetings::seed_demo_meeting(&db, now)?;
+            println!("seeded meeting {meeting} with a roll-call in about two minutes");
             Ok(())
         }
         Command::SeedLongTables { db, village } => {

@@ -47,6 +47,9 @@ pub struct Hub {
     tx: broadcast::Sender<HubEvent>,
     connected: AtomicUsize,
     prompts_sent: AtomicU64,
+    /// Set when the headend shuts down: every held connection ends, so a
+    /// graceful shutdown does not wait for boxes that never hang up.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Hub {
@@ -62,7 +65,13 @@ impl Hub {
             tx,
             connected: AtomicUsize::new(0),
             prompts_sent: AtomicU64::new(0),
+            closing: tokio::sync::watch::channel(false).0,
         }
+    }
+
+    /// Ends every push connection (the headend is shutting down).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Sends an event to every connected box (no-op when none is).
@@ -116,44 +125,60 @@ pub fn stream(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     hub.connected.fetch_add(1, Ordering::Relaxed);
     let rx = hub.tx.subscribe();
+    let closing = hub.closing.subscribe();
     let guard = Connected(hub.clone());
-    let state = (rx, backlog.into_iter().rev().collect::<Vec<_>>(), guard);
-    let stream = futures_util::stream::unfold(state, move |(mut rx, mut pending, guard)| {
-        let db = db.clone();
-        let household = household.clone();
-        async move {
-            loop {
-                if let Some(next) = pending.pop() {
-                    if matches!(next, PushEvent::RollCall(_)) {
-                        guard.0.prompts_sent.fetch_add(1, Ordering::Relaxed);
+    let state = (
+        rx,
+        closing,
+        backlog.into_iter().rev().collect::<Vec<_>>(),
+        guard,
+    );
+    let stream = futures_util::stream::unfold(
+        state,
+        move |(mut rx, mut closing, mut pending, guard)| {
+            let db = db.clone();
+            let household = household.clone();
+            async move {
+                loop {
+                    if *closing.borrow() {
+                        return None;
                     }
-                    return Some((Ok(event(&next)), (rx, pending, guard)));
-                }
-                match rx.recv().await {
-                    Ok(HubEvent::RollCall(open)) => {
-                        if let Some(prompt) = open.prompt_for(&household.members, now_ms()) {
-                            pending.push(PushEvent::RollCall(prompt));
+                    if let Some(next) = pending.pop() {
+                        if matches!(next, PushEvent::RollCall(_)) {
+                            guard.0.prompts_sent.fetch_add(1, Ordering::Relaxed);
                         }
+                        return Some((Ok(event(&next)), (rx, closing, pending, guard)));
                     }
-                    Ok(HubEvent::FeedChanged { head }) => {
-                        pending.push(PushEvent::FeedChanged { head });
+                    let received = tokio::select! {
+                        r = rx.recv() => r,
+                        _ = closing.changed() => return None,
+                    };
+                    match received {
+                        Ok(HubEvent::RollCall(open)) => {
+                            if let Some(prompt) = open.prompt_for(&household.members, now_ms()) {
+                                pending.push(PushEvent::RollCall(prompt));
+                            }
+                        }
+                        Ok(HubEvent::FeedChanged { head }) => {
+                            pending.push(PushEvent::FeedChanged { head });
+                        }
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            // Fell behind: resend what is open rather than guess.
+                            tracing::warn!(missed, device = %household.device, "push connection lagged");
+                            let db = db.clone();
+                            let h = household.clone();
+                            let again = tokio::task::spawn_blocking(move || open_prompts(&db, &h))
+                                .await
+                                .ok()
+                                .and_then(Result::ok)
+                                .unwrap_or_default();
+                            pending.extend(again.into_iter().rev());
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
                     }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        // Fell behind: resend what is open rather than guess.
-                        tracing::warn!(missed, device = %household.device, "push connection lagged");
-                        let db = db.clone();
-                        let h = household.clone();
-                        let again = tokio::task::spawn_blocking(move || open_prompts(&db, &h))
-                            .await
-                            .ok()
-                            .and_then(Result::ok)
-                            .unwrap_or_default();
-                        pending.extend(again.into_iter().rev());
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        }
-    });
+        },
+    );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -579,6 +579,7 @@ pub fn seed_demo(db: &Db) -> Result<usize, DbError> {
         db.upsert_region(r)?;
     }
     crate::seed_people::upload_photos(db)?;
+    crate::seed_meetings::seed_people(db)?;
     Ok(db.publish(&items)?.len())
 }
 

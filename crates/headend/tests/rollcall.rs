@@ -422,6 +422,9 @@ fn a_planned_roll_call_opens_by_itself_and_reaches_the_box() {
     );
     let opened = after["rollcalls"][0]["opened_at_ms"].as_i64().unwrap();
     assert!(opened >= now * 1000 + 1000, "opened before its time");
+    // Shutting down does not wait for boxes that hold their connection.
+    drop(server);
+    assert!(a.next(Duration::from_secs(5)).is_none());
 }
 
 #[test]

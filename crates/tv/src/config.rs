@@ -326,6 +326,17 @@ mod tests {
         let c = Config::parse(text, "deploy/tv.toml.example").unwrap();
         assert!(c.input.evdev, "boxes read the remote through evdev");
         assert_eq!(c.player, player::PlayerConfig::default());
+        assert_eq!(c.device_id.as_deref(), Some("qs-dongpo-0012"));
+    }
+
+    #[test]
+    fn a_device_id_is_checked() {
+        let v = "village_code = \"990101101001\"\n";
+        assert_eq!(Config::parse(v, "t").unwrap().device_id, None);
+        let err = Config::parse(&format!("{v}device_id = \"box 1\""), "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("device_id") && err.contains("box 1"), "{err}");
     }
 
     #[test]

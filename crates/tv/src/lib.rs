@@ -545,7 +545,8 @@ pub fn render_screens(
 #[cfg(feature = "testing")]
 impl HeadlessSession {
     /// Accessible labels and values of what is visible now: the header, the
-    /// offline banner, the footer and the current page. What a viewer can
+    /// offline banner, the footer, the current page and anything over it
+    /// (an urgent notice, a roll-call). What a viewer can
     /// read, found the way a screen reader would.
     pub fn visible_texts(&self) -> Vec<String> {
         use i_slint_backend_testing::ElementHandle;
@@ -565,7 +566,7 @@ impl HeadlessSession {
             _ => "coming",
         };
         let mut out = Vec::new();
-        for id in [page, "header", "banner", "footer", "popup"] {
+        for id in [page, "header", "banner", "footer", "popup", "rollcall"] {
             for root in ElementHandle::find_by_element_id(&self.ui, &format!("AppWindow::{id}")) {
                 push(&root, &mut out);
                 root.visit_descendants(|e| {

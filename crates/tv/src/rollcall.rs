@@ -342,7 +342,8 @@ impl RollCalls {
                 .collect()
         };
         let buttons = a.buttons(playing);
-        let single = (rows == 0)
+        // One member: the prompt names them, until they have answered.
+        let single = (rows == 0 && a.done.is_none())
             .then(|| a.prompt.invitees.first().map(|m| m.name.clone()))
             .flatten();
         let meeting = match single {
