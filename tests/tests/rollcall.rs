@@ -250,6 +250,26 @@ fn a_member_watching_the_meeting_signs_in_with_one_press_and_is_counted_present(
     // OK closes 已签到; the roll-call is not offered again.
     tv.press(Ok);
     assert!(!overlay_shows(&tv, "在线点名"));
+
+    // The member's record on the box: the last row of 党群直播.
+    tv.wait_for("the attendance record", WAIT, |e| {
+        matches!(e, sync::SyncEvent::HouseholdChanged)
+    })
+    .unwrap();
+    tv.press(input::RemoteKey::Back);
+    let rows = tv.view().rows;
+    assert_eq!(rows.last().unwrap().0, "我的签到记录");
+    tv.press(input::RemoteKey::Digit(rows.len() as u8));
+    let texts = tv.visible_texts();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("支部党员大会：东坡村党支部党员大会")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.contains("张德顺")), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "已到"), "{texts:?}");
+    shoot_both(&mut tv, "35-attendance-record");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use sync::{FailureKind, SyncEvent};
 #[path = "app_media.rs"]
 mod media;
 
-pub use media::{MediaList, PlayItem, GRID_PANES};
+pub use media::{MediaList, PlayItem, ATTENDANCE_ROW, GRID_PANES};
 
 /// Rows shown per list page: what fits at 32 px between header and footer.
 pub const LIST_PAGE_SIZE: usize = 4;
@@ -101,8 +101,10 @@ pub enum Screen {
     Settings,
     /// 遥控器测试, from settings; keys are shown, not acted on.
     RemoteTest,
-    /// 党群直播: live now, then scheduled.
+    /// 党群直播: live now, then scheduled, then 我的签到记录.
     LiveList,
+    /// 我的签到记录: the household's roll-call record, newest first.
+    Attendance,
     /// 服务视窗: the service halls, the box's village first.
     Halls,
     /// Up to four cameras of one hall (by its key) in a 2x2 grid.
@@ -533,6 +535,7 @@ impl Nav {
             Screen::Notices => Some(counts.notice_len()),
             Screen::Shelf(shelf) => Some(counts.shelf_len(shelf)),
             Screen::LiveList => Some(counts.media_len(MediaList::Live)),
+            Screen::Attendance => Some(counts.media_len(MediaList::Attendance)),
             Screen::Halls => Some(counts.media_len(MediaList::Halls)),
             Screen::Videos(c) => Some(counts.media_len(MediaList::Videos(c))),
             _ => None,
@@ -578,16 +581,23 @@ mod tests {
         }
         fn media_len(&self, list: MediaList) -> usize {
             match list {
-                MediaList::Live => 3,
+                MediaList::Live => 4,
                 MediaList::Halls => 2,
                 MediaList::Videos(_) => 2,
+                MediaList::Attendance => 12,
             }
         }
         fn media_ids(&self, list: MediaList, _: usize) -> Vec<String> {
             match list {
-                MediaList::Live => vec!["live0".into(), "live1".into(), "later".into()],
+                MediaList::Live => vec![
+                    "live0".into(),
+                    "live1".into(),
+                    "later".into(),
+                    ATTENDANCE_ROW.into(),
+                ],
                 MediaList::Halls => vec!["hallA".into(), "hallB".into()],
                 MediaList::Videos(_) => vec!["watched".into(), "fresh".into()],
+                MediaList::Attendance => Vec::new(),
             }
         }
         fn hall_cameras(&self, hall: &str) -> Vec<String> {
@@ -844,6 +854,20 @@ mod tests {
         assert_eq!(nav.screen(), &live("live0"), "wraps around");
         press(&mut nav, &[Back]);
         assert_eq!(nav.screen(), &Screen::LiveList);
+    }
+
+    #[test]
+    fn the_attendance_record_opens_from_the_end_of_the_live_list_and_only_pages() {
+        let mut nav = Nav::new();
+        press(&mut nav, &[Red, Digit(4)]);
+        assert_eq!(nav.screen(), &Screen::Attendance);
+        // OK and digits open nothing; Channel- pages through 12 entries.
+        press(&mut nav, &[Ok, Digit(2), ChannelDown]);
+        assert_eq!(nav.screen(), &Screen::Attendance);
+        assert_eq!(nav.page(), 1);
+        press(&mut nav, &[Back]);
+        assert_eq!(nav.screen(), &Screen::LiveList);
+        assert_eq!(nav.focus(), 3);
     }
 
     #[test]

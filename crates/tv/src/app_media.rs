@@ -20,10 +20,16 @@ const SEEK_FORWARD: i32 = 30;
 /// The stream lists the core pages through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaList {
+    /// The broadcasts, then [`ATTENDANCE_ROW`] when the box has a household.
     Live,
     Halls,
     Videos(VideoCategory),
+    /// Entries of 我的签到记录.
+    Attendance,
 }
+
+/// The last row of 党群直播, which opens 我的签到记录.
+pub const ATTENDANCE_ROW: &str = "attendance";
 
 /// What the full-screen player shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,12 +67,22 @@ impl Nav {
                 let ids = |_: &Nav, page| counts.media_ids(MediaList::Live, page);
                 let before = self.stack.len();
                 self.paged_key(key, len, ids, |id| {
-                    Screen::Player(PlayItem { id, start_ms: 0 })
+                    if id == ATTENDANCE_ROW {
+                        Screen::Attendance
+                    } else {
+                        Screen::Player(PlayItem { id, start_ms: 0 })
+                    }
                 });
                 if self.stack.len() > before {
                     self.osd = true;
                 }
             }
+            // A record to read: arrows and Channel keys page, nothing opens.
+            Screen::Attendance if !matches!(key, RemoteKey::Ok | RemoteKey::Digit(_)) => {
+                let len = counts.media_len(MediaList::Attendance);
+                self.paged_key(key, len, |_, _| Vec::new(), |_| Screen::Attendance);
+            }
+            Screen::Attendance => {}
             Screen::Halls => {
                 let len = counts.media_len(MediaList::Halls);
                 let ids = |_: &Nav, page| counts.media_ids(MediaList::Halls, page);

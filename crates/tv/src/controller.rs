@@ -219,6 +219,10 @@ impl Controller {
             }
             SyncEvent::Delivered(done) => {
                 tracing::info!(count = done.len(), "outbox items delivered");
+                // The attendance record changed on the headend: fetch it.
+                if let Some(sync) = &self.sync {
+                    sync.nudge();
+                }
                 return;
             }
             SyncEvent::OutboxWaiting { .. } => return,

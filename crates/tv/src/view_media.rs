@@ -6,7 +6,7 @@
 use model::{format_date, format_duration, Content, LiveStatus, VideoCategory};
 use store::{Cache, MediaEntry, StoreError};
 
-use crate::app::{MediaList, Nav, PlayItem, Screen, GRID_PANES, LIST_PAGE_SIZE};
+use crate::app::{MediaList, Nav, PlayItem, Screen, ATTENDANCE_ROW, GRID_PANES, LIST_PAGE_SIZE};
 use crate::view::{clock, scope_label, View};
 
 /// The full-screen player's text.
@@ -70,14 +70,41 @@ pub fn halls(cache: &Cache) -> Result<Vec<Hall>, StoreError> {
 
 pub fn media_ids(cache: &Cache, list: MediaList, now: i64) -> Result<Vec<String>, StoreError> {
     Ok(match list {
-        MediaList::Live => cache
-            .live_channels(now)?
-            .into_iter()
-            .map(|e| e.id)
+        MediaList::Live => {
+            let mut ids: Vec<String> = cache
+                .live_channels(now)?
+                .into_iter()
+                .map(|e| e.id)
+                .collect();
+            if !cache.household()?.members.is_empty() {
+                ids.push(ATTENDANCE_ROW.to_string());
+            }
+            ids
+        }
+        MediaList::Attendance => (0..attendance_rows(cache)?.len())
+            .map(|n| format!("attendance-{n}"))
             .collect(),
         MediaList::Halls => halls(cache)?.into_iter().map(|h| h.key).collect(),
         MediaList::Videos(c) => cache.videos(c)?.into_iter().map(|e| e.id).collect(),
     })
+}
+
+/// 我的签到记录 as rows: (meeting, who and when, status), newest first
+/// across the household's members.
+fn attendance_rows(cache: &Cache) -> Result<Vec<(String, String, String)>, StoreError> {
+    let mut all: Vec<(i64, String, String, String)> = Vec::new();
+    for record in cache.attendance()? {
+        for e in &record.entries {
+            all.push((
+                e.starts_at,
+                format!("{}：{}", e.kind.label(), e.title),
+                format!("{} · {}", record.name, when(e.starts_at)),
+                e.status.label().to_string(),
+            ));
+        }
+    }
+    all.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    Ok(all.into_iter().map(|(_, t, m, s)| (t, m, s)).collect())
 }
 
 pub fn page_of(ids: Vec<String>, page: usize) -> Vec<String> {
@@ -138,7 +165,36 @@ pub fn build(
                     "预告".into()
                 });
             }
+            // 我的签到记录 closes the list, on its last page.
+            let household = cache.household()?;
+            let total = live.len() + usize::from(!household.members.is_empty());
+            v.page_text = page_text(total, page);
+            if !household.members.is_empty() && (page + 1) * LIST_PAGE_SIZE >= total {
+                let names: Vec<&str> = household.members.iter().map(|m| m.name.as_str()).collect();
+                v.rows.push((
+                    "我的签到记录".into(),
+                    format!("{} 的会议签到", names.join("、")),
+                ));
+                v.row_badges.push(String::new());
+            }
             v.empty_text = "现在没有直播，也没有预告。".into();
+        }
+        Screen::Attendance => {
+            v.screen = 2;
+            v.title = "我的签到记录".into();
+            v.breadcrumb = "党群直播 › 我的签到记录".into();
+            v.hint = "频道键翻页；按返回键回到党群直播".into();
+            let rows = attendance_rows(cache)?;
+            v.page_text = page_text(rows.len(), page);
+            for (title, meta, badge) in rows
+                .into_iter()
+                .skip(page * LIST_PAGE_SIZE)
+                .take(LIST_PAGE_SIZE)
+            {
+                v.rows.push((title, meta));
+                v.row_badges.push(badge);
+            }
+            v.empty_text = "还没有签到记录。开会时电视上出现“在线点名”，按确定键就能签到。".into();
         }
         Screen::Halls => {
             v.screen = 2;
