@@ -18,7 +18,8 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("keys") => keys(),
         Some("render") => render(),
         Some("zap") => zap(),
-        _ => bail!("usage: cargo xtask bench <startup | sync | keys | render | zap>"),
+        Some("rollcall") => rollcall(),
+        _ => bail!("usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall>"),
     }
 }
 
@@ -327,10 +328,107 @@ fn zap() -> Result<()> {
         "zap",
         &json!({
             "bench": "zap",
-            "what": "release build; streams from dangjian-teststreams on loopback (RTSP 1280x720 H.264, 1 s keyframe interval; HLS live and VOD served by the headend; multicast MPEG-TS on lo); per kind, 30 zaps: open a session (playbin3 -> appsink scaled to 1280x720 RGB), time from open to the first picture in the appsink; the bare figure is playbin3 -> fakesink, time to the first buffer, on the same stream, alternating with ours. Load: CPU and RSS of the player process while one 720p stream or four grid sub-streams play for 10 s (the encoders run in another process).",
+            "what": "release build; streams from dangjian-teststreams on loopback (RTSP 1280x720 H.264, 1 s keyframe interval; HLS live and VOD served by the headend; multicast MPEG-TS on lo); per kind, 30 zaps: open a session (playbin3 -> appsink scaled to 1280x720 RGB), time from open to the first picture in the appsink; a live stream's first picture is handed to the UI as soon as it is decoded (the synced pictures follow); the bare figure is playbin3 -> fakesink, time from building the pipeline to the first buffer reaching the sink, on the same stream, alternating with ours. Load: CPU and RSS of the player process while one 720p stream or four grid sub-streams play for 10 s (the encoders run in another process).",
             "targets": { "rtsp_median_ms": 500, "hls_vod_median_ms": 1000, "ratio_to_bare": 1.2 },
             "machine": machine(),
             "results": results,
+        }),
+    )
+}
+
+/// Roll-call at scale: N simulated boxes hold push connections to a release
+/// headend; a roll-call is started and its arrival timed at each box; then
+/// every box signs in.
+fn rollcall() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&["build", "--release", "-p", "headend"])?;
+    let mut runs = Vec::new();
+    for boxes in [1_000usize, 10_000] {
+        let dir = workspace_root().join(format!("target/bench/rollcall/{boxes}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let db = dir.join("headend.db");
+        let headend = bin("release", "dangjian-headend");
+        system::run(Command::new(&headend).arg("seed-demo").arg("--db").arg(&db))?;
+        let seeded = Command::new(&headend)
+            .args(["seed-bench-boxes", "--count", &boxes.to_string(), "--db"])
+            .arg(&db)
+            .output()
+            .context("seeding bench boxes")?;
+        let seeded = String::from_utf8_lossy(&seeded.stdout).to_string();
+        let meeting = seeded
+            .lines()
+            .find_map(|l| l.strip_prefix("meeting "))
+            .context("seed-bench-boxes printed no meeting")?
+            .to_string();
+        // Ten thousand held connections need more descriptors than the
+        // default 1024, on both sides.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n 65536 && exec '{}' serve --db '{}' --bind 127.0.0.1:0",
+                headend.display(),
+                db.display()
+            ))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting dangjian-headend")?;
+        let pid = child.id();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("headend stdout")?).read_line(&mut line)?;
+        let Some(url) = line.trim().strip_prefix("listening on http://") else {
+            let _ = child.kill();
+            bail!("headend did not start: {line:?}");
+        };
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n 65536 && exec '{}' --addr {url} --boxes {boxes} --meeting {meeting} --headend-pid {pid}",
+                bin("release", "dangjian-rollcallbench").display()
+            ))
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running dangjian-rollcallbench")?;
+        let _ = child.kill();
+        let _ = child.wait();
+        if !out.status.success() {
+            bail!("dangjian-rollcallbench failed");
+        }
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+            format!(
+                "rollcallbench output: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })?;
+        println!(
+            "{boxes} boxes: roll-call shown on {} in p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; headend {:.0} MiB idle, {:.0} MiB holding the connections",
+            r["push"]["delivered"],
+            r["push"]["p50_ms"].as_f64().unwrap_or(f64::NAN),
+            r["push"]["p99_ms"].as_f64().unwrap_or(f64::NAN),
+            r["push"]["max_ms"].as_f64().unwrap_or(f64::NAN),
+            r["headend_rss_mib"]["idle"].as_f64().unwrap_or(f64::NAN),
+            r["headend_rss_mib"]["holding_connections"].as_f64().unwrap_or(f64::NAN),
+        );
+        println!(
+            "{boxes} boxes: {} sign-ins at {:.0}/s, p50 {:.1} ms, p99 {:.1} ms ({} failed); headend counts {} present",
+            r["signin"]["requests"],
+            r["signin"]["per_second"].as_f64().unwrap_or(f64::NAN),
+            r["signin"]["p50_ms"].as_f64().unwrap_or(f64::NAN),
+            r["signin"]["p99_ms"].as_f64().unwrap_or(f64::NAN),
+            r["signin"]["failures"],
+            r["signin"]["present_at_headend"],
+        );
+        runs.push(r);
+    }
+    write_json(
+        "rollcall",
+        &json!({
+            "bench": "rollcall",
+            "what": "release headend (SQLite) on loopback; N simulated boxes (bench-box-<n>, one member each) hold GET /api/v1/events; POST /api/v1/admin/meetings/<id>/rollcalls starts a roll-call; delivery = time from sending that request to the rollcall event arriving at each box (the box-side overlay is not drawn by the simulated boxes); then each box sends its own sign-in (POST /api/v1/submissions, one item) over 64 keep-alive connections, latency per request. Headend RSS from /proc.",
+            "targets": { "push_p99_ms_at_10000": 2000, "signins_per_second": 5000, "signin_p99_ms": 50 },
+            "machine": machine(),
+            "runs": runs,
         }),
     )
 }

@@ -52,6 +52,14 @@ enum Command {
         #[arg(long)]
         village: String,
     },
+    /// Add COUNT boxes with one member each and a meeting for them (for the
+    /// roll-call benchmark); prints the meeting id.
+    SeedBenchBoxes {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        count: usize,
+    },
     /// Add COUNT extra disclosures to one village (for sync benchmarks).
     SeedBulk {
         #[arg(long)]
@@ -120,6 +128,15 @@ fn main() -> anyhow::Result<()> {
             let village = village.parse()?;
             let n = seed::seed_long_tables(&db, &village)?;
             println!("seeded {n} long tables into {village}");
+            Ok(())
+        }
+        Command::SeedBenchBoxes { db, count } => {
+            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs() as i64;
+            let meeting = headend::seed_meetings::seed_bench_boxes(&db, count, now)?;
+            println!("meeting {meeting}");
             Ok(())
         }
         Command::SeedBulk { db, village, count } => {

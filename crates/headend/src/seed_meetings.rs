@@ -109,3 +109,38 @@ pub fn seed_demo_meeting(db: &Db, now: i64) -> Result<String, DbError> {
     )?;
     Ok(meeting.id)
 }
+
+/// For the roll-call benchmark: `count` boxes `bench-box-<n>` in 东坡村,
+/// each with one member `bench-m-<n>` of branch `b-bench`, and a meeting of
+/// that branch (no live broadcast) with no roll-call yet. Returns the
+/// meeting id.
+pub fn seed_bench_boxes(db: &Db, count: usize, now: i64) -> Result<String, DbError> {
+    let dongpo = code(VILLAGES[0].0)?;
+    db.upsert_branch(&Branch {
+        id: "b-bench".into(),
+        name: "压力测试党支部".into(),
+        region: dongpo.clone(),
+    })?;
+    for n in 0..count {
+        let member = format!("bench-m-{n}");
+        db.upsert_member(&NewMember {
+            id: member.clone(),
+            name: format!("党员{n}"),
+            branch: "b-bench".into(),
+        })?;
+        db.set_household(&format!("bench-box-{n}"), &dongpo, &[member])?;
+    }
+    let meeting = db.create_meeting(
+        &NewMeeting {
+            kind: MeetingKind::VideoConference,
+            title: "压力测试视频会议".into(),
+            branches: vec!["b-bench".into()],
+            starts_at: now,
+            ends_at: now + 3600,
+            live_item: None,
+            rollcalls: vec![],
+        },
+        now,
+    )?;
+    Ok(meeting.id)
+}
