@@ -366,7 +366,7 @@ fn rollcall() -> Result<()> {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "ulimit -n 65536 && exec '{}' serve --db '{}' --bind 127.0.0.1:0",
+                "ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec '{}' serve --db '{}' --bind 127.0.0.1:0",
                 headend.display(),
                 db.display()
             ))
@@ -384,7 +384,7 @@ fn rollcall() -> Result<()> {
         let out = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "ulimit -n 65536 && exec '{}' --addr {url} --boxes {boxes} --meeting {meeting} --headend-pid {pid}",
+                "ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec '{}' --addr {url} --boxes {boxes} --meeting {meeting} --headend-pid {pid}",
                 bin("release", "dangjian-rollcallbench").display()
             ))
             .stderr(Stdio::inherit())

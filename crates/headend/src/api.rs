@@ -64,6 +64,7 @@ impl IntoResponse for ApiError {
 pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub hub: Arc<Hub>,
+    pub ingest: crate::ingest::Ingest,
 }
 
 /// The whole API as a router, so tests can drive it without a socket.
@@ -86,7 +87,11 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .merge(crate::api_box::routes())
         .merge(crate::api_meetings::routes())
         .layer(middleware::from_fn(api_version))
-        .with_state(AppState { db, hub })
+        .with_state(AppState {
+            ingest: crate::ingest::Ingest::start(db.clone()),
+            db,
+            hub,
+        })
         .merge(media)
 }
 

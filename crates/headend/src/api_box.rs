@@ -13,10 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use model::{
-    Household, PlaybackBeat, SignIn, SubmissionAnswer, SubmissionBatch, SubmissionReceipt,
-    SIGN_IN_KIND,
-};
+use model::{Household, PlaybackBeat, SubmissionBatch};
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
@@ -41,12 +38,14 @@ struct DeviceQuery {
     device: String,
 }
 
+fn unknown_box(device: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "unknown box {device}; bind it to a household on the headend first"
+    ))
+}
+
 fn known_household(db: &Db, device: &str) -> Result<Household, ApiError> {
-    db.household(device)?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "unknown box {device}; bind it to a household on the headend first"
-        ))
-    })
+    db.household(device)?.ok_or_else(|| unknown_box(device))
 }
 
 async fn events(
@@ -81,38 +80,6 @@ async fn open_rollcalls(
     Ok(Json(prompts).into_response())
 }
 
-fn submit_one(
-    db: &Db,
-    device: &str,
-    item: &model::Submission,
-    now: i64,
-) -> Result<SubmissionAnswer, ApiError> {
-    if item.key.is_empty() || item.key.len() > 64 {
-        return Ok(SubmissionAnswer::Rejected {
-            reason: "key must be 1 to 64 characters".into(),
-        });
-    }
-    match item.kind.as_str() {
-        SIGN_IN_KIND => match serde_json::from_value::<SignIn>(item.payload.clone()) {
-            Ok(signin) => Ok(db.sign_in(device, &item.key, &signin, now)?),
-            Err(e) => Ok(db.reject_submission(
-                device,
-                &item.key,
-                &item.kind,
-                &format!("malformed sign-in: {e}"),
-                now,
-            )?),
-        },
-        other => Ok(db.reject_submission(
-            device,
-            &item.key,
-            other,
-            &format!("this headend does not take {other:?} submissions"),
-            now,
-        )?),
-    }
-}
-
 async fn submissions(
     State(state): State<AppState>,
     Json(batch): Json<SubmissionBatch>,
@@ -122,23 +89,11 @@ async fn submissions(
             "at most {MAX_SUBMISSIONS} items per request"
         )));
     }
-    let receipts = blocking(move || {
-        let db = &state.db;
-        known_household(db, &batch.device)?;
-        let now = now_ms();
-        batch
-            .items
-            .iter()
-            .map(|item| {
-                Ok(SubmissionReceipt {
-                    key: item.key.clone(),
-                    answer: submit_one(db, &batch.device, item, now)?,
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()
-    })
-    .await?;
-    Ok(Json(receipts).into_response())
+    let device = batch.device.clone();
+    match state.ingest.submit(batch).await? {
+        Some(receipts) => Ok(Json(receipts).into_response()),
+        None => Err(unknown_box(&device)),
+    }
 }
 
 async fn playback(

@@ -9,6 +9,7 @@
 mod attendance;
 mod meetings;
 mod people;
+mod submissions;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -16,6 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use attendance::{AttendanceRate, AttendanceRow};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
+pub use submissions::MAX_KEY_LEN;
 
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -134,7 +136,10 @@ impl Db {
     pub fn open(path: &Path) -> Result<Db, DbError> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a sign-in or request acknowledged to a box is deleted from its
+        // outbox, so it must survive a power cut here too. Submissions are
+        // group-committed, so the sync per commit is not per box.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(people::SCHEMA)?;

@@ -14,6 +14,7 @@ mod api;
 mod api_box;
 mod api_meetings;
 pub mod db;
+mod ingest;
 mod media;
 pub mod push;
 pub mod seed;

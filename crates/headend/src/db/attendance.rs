@@ -12,7 +12,7 @@
 //! arrives later for the same window clears the flag.
 
 use model::{
-    AttendanceEntry, AttendanceStatus, MemberAttendance, SignIn, SubmissionAnswer,
+    AttendanceEntry, AttendanceStatus, Household, MemberAttendance, SignIn, SubmissionAnswer,
     PLAYBACK_BEAT_SECS,
 };
 use rusqlite::{params, Connection, OptionalExtension};
@@ -87,10 +87,6 @@ pub struct AttendanceRate {
     pub rate: f64,
 }
 
-fn answer_json(answer: &SubmissionAnswer) -> Result<String, DbError> {
-    Ok(serde_json::to_string(answer)?)
-}
-
 fn playing_during(
     conn: &Connection,
     device: &str,
@@ -99,12 +95,13 @@ fn playing_during(
     to_ms: i64,
 ) -> Result<bool, DbError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT 1 FROM playback WHERE device = ?1 AND item = ?2
              AND last_ms + ?5 >= ?3 AND first_ms <= ?4 LIMIT 1",
-            params![device, item, from_ms, to_ms, BEAT_GAP_MS],
-            |_| Ok(()),
-        )
+        )?
+        .query_row(params![device, item, from_ms, to_ms, BEAT_GAP_MS], |_| {
+            Ok(())
+        })
         .optional()?
         .is_some())
 }
@@ -114,7 +111,9 @@ fn status_of(on_time: bool, playing: bool) -> AttendanceStatus {
 }
 
 impl Db {
-    /// Stores and judges a sign-in from `device` (idempotent on `key`).
+    /// Stores and judges one sign-in from `device` in its own transaction
+    /// (idempotent on `key`); boxes' batches go through
+    /// [`Db::submit_batches`].
     pub fn sign_in(
         &self,
         device: &str,
@@ -122,60 +121,22 @@ impl Db {
         signin: &SignIn,
         now_ms: i64,
     ) -> Result<SubmissionAnswer, DbError> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let stored: Option<String> = tx
-            .query_row(
-                "SELECT answer FROM submissions WHERE device = ?1 AND key = ?2",
-                params![device, key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(stored) = stored {
-            let answer = match serde_json::from_str::<SubmissionAnswer>(&stored)? {
-                SubmissionAnswer::Accepted { status } | SubmissionAnswer::Duplicate { status } => {
-                    SubmissionAnswer::Duplicate { status }
-                }
-                rejected => rejected,
-            };
-            return Ok(answer);
-        }
-        let answer = judge(&tx, device, key, signin, now_ms)?;
-        tx.execute(
-            "INSERT INTO submissions(device, key, kind, answer, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                device,
-                key,
-                model::SIGN_IN_KIND,
-                answer_json(&answer)?,
-                now_ms
-            ],
-        )?;
-        tx.commit()?;
-        Ok(answer)
-    }
-
-    /// Stores a submission of a kind this headend does not know, so the box
-    /// stops resending it, with the reason.
-    pub fn reject_submission(
-        &self,
-        device: &str,
-        key: &str,
-        kind: &str,
-        reason: &str,
-        now_ms: i64,
-    ) -> Result<SubmissionAnswer, DbError> {
-        let answer = SubmissionAnswer::Rejected {
-            reason: reason.to_string(),
+        let item = model::Submission {
+            key: key.to_string(),
+            kind: model::SIGN_IN_KIND.to_string(),
+            payload: serde_json::to_value(signin)?,
         };
-        let conn = self.lock()?;
-        conn.execute(
-            "INSERT OR IGNORE INTO submissions(device, key, kind, answer, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![device, key, kind, answer_json(&answer)?, now_ms],
-        )?;
-        Ok(answer)
+        let batch = model::SubmissionBatch {
+            device: device.to_string(),
+            items: vec![item],
+        };
+        let answers = self.submit_batches(std::slice::from_ref(&batch), now_ms)?;
+        Ok(match answers.into_iter().next().flatten() {
+            Some(mut receipts) if !receipts.is_empty() => receipts.remove(0).answer,
+            _ => SubmissionAnswer::Rejected {
+                reason: format!("box {device} is not bound to a household"),
+            },
+        })
     }
 
     /// A box says what live item it is playing (`None`: nothing live).
@@ -339,19 +300,18 @@ fn count(rates: &mut Vec<AttendanceRate>, id: &str, name: &str, status: Attendan
     }
 }
 
-fn judge(
+/// Judges a sign-in from the box of `home` and stores it in `signins`.
+pub(super) fn judge_sign_in(
     conn: &Connection,
-    device: &str,
+    home: &Household,
     key: &str,
     signin: &SignIn,
     now_ms: i64,
 ) -> Result<SubmissionAnswer, DbError> {
+    let device = home.device.as_str();
     let reject = |reason: String| Ok(SubmissionAnswer::Rejected { reason });
     let Some(open) = open_rollcall(conn, &signin.rollcall)? else {
         return reject(format!("unknown roll-call {}", signin.rollcall));
-    };
-    let Some(home) = household(conn, device)? else {
-        return reject(format!("box {device} is not bound to a household"));
     };
     let Some(member) = home.members.iter().find(|m| m.id == signin.member) else {
         return reject(format!(
@@ -381,18 +341,21 @@ fn judge(
         // Nothing to watch: nothing to prove.
         None => true,
     };
-    let inserted = conn.execute(
-        "INSERT INTO signins(rollcall, member, device, key, elapsed_ms, received_at_ms,
-                             on_time, playing)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(rollcall, member) DO NOTHING",
-        params![open.id, member.id, device, key, elapsed, now_ms, on_time, playing],
-    )?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO signins(rollcall, member, device, key, elapsed_ms, received_at_ms,
+                                 on_time, playing)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(rollcall, member) DO NOTHING",
+        )?
+        .execute(params![
+            open.id, member.id, device, key, elapsed, now_ms, on_time, playing
+        ])?;
     if inserted == 0 {
-        let (on_time, playing): (bool, bool) = conn.query_row(
-            "SELECT on_time, playing FROM signins WHERE rollcall = ?1 AND member = ?2",
-            params![open.id, member.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (on_time, playing): (bool, bool) = conn
+            .prepare_cached(
+                "SELECT on_time, playing FROM signins WHERE rollcall = ?1 AND member = ?2",
+            )?
+            .query_row(params![open.id, member.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         return Ok(SubmissionAnswer::Duplicate {
             status: Some(status_of(on_time, playing)),
         });

@@ -47,11 +47,8 @@ pub struct NewMember {
 
 pub(super) fn household(conn: &Connection, device: &str) -> Result<Option<Household>, DbError> {
     let known: Option<String> = conn
-        .query_row(
-            "SELECT device FROM households WHERE device = ?1",
-            [device],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT device FROM households WHERE device = ?1")?
+        .query_row([device], |r| r.get(0))
         .optional()?;
     if known.is_none() {
         return Ok(None);

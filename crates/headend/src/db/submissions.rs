@@ -1,0 +1,103 @@
+//! Box submissions: the items of a box's outbox, each stored once per
+//! (device, key) with the answer it got, so a resend after a lost reply
+//! gets the same answer and changes nothing.
+//!
+//! Batches from many boxes are stored in one transaction (group commit):
+//! during a roll-call thousands of boxes answer within seconds, and one
+//! synced commit for everything that arrived meanwhile is what lets the
+//! headend keep up without acknowledging anything that is not on disk.
+
+use model::{Household, SignIn, Submission, SubmissionAnswer, SubmissionBatch, SubmissionReceipt};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::attendance::judge_sign_in;
+use super::people::household;
+use super::{Db, DbError};
+
+/// Longest idempotency key a box may use.
+pub const MAX_KEY_LEN: usize = 64;
+
+impl Db {
+    /// Stores every item of every batch in one transaction and answers
+    /// each batch: `None` for a box the headend does not know (nothing of
+    /// it is stored), else one receipt per item, in order. A database error
+    /// stores nothing of any batch.
+    pub fn submit_batches(
+        &self,
+        batches: &[SubmissionBatch],
+        now_ms: i64,
+    ) -> Result<Vec<Option<Vec<SubmissionReceipt>>>, DbError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut answers = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let Some(home) = household(&tx, &batch.device)? else {
+                answers.push(None);
+                continue;
+            };
+            let receipts = batch
+                .items
+                .iter()
+                .map(|item| {
+                    Ok(SubmissionReceipt {
+                        key: item.key.clone(),
+                        answer: submit_item(&tx, &home, item, now_ms)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DbError>>()?;
+            answers.push(Some(receipts));
+        }
+        tx.commit()?;
+        Ok(answers)
+    }
+}
+
+fn submit_item(
+    conn: &Connection,
+    home: &Household,
+    item: &Submission,
+    now_ms: i64,
+) -> Result<SubmissionAnswer, DbError> {
+    if item.key.is_empty() || item.key.len() > MAX_KEY_LEN {
+        // Not stored: there is no key to remember it by.
+        return Ok(SubmissionAnswer::Rejected {
+            reason: format!("key must be 1 to {MAX_KEY_LEN} characters"),
+        });
+    }
+    let device = home.device.as_str();
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT answer FROM submissions WHERE device = ?1 AND key = ?2")?
+        .query_row(params![device, item.key], |r| r.get(0))
+        .optional()?;
+    if let Some(stored) = stored {
+        return Ok(match serde_json::from_str::<SubmissionAnswer>(&stored)? {
+            SubmissionAnswer::Accepted { status } | SubmissionAnswer::Duplicate { status } => {
+                SubmissionAnswer::Duplicate { status }
+            }
+            rejected => rejected,
+        });
+    }
+    let answer = match item.kind.as_str() {
+        model::SIGN_IN_KIND => match serde_json::from_value::<SignIn>(item.payload.clone()) {
+            Ok(signin) => judge_sign_in(conn, home, &item.key, &signin, now_ms)?,
+            Err(e) => SubmissionAnswer::Rejected {
+                reason: format!("malformed sign-in: {e}"),
+            },
+        },
+        other => SubmissionAnswer::Rejected {
+            reason: format!("this headend does not take {other:?} submissions"),
+        },
+    };
+    conn.prepare_cached(
+        "INSERT INTO submissions(device, key, kind, answer, received_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        device,
+        item.key,
+        item.kind,
+        serde_json::to_string(&answer)?,
+        now_ms
+    ])?;
+    Ok(answer)
+}
