@@ -6,7 +6,8 @@
 //!   there is a display, PNG screenshots when there is not).
 //! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
 //!   and every test in the workspace. CI runs exactly this.
-//! - `bench startup|sync|keys`: measure and write JSON under `target/bench/`.
+//! - `bench startup|sync|keys|render|zap|rollcall`: measure and write JSON
+//!   under `target/bench/`.
 
 mod bench;
 mod demo;
@@ -23,7 +24,7 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("bench") => bench::run(rest),
         _ => bail!(
-            "usage: cargo xtask <bootstrap | run | test | bench startup | bench sync | bench keys>\n\
+            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall>>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\
              test: set up this machine and run fmt, clippy and every test"
         ),
