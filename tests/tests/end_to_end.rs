@@ -22,7 +22,7 @@ fn synced_home_and_finance_disclosure_show_what_was_published() {
     let mut tv = HeadlessSession::start(&config, true).unwrap();
     let synced = tv.wait_for_sync_result(Duration::from_secs(30)).unwrap();
     assert!(
-        matches!(synced, SyncEvent::Synced(r) if r.upserted == 27),
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 31),
         "{synced:?}"
     );
     let shots = screenshot_dir();

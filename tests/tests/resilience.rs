@@ -134,7 +134,7 @@ fn a_corrupt_cache_is_rebuilt_and_refilled_without_a_crash() {
     );
     let synced = tv.wait_for_sync_result(WAIT).unwrap();
     assert!(
-        matches!(synced, SyncEvent::Synced(r) if r.upserted == 27),
+        matches!(synced, SyncEvent::Synced(r) if r.upserted == 31),
         "{synced:?}"
     );
     // The demo has an urgent notice; acknowledge it as a viewer would.

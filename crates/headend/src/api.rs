@@ -36,6 +36,10 @@ impl From<DbError> for ApiError {
             DbError::UnknownRegion(code) => ApiError::NotFound(format!("unknown region {code}")),
             DbError::NotFound(what) => ApiError::NotFound(format!("unknown {what}")),
             DbError::BadInput(why) => ApiError::BadRequest(why),
+            e @ (DbError::Invalid(_)
+            | DbError::ScopeChange { .. }
+            | DbError::MissingImage { .. }
+            | DbError::Image(_)) => ApiError::BadRequest(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -86,6 +90,7 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .route("/api/v1/blobs/{sha256}", get(blob))
         .merge(crate::api_box::routes())
         .merge(crate::api_meetings::routes())
+        .merge(crate::api_services::routes())
         .layer(middleware::from_fn(api_version))
         .with_state(AppState {
             ingest: crate::ingest::Ingest::start(db.clone()),

@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/playback", post(playback))
         .route("/api/v1/devices/{device}/household", get(household))
         .route("/api/v1/devices/{device}/attendance", get(attendance))
+        .route("/api/v1/devices/{device}/services", get(services))
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,4 +131,16 @@ async fn attendance(
     })
     .await?;
     Ok(Json(records).into_response())
+}
+
+async fn services(
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = blocking(move || {
+        known_household(&state.db, &device)?;
+        Ok(state.db.household_services(&device)?)
+    })
+    .await?;
+    Ok(Json(record).into_response())
 }

@@ -126,7 +126,7 @@ struct Period {
     to: i64,
 }
 
-fn far_future() -> i64 {
+pub(crate) fn far_future() -> i64 {
     i64::MAX / 2
 }
 
@@ -192,7 +192,7 @@ fn wants_csv(f: &Format) -> bool {
 }
 
 /// A CSV field, quoted when it needs to be.
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -200,7 +200,7 @@ fn field(s: &str) -> String {
     }
 }
 
-fn csv_response(name: &str, body: String) -> Response {
+pub(crate) fn csv_response(name: &str, body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

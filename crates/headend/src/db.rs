@@ -7,16 +7,20 @@
 //! cursors are too old (the box then refetches everything).
 
 mod attendance;
+mod forms;
 mod meetings;
 mod people;
+mod services;
 mod submissions;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 pub use attendance::{AttendanceRate, AttendanceRow};
+pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
+pub use services::{menu_id, RequestAction, RequestCount, RequestFilter, StaffRequest};
 pub use submissions::MAX_KEY_LEN;
 
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
@@ -145,6 +149,8 @@ impl Db {
         conn.execute_batch(people::SCHEMA)?;
         conn.execute_batch(meetings::SCHEMA)?;
         conn.execute_batch(attendance::SCHEMA)?;
+        conn.execute_batch(services::SCHEMA)?;
+        conn.execute_batch(forms::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })
@@ -462,6 +468,7 @@ fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError
         version,
         content: item.content.clone(),
     };
+    feed_item.validate()?;
     feed_item.check_totals()?;
     for blob in feed_item.content.image_blobs() {
         let present: Option<i64> = tx
@@ -491,6 +498,21 @@ fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError
         ],
     )?;
     Ok(feed_item)
+}
+
+/// A published (not withdrawn) item's scope and content.
+fn published(conn: &Connection, id: &str) -> Result<Option<(AreaCode, Content)>, DbError> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT scope, content FROM items WHERE id = ?1 AND deleted = 0")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((scope, content)) = row else {
+        return Ok(None);
+    };
+    let scope = scope
+        .parse()
+        .map_err(|_| DbError::BadInput(format!("stored item {id} has a bad scope")))?;
+    Ok(Some((scope, serde_json::from_str(&content)?)))
 }
 
 /// Type and size of an image, or why it is refused.

@@ -13,6 +13,7 @@
 mod api;
 mod api_box;
 mod api_meetings;
+mod api_services;
 pub mod db;
 mod ingest;
 mod media;
@@ -20,6 +21,7 @@ pub mod push;
 pub mod seed;
 pub mod seed_meetings;
 mod seed_people;
+pub mod seed_services;
 pub mod seed_streams;
 
 use std::net::SocketAddr;

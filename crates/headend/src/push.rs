@@ -32,7 +32,14 @@ pub fn now_ms() -> i64 {
 #[derive(Debug, Clone)]
 pub enum HubEvent {
     RollCall(Arc<OpenRollCall>),
-    FeedChanged { head: u64 },
+    FeedChanged {
+        head: u64,
+    },
+    /// Staff acted on something of this box's household (a reply to a
+    /// request): the box fetches its record again.
+    ServicesChanged {
+        device: String,
+    },
 }
 
 /// Counters an operator (and the benchmark) can read.
@@ -162,6 +169,11 @@ pub fn stream(
                         Ok(HubEvent::FeedChanged { head }) => {
                             pending.push(PushEvent::FeedChanged { head });
                         }
+                        Ok(HubEvent::ServicesChanged { device }) => {
+                            if device == household.device {
+                                pending.push(PushEvent::ServicesChanged);
+                            }
+                        }
                         Err(broadcast::error::RecvError::Lagged(missed)) => {
                             // Fell behind: resend what is open rather than guess.
                             tracing::warn!(missed, device = %household.device, "push connection lagged");
@@ -173,6 +185,8 @@ pub fn stream(
                                 .and_then(Result::ok)
                                 .unwrap_or_default();
                             pending.extend(again.into_iter().rev());
+                            // It may have missed news for its household too.
+                            pending.insert(0, PushEvent::ServicesChanged);
                         }
                         Err(broadcast::error::RecvError::Closed) => return None,
                     }

@@ -580,7 +580,9 @@ pub fn seed_demo(db: &Db) -> Result<usize, DbError> {
     }
     crate::seed_people::upload_photos(db)?;
     crate::seed_meetings::seed_people(db)?;
-    Ok(db.publish(&items)?.len())
+    let published = db.publish(&items)?.len();
+    crate::seed_services::seed_services(db, crate::push::now_ms() / 1000)?;
+    Ok(published)
 }
 
 /// `count` extra finance disclosures for one village, for sync benchmarks.

@@ -91,8 +91,10 @@ async fn village_feed_holds_its_own_town_and_county_items_only() {
         scopes.into_iter().collect::<Vec<_>>(),
         ["990101000000", "990101101000", VILLAGE]
     );
-    // 10 disclosures of its own, 2 county notices, 2 notices of its town.
-    assert_eq!(first.upserts.len(), 27);
+    // 10 disclosures of its own, 2 county notices, 2 notices of its town,
+    // …, and the services content: the county's menu and exam, the town's
+    // and the village's questionnaires.
+    assert_eq!(first.upserts.len(), 31);
     assert!(first
         .upserts
         .iter()
@@ -117,7 +119,7 @@ async fn paging_walks_every_change_once_in_order() {
             break;
         }
     }
-    assert_eq!(seen.len(), 27);
+    assert_eq!(seen.len(), 31);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
 }
 

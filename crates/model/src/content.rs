@@ -3,6 +3,7 @@
 use crate::honour::{Honour, Ranking, MAX_RANK_ENTRIES};
 use crate::info::{Info, InfoPage};
 use crate::media::{Camera, LiveChannel, Video};
+use crate::services::{Exam, Questionnaire, ServiceMenu};
 use crate::{AreaCode, Money};
 
 /// One published item as the feed carries it.
@@ -56,6 +57,12 @@ pub enum Content {
     Live(LiveChannel),
     /// 视频点播 / 党教园地: a video on demand.
     Video(Video),
+    /// 一键服务: a county's categories and preset descriptions.
+    ServiceMenu(ServiceMenu),
+    /// 党风评议: a questionnaire.
+    Questionnaire(Questionnaire),
+    /// An exam (党章考试 and others), without its answers.
+    Exam(Exam),
     /// A kind this build does not know yet. The box skips it; a newer build
     /// refetches everything once (see `CONTENT_SCHEMA` in the store).
     #[serde(other)]
@@ -73,6 +80,9 @@ impl Content {
             Content::Camera(_) => "camera",
             Content::Live(_) => "live",
             Content::Video(_) => "video",
+            Content::ServiceMenu(_) => "service_menu",
+            Content::Questionnaire(_) => "questionnaire",
+            Content::Exam(_) => "exam",
             Content::Unsupported => "unsupported",
         }
     }
@@ -116,6 +126,9 @@ impl Content {
             Content::Camera(c) => format!("{} · {}", c.hall, c.name),
             Content::Live(l) => l.title.clone(),
             Content::Video(v) => v.title.clone(),
+            Content::ServiceMenu(_) => "一键服务".to_string(),
+            Content::Questionnaire(q) => q.title.clone(),
+            Content::Exam(e) => e.title.clone(),
             Content::Unsupported => String::new(),
         }
     }
@@ -295,6 +308,8 @@ pub enum ValidationError {
     },
     #[error("item {id}: a live broadcast must end after it starts")]
     Schedule { id: String },
+    #[error("item {id}: {why}")]
+    Form { id: String, why: String },
     #[error("item {id}: the ranking has {found} entries; at most {max} are allowed")]
     TooManyEntries {
         id: String,
@@ -501,6 +516,9 @@ impl FeedItem {
                 }
                 v.stream.validate(&self.id)
             }
+            Content::ServiceMenu(m) => crate::services::validate_menu(&self.id, m),
+            Content::Questionnaire(q) => crate::services::validate_questionnaire(&self.id, q),
+            Content::Exam(e) => crate::services::validate_exam(&self.id, e),
             Content::Unsupported => Ok(()),
         }
     }

@@ -3,7 +3,8 @@
 //! This crate is the contract: the feed page the headend serves and the box
 //! applies, the region tree, disclosures with their tables, notices,
 //! honours and rankings (时代先锋), service information (便民信息), streams (cameras, live meetings,
-//! videos on demand), roll-call prompts, sign-ins and attendance, money as
+//! videos on demand), roll-call prompts, sign-ins and attendance, service
+//! requests, evaluations and exams, money as
 //! exact fen, and the validation both sides run. It has no I/O; everything
 //! here can be tested with plain values.
 
@@ -15,6 +16,7 @@ mod media;
 mod money;
 mod region;
 mod rollcall;
+mod services;
 mod time;
 
 pub use content::{
@@ -34,6 +36,13 @@ pub use rollcall::{
     AttendanceEntry, AttendanceStatus, Household, Invitee, Member, MemberAttendance, PlaybackBeat,
     PushEvent, RollCallPrompt, SignIn, Submission, SubmissionAnswer, SubmissionBatch,
     SubmissionReceipt, DEFAULT_WINDOW_SECS, MAX_WINDOW_SECS, PLAYBACK_BEAT_SECS, SIGN_IN_KIND,
+};
+pub use services::{
+    check_phone, exam_score, phone_complete, Answer, EvaluationAnswers, EvaluationTarget, Exam,
+    ExamPaper, ExamResult, HouseholdServices, PhoneProblem, Question, QuestionKind, Questionnaire,
+    RequestStatus, ServiceCategory, ServiceMenu, ServiceRecord, ServiceRequest, EVALUATION_KIND,
+    EXAM_KIND, MAX_CATEGORIES, MAX_OPTIONS, MAX_QUESTIONS, REPLY_DEADLINE_HOURS,
+    SERVICE_REQUEST_KIND,
 };
 pub use time::format_date;
 

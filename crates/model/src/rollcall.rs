@@ -70,6 +70,9 @@ pub enum PushEvent {
     FeedChanged {
         head: u64,
     },
+    /// Staff replied to, took or closed one of this household's requests:
+    /// fetch `GET /api/v1/devices/{device}/services` again.
+    ServicesChanged,
 }
 
 impl PushEvent {
@@ -78,6 +81,7 @@ impl PushEvent {
         match self {
             Self::RollCall(_) => "rollcall",
             Self::FeedChanged { .. } => "feed",
+            Self::ServicesChanged => "services",
         }
     }
 }

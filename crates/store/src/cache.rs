@@ -37,7 +37,11 @@ CREATE INDEX IF NOT EXISTS item_blobs_sha ON item_blobs(sha);
 CREATE TABLE IF NOT EXISTS resume(item_id TEXT PRIMARY KEY, position_ms INTEGER NOT NULL,
     duration_ms INTEGER NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS signed(rollcall TEXT NOT NULL, member TEXT NOT NULL,
-    at INTEGER NOT NULL, PRIMARY KEY(rollcall, member));";
+    at INTEGER NOT NULL, PRIMARY KEY(rollcall, member));
+-- Questionnaires answered and exams handed in on this box (member '' for a
+-- questionnaire), so 已参加 shows before the headend's record comes back.
+CREATE TABLE IF NOT EXISTS taken(kind TEXT NOT NULL, item TEXT NOT NULL, member TEXT NOT NULL,
+    at INTEGER NOT NULL, PRIMARY KEY(kind, item, member));";
 
 /// How opening the cache went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +278,9 @@ impl Cache {
                     Content::Camera(c) => (Some(c.hall.as_str()), None, None, false),
                     Content::Live(l) => (Some(l.branch.as_str()), None, None, false),
                     Content::Video(v) => (Some(v.category.as_str()), None, None, false),
+                    Content::ServiceMenu(_) | Content::Questionnaire(_) | Content::Exam(_) => {
+                        (None, None, None, false)
+                    }
                     // Kept out of the cache; CONTENT_SCHEMA brings it back later.
                     Content::Unsupported => continue,
                 };

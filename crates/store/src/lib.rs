@@ -28,6 +28,7 @@ mod media;
 mod notices;
 mod outbox;
 mod rollcall;
+mod services;
 mod shelf;
 
 pub use blobs::{BlobState, DEFAULT_BLOB_CAP};
@@ -36,11 +37,12 @@ pub use cache::{ApplyStats, Cache, CategoryCount, ItemSummary, OpenOutcome, Sync
 pub use media::MediaEntry;
 pub use notices::NoticeRow;
 pub use outbox::{Outbox, OutboxItem};
+pub use services::{Taken, TakenKind};
 pub use shelf::Shelf;
 
 /// Bump when the box learns new content kinds: the cache then refetches
 /// everything once so items it skipped before are shown.
-pub const CONTENT_SCHEMA: i64 = 3;
+pub const CONTENT_SCHEMA: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -16,7 +16,7 @@ pub struct MediaEntry<T> {
 }
 
 impl Cache {
-    fn media_items(
+    pub(crate) fn media_items(
         &self,
         kind: &str,
         category: Option<&str>,

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use model::{
-    Household, MemberAttendance, PlaybackBeat, Submission, SubmissionAnswer, SubmissionBatch,
-    SubmissionReceipt, MAX_FEED_PAGE,
+    Household, HouseholdServices, MemberAttendance, PlaybackBeat, Submission, SubmissionAnswer,
+    SubmissionBatch, SubmissionReceipt, MAX_FEED_PAGE,
 };
 use store::{Cache, Outbox};
 
@@ -165,8 +165,9 @@ impl DeviceLink {
         check(response).await.map(|_| ())
     }
 
-    /// Fetches the household and its attendance record into the cache.
-    /// Returns whether either changed.
+    /// Fetches the household, its attendance record and its services
+    /// record (requests and replies, evaluations, exam results) into the
+    /// cache. Returns whether any changed.
     pub async fn refresh_household(&self, cache: &mut Cache) -> Result<bool, SyncError> {
         let device = &self.device;
         let household: Household = self
@@ -179,10 +180,19 @@ impl DeviceLink {
         for r in &mut records {
             r.entries.truncate(MAX_FEED_PAGE);
         }
-        let changed = cache.household()? != household || cache.attendance()? != records;
+        let mut services: HouseholdServices = self
+            .get_json(&format!("/api/v1/devices/{device}/services"))
+            .await?;
+        services.requests.truncate(MAX_FEED_PAGE);
+        services.evaluated.truncate(MAX_FEED_PAGE);
+        services.exams.truncate(MAX_FEED_PAGE);
+        let changed = cache.household()? != household
+            || cache.attendance()? != records
+            || cache.services()? != services;
         if changed {
             cache.set_household(&household)?;
             cache.set_attendance(&records)?;
+            cache.set_services(&services)?;
         }
         Ok(changed)
     }

@@ -23,6 +23,8 @@ pub enum Pushed {
         received: Instant,
     },
     FeedChanged,
+    /// Staff acted on one of the household's requests.
+    ServicesChanged,
     /// The push connection is up (`true`) or down and polling (`false`).
     Connected(bool),
 }
@@ -157,6 +159,7 @@ impl PushListener {
                         report(Pushed::RollCall { prompt, received })
                     }
                     Some(PushEvent::FeedChanged { .. }) => report(Pushed::FeedChanged),
+                    Some(PushEvent::ServicesChanged) => report(Pushed::ServicesChanged),
                     None => {}
                 }
             }

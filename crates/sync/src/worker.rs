@@ -74,7 +74,8 @@ pub enum SyncEvent {
     Delivered(Vec<Delivered>),
     /// Sending the outbox failed; `pending` items wait for the next try.
     OutboxWaiting { pending: usize, detail: String },
-    /// The household or its attendance record changed in the cache.
+    /// The household, its attendance record or its services record
+    /// (requests and replies, evaluations, exam results) changed in the cache.
     HouseholdChanged,
 }
 
@@ -184,6 +185,7 @@ pub fn spawn(
     let (commands, mut rx) = mpsc::unbounded_channel();
     let flush = Arc::new(Notify::new());
     let (playing, playing_rx) = watch::channel(None);
+    let nudge = commands.clone();
     let sender = SyncSender {
         commands,
         flush: flush.clone(),
@@ -197,7 +199,7 @@ pub fn spawn(
         .name("sync".into())
         .spawn(move || {
             runtime.block_on(async move {
-                start_device_tasks(&config, &on_event, &flush, playing_rx);
+                start_device_tasks(&config, &on_event, &flush, playing_rx, nudge);
                 run(config, on_event, flush, &mut rx).await
             })
         })?;
@@ -222,6 +224,7 @@ fn start_device_tasks(
     on_event: &Report,
     flush: &Arc<Notify>,
     playing: watch::Receiver<Option<String>>,
+    nudge: mpsc::UnboundedSender<Command>,
 ) {
     let Some(device) = config.device.clone() else {
         return;
@@ -241,7 +244,12 @@ fn start_device_tasks(
                     }
                     // Back online: whatever waited in the outbox goes now.
                     Pushed::Connected(true) => flush.notify_one(),
-                    Pushed::Connected(false) | Pushed::FeedChanged => {}
+                    // A sync pass fetches the feed and the household's
+                    // record (replies, results) alike.
+                    Pushed::FeedChanged | Pushed::ServicesChanged => {
+                        let _ = nudge.send(Command::Nudge);
+                    }
+                    Pushed::Connected(false) => {}
                 },
                 min,
                 max,

@@ -130,6 +130,9 @@ fn breadcrumb(content: &Content) -> String {
         Content::Camera(c) => format!("服务视窗 › {}", c.hall),
         Content::Live(l) => format!("党群直播 › {}", l.meeting.label()),
         Content::Video(v) => format!("视频点播 › {}", v.category.label()),
+        Content::ServiceMenu(_) => "一键服务".into(),
+        Content::Questionnaire(q) => format!("党风评议 › {}", q.target.label()),
+        Content::Exam(_) => "党教园地 › 在线考试".into(),
         Content::Unsupported => String::new(),
     }
 }
@@ -157,7 +160,12 @@ pub fn fill(v: &mut View, cache: &Cache, item: &FeedItem, own: &str) -> Result<(
         Content::Ranking(r) => ranking_blocks(r),
         Content::Info(i) => info_blocks(i),
         Content::Video(v) => paragraphs(&v.summary).collect(),
-        Content::Camera(_) | Content::Live(_) | Content::Unsupported => Vec::new(),
+        Content::Camera(_)
+        | Content::Live(_)
+        | Content::ServiceMenu(_)
+        | Content::Questionnaire(_)
+        | Content::Exam(_)
+        | Content::Unsupported => Vec::new(),
     };
     Ok(())
 }

@@ -7,11 +7,16 @@
 //! synced commit for everything that arrived meanwhile is what lets the
 //! headend keep up without acknowledging anything that is not on disk.
 
-use model::{Household, SignIn, Submission, SubmissionAnswer, SubmissionBatch, SubmissionReceipt};
+use model::{
+    EvaluationAnswers, ExamPaper, Household, HouseholdServices, ServiceRequest, SignIn, Submission,
+    SubmissionAnswer, SubmissionBatch, SubmissionReceipt,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::attendance::judge_sign_in;
+use super::forms::{household_forms, store_evaluation, store_exam};
 use super::people::household;
+use super::services::{household_requests, store_request};
 use super::{Db, DbError};
 
 /// Longest idempotency key a box may use.
@@ -52,6 +57,24 @@ impl Db {
     }
 }
 
+impl Db {
+    /// What the household of `device` did: its requests with replies, the
+    /// questionnaires it answered, its members' exam results.
+    pub fn household_services(&self, device: &str) -> Result<HouseholdServices, DbError> {
+        let conn = self.lock()?;
+        let Some(home) = household(&conn, device)? else {
+            return Err(DbError::NotFound(format!("box {device}")));
+        };
+        let requests = household_requests(&conn, device)?;
+        let (evaluated, exams) = household_forms(&conn, &home)?;
+        Ok(HouseholdServices {
+            requests,
+            evaluated,
+            exams,
+        })
+    }
+}
+
 fn submit_item(
     conn: &Connection,
     home: &Household,
@@ -77,12 +100,31 @@ fn submit_item(
             rejected => rejected,
         });
     }
+    fn parse<T: serde::de::DeserializeOwned>(
+        item: &Submission,
+        what: &str,
+    ) -> Result<T, SubmissionAnswer> {
+        serde_json::from_value(item.payload.clone()).map_err(|e| SubmissionAnswer::Rejected {
+            reason: format!("malformed {what}: {e}"),
+        })
+    }
+    let key = item.key.as_str();
     let answer = match item.kind.as_str() {
-        model::SIGN_IN_KIND => match serde_json::from_value::<SignIn>(item.payload.clone()) {
-            Ok(signin) => judge_sign_in(conn, home, &item.key, &signin, now_ms)?,
-            Err(e) => SubmissionAnswer::Rejected {
-                reason: format!("malformed sign-in: {e}"),
-            },
+        model::SIGN_IN_KIND => match parse::<SignIn>(item, "sign-in") {
+            Ok(signin) => judge_sign_in(conn, home, key, &signin, now_ms)?,
+            Err(refused) => refused,
+        },
+        model::SERVICE_REQUEST_KIND => match parse::<ServiceRequest>(item, "service request") {
+            Ok(request) => store_request(conn, home, key, &request, now_ms)?,
+            Err(refused) => refused,
+        },
+        model::EVALUATION_KIND => match parse::<EvaluationAnswers>(item, "evaluation") {
+            Ok(answers) => store_evaluation(conn, home, &answers, now_ms)?,
+            Err(refused) => refused,
+        },
+        model::EXAM_KIND => match parse::<ExamPaper>(item, "exam paper") {
+            Ok(paper) => store_exam(conn, home, &paper, now_ms)?,
+            Err(refused) => refused,
         },
         other => SubmissionAnswer::Rejected {
             reason: format!("this headend does not take {other:?} submissions"),

@@ -1,0 +1,308 @@
+//! Admin endpoints for interactive services (`/api/v1/admin/…`): the
+//! 一键服务 menu, the request inbox (assign, reply, close, overdue, counts),
+//! questionnaires and their totals, the exam question bank, exams and
+//! their results.
+//!
+//! Accounts and region scoping arrive with the administration work; until
+//! then these are open to whoever reaches the headend.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use model::{AreaCode, Content, Question, QuestionKind, Questionnaire, RequestStatus, ServiceMenu};
+use serde::Deserialize;
+
+use crate::api::{blocking, ApiError, AppState};
+use crate::api_meetings::{csv_response, far_future, field};
+use crate::db::{
+    menu_id, BankQuestion, NewExam, RequestAction, RequestCount, RequestFilter, StaffRequest,
+};
+use crate::push::{now_ms, HubEvent};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/service-menus/{region}", put(put_menu))
+        .route("/api/v1/admin/service-requests", get(list_requests))
+        .route("/api/v1/admin/service-requests/counts", get(counts))
+        .route("/api/v1/admin/service-requests/{id}", get(one_request))
+        .route("/api/v1/admin/service-requests/{id}/assign", post(assign))
+        .route("/api/v1/admin/service-requests/{id}/reply", post(reply))
+        .route("/api/v1/admin/service-requests/{id}/close", post(close))
+        .route("/api/v1/admin/questionnaires", post(create_questionnaire))
+        .route(
+            "/api/v1/admin/questionnaires/{id}/results",
+            get(questionnaire_results),
+        )
+        .route("/api/v1/admin/questions", get(list_questions))
+        .route("/api/v1/admin/questions/{id}", put(put_question))
+        .route("/api/v1/admin/exams", post(create_exam))
+        .route("/api/v1/admin/exams/{id}/results", get(exam_results))
+}
+
+fn now() -> i64 {
+    now_ms() / 1000
+}
+
+/// Publishes `menu` for `region` (a county, or a town or village that
+/// needs its own); boxes use the nearest one.
+async fn put_menu(
+    State(state): State<AppState>,
+    Path(region): Path<AreaCode>,
+    Json(menu): Json<ServiceMenu>,
+) -> Result<Response, ApiError> {
+    let item = blocking(move || {
+        let item = crate::db::NewItem {
+            id: menu_id(&region),
+            scope: region,
+            published_at: now(),
+            content: Content::ServiceMenu(menu),
+        };
+        Ok(state.db.publish(&[item])?.remove(0))
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "id": item.id, "version": item.version })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    region: AreaCode,
+    status: Option<String>,
+    #[serde(default)]
+    overdue: bool,
+    format: Option<String>,
+}
+
+async fn list_requests(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "status is one of submitted, accepted, replied, closed, not {s:?}"
+            ))
+        })?),
+    };
+    let filter = RequestFilter {
+        status,
+        overdue_only: q.overdue,
+    };
+    let csv = q.format.as_deref() == Some("csv");
+    let rows = blocking(move || Ok(state.db.service_requests(&q.region, &filter, now())?)).await?;
+    if csv {
+        return Ok(csv_response("service-requests", requests_csv(&rows)));
+    }
+    Ok(Json(rows).into_response())
+}
+
+fn requests_csv(rows: &[StaffRequest]) -> String {
+    let mut out =
+        String::from("编号,村,类别,内容,联系电话,状态,提交时间,回复期限,超期,受理人,回复\n");
+    for r in rows {
+        let line = [
+            r.id.to_string(),
+            field(&r.village_name),
+            field(&r.category_name),
+            field(r.preset.as_deref().unwrap_or("")),
+            field(&r.phone),
+            r.status.label().to_string(),
+            r.received_at.to_string(),
+            r.reply_due.to_string(),
+            if r.overdue { "是" } else { "否" }.to_string(),
+            field(r.assignee.as_deref().unwrap_or("")),
+            field(r.reply.as_deref().unwrap_or("")),
+        ];
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+async fn one_request(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let r = blocking(move || Ok(state.db.service_request(id, now())?)).await?;
+    Ok(Json(r).into_response())
+}
+
+async fn act(state: AppState, id: i64, action: RequestAction) -> Result<Response, ApiError> {
+    let hub = state.hub.clone();
+    let r = blocking(move || Ok(state.db.act_on_request(id, &action, now())?)).await?;
+    // The box shows the new status (and the reply) without waiting to poll.
+    hub.publish(HubEvent::ServicesChanged {
+        device: r.device.clone(),
+    });
+    Ok(Json(r).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignBody {
+    assignee: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(b): Json<AssignBody>,
+) -> Result<Response, ApiError> {
+    act(state, id, RequestAction::Assign(b.assignee)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplyBody {
+    text: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(b): Json<ReplyBody>,
+) -> Result<Response, ApiError> {
+    act(state, id, RequestAction::Reply(b.text)).await
+}
+
+async fn close(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    act(state, id, RequestAction::Close).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CountsQuery {
+    region: AreaCode,
+    #[serde(default)]
+    from: i64,
+    #[serde(default = "far_future")]
+    to: i64,
+    format: Option<String>,
+}
+
+async fn counts(
+    State(state): State<AppState>,
+    Query(q): Query<CountsQuery>,
+) -> Result<Response, ApiError> {
+    let csv = q.format.as_deref() == Some("csv");
+    let (categories, villages) =
+        blocking(move || Ok(state.db.service_counts(&q.region, q.from, q.to, now())?)).await?;
+    if csv {
+        let rows = |kind: &str, list: &[RequestCount]| -> String {
+            list.iter()
+                .map(|c| {
+                    format!(
+                        "{kind},{},{},{},{},{}\n",
+                        field(&c.id),
+                        field(&c.name),
+                        c.total,
+                        c.open,
+                        c.overdue
+                    )
+                })
+                .collect()
+        };
+        let body = format!(
+            "类别,编号,名称,总数,未办结,超期\n{}{}",
+            rows("服务类别", &categories),
+            rows("村", &villages)
+        );
+        return Ok(csv_response("service-counts", body));
+    }
+    Ok(Json(serde_json::json!({ "categories": categories, "villages": villages })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NewQuestionnaire {
+    scope: AreaCode,
+    #[serde(flatten)]
+    questionnaire: Questionnaire,
+}
+
+async fn create_questionnaire(
+    State(state): State<AppState>,
+    Json(new): Json<NewQuestionnaire>,
+) -> Result<Response, ApiError> {
+    let id = format!("eval-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let published = id.clone();
+    blocking(move || {
+        Ok(state
+            .db
+            .publish_questionnaire(&published, &new.scope, &new.questionnaire, now())?)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct RegionQuery {
+    region: AreaCode,
+}
+
+/// Totals only: no household's answers are ever listed.
+async fn questionnaire_results(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<RegionQuery>,
+) -> Result<Response, ApiError> {
+    let r = blocking(move || Ok(state.db.evaluation_results(&id, &q.region)?)).await?;
+    Ok(Json(r).into_response())
+}
+
+async fn list_questions(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let bank = blocking(move || Ok(state.db.bank_questions()?)).await?;
+    Ok(Json(bank).into_response())
+}
+
+/// A bank question; its id is in the path.
+#[derive(Debug, Deserialize)]
+struct QuestionBody {
+    text: String,
+    #[serde(flatten)]
+    kind: QuestionKind,
+    answer: Vec<u8>,
+    #[serde(default)]
+    tag: String,
+}
+
+async fn put_question(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(body): Json<QuestionBody>,
+) -> Result<Response, ApiError> {
+    let q = BankQuestion {
+        question: Question {
+            id,
+            text: body.text,
+            kind: body.kind,
+        },
+        answer: body.answer,
+        tag: body.tag,
+    };
+    blocking(move || Ok(state.db.put_bank_question(&q)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn create_exam(
+    State(state): State<AppState>,
+    Json(new): Json<NewExam>,
+) -> Result<Response, ApiError> {
+    let id = format!("exam-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let published = id.clone();
+    let exam = blocking(move || Ok(state.db.publish_exam(&published, &new, now())?)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": id,
+            "questions": exam.questions.iter().map(|q| &q.id).collect::<Vec<_>>(),
+        })),
+    )
+        .into_response())
+}
+
+async fn exam_results(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let r = blocking(move || Ok(state.db.exam_results(&id)?)).await?;
+    Ok(Json(r).into_response())
+}
