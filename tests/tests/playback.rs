@@ -313,7 +313,9 @@ fn a_video_resumes_where_it_was_left_after_the_app_restarts() {
         let mut tv = HeadlessSession::start(&config, false).unwrap();
         tv.acknowledge_notices();
         tv.press(Home);
+        // 党教园地 › 学习视频 › the first video.
         tv.press(Digit(5));
+        tv.press(Digit(1));
         tv.press(Digit(1));
         let prompt = tv.view();
         assert_eq!(prompt.screen, 7);

@@ -19,7 +19,10 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("render") => render(),
         Some("zap") => zap(),
         Some("rollcall") => rollcall(),
-        _ => bail!("usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall>"),
+        Some("presses") => presses(),
+        _ => bail!(
+            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses>"
+        ),
     }
 }
 
@@ -429,6 +432,49 @@ fn rollcall() -> Result<()> {
             "targets": { "push_p99_ms_at_10000": 2000, "signins_per_second": 5000, "signin_p99_ms": 50 },
             "machine": machine(),
             "runs": runs,
+        }),
+    )
+}
+
+/// Key presses per service flow, counted by the services end-to-end tests
+/// as they drive the TV (real headend, sync client, headless UI).
+fn presses() -> Result<()> {
+    system::bootstrap()?;
+    let out = workspace_root().join("target/bench/presses-raw.json");
+    std::fs::create_dir_all(out.parent().context("bench dir")?)?;
+    let _ = std::fs::remove_file(&out);
+    system::run(
+        Command::new("cargo")
+            .args([
+                "test",
+                "-p",
+                "e2e",
+                "--test",
+                "services",
+                "--",
+                "--test-threads=1",
+            ])
+            .env("DANGJIAN_PRESSES_JSON", &out)
+            .current_dir(workspace_root()),
+    )?;
+    let counts: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    let _ = std::fs::remove_file(&out);
+    for (flow, n) in counts.as_object().into_iter().flatten() {
+        println!("{flow}: {n} presses");
+    }
+    write_json(
+        "presses",
+        &json!({
+            "bench": "presses",
+            "what": "remote key presses from the home screen (or, for the remembered-phone request, from 一键服务) until the screen says it was sent; counted by tests/tests/services.rs",
+            "flows": {
+                "service_request_preset_11_digit_phone": "Yellow (一键服务), OK (first category), OK (first preset), 11 digits, OK",
+                "service_request_remembered_phone": "OK/Yellow to 一键服务, digit (category), OK (first preset), OK (number already filled in)",
+                "evaluation_3_questions": "8 (党风评议), digit (questionnaire), per question digit + OK, OK to hand in",
+                "exam_10_single_choice": "5 (党教园地), 2 (在线考试), OK (exam), OK (member), OK (start), per question digit + OK, OK to hand in"
+            },
+            "targets": { "service_request_preset_11_digit_phone": 16 },
+            "results": counts,
         }),
     )
 }

@@ -3,7 +3,7 @@
 //! the headend last reported it (requests with replies, evaluations, exam
 //! scores), which replies have been read, and what was taken on this box.
 
-use model::{Content, Exam, HouseholdServices, Questionnaire, ServiceMenu};
+use model::{Content, Exam, HouseholdServices, Questionnaire, ServiceMenu, ServiceRecord};
 use rusqlite::params;
 
 use crate::media::MediaEntry;
@@ -121,6 +121,28 @@ impl Cache {
             self.set_meta("replies_read", &serde_json::to_string(&read)?)?;
         }
         Ok(())
+    }
+
+    /// Requests written on this box, as they were sent; shown until the
+    /// headend's record has them.
+    pub fn local_requests(&self) -> Result<Vec<ServiceRecord>, StoreError> {
+        match self.meta("local_requests")? {
+            Some(json) => Ok(serde_json::from_str(&json)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Remembers a request just written to the outbox; the oldest go once
+    /// the headend has them all.
+    pub fn add_local_request(&mut self, request: &ServiceRecord) -> Result<(), StoreError> {
+        let known = self.services()?;
+        let mut local: Vec<ServiceRecord> = self
+            .local_requests()?
+            .into_iter()
+            .filter(|l| !known.requests.iter().any(|r| r.key == l.key))
+            .collect();
+        local.push(request.clone());
+        self.set_meta("local_requests", &serde_json::to_string(&local)?)
     }
 
     /// The phone number given last time, offered again.

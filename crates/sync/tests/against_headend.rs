@@ -57,8 +57,8 @@ fn first_sync_fills_the_cache_and_the_next_poll_is_one_304() {
     let c = client(&f.server.url());
     let first = rt().block_on(c.sync_once(&mut cache)).unwrap();
     assert_eq!(
-        first.upserted, 27,
-        "16 disclosures and notices, 6 honours, 5 info pages"
+        first.upserted, 31,
+        "16 disclosures and notices, 6 honours, 5 info pages, a service menu, two questionnaires, an exam"
     );
     assert!(first.bytes > 0);
     assert_eq!(
@@ -148,14 +148,14 @@ fn the_sync_thread_reports_and_picks_up_changes_when_nudged() {
             other => panic!("unexpected {other:?}"),
         }
     };
-    assert_eq!(next_synced().upserted, 27);
+    assert_eq!(next_synced().upserted, 31);
     let (_, items) = seed::demo_content();
     f.db.publish(&items[..2]).unwrap();
     handle.nudge();
     assert_eq!(next_synced().upserted, 2);
     drop(handle);
     let (cache, _) = Cache::open(&f.cache_path).unwrap();
-    assert_eq!(cache.item_count().unwrap(), 27);
+    assert_eq!(cache.item_count().unwrap(), 31);
 }
 
 #[test]

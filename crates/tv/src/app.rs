@@ -12,8 +12,14 @@ use sync::{FailureKind, SyncEvent};
 
 #[path = "app_media.rs"]
 mod media;
+#[path = "app_services.rs"]
+mod services;
 
 pub use media::{MediaList, PlayItem, ATTENDANCE_ROW, GRID_PANES};
+pub use services::{
+    presets, FormDraft, FormKind, RequestDraft, ServiceList, MAX_PHONE_DIGITS,
+    PARTY_EDUCATION_CARDS, RESULTS_ROW,
+};
 
 /// Rows shown per list page: what fits at 32 px between header and footer.
 pub const LIST_PAGE_SIZE: usize = 4;
@@ -118,6 +124,44 @@ pub enum Screen {
     ResumePrompt(String),
     /// A live broadcast or a video, full screen.
     Player(PlayItem),
+    /// 一键服务: the categories, then 我的服务.
+    Services,
+    /// A category's preset descriptions (by category id), then 不选内容.
+    ServicePresets(String),
+    /// The contact phone for a request.
+    ServicePhone(RequestDraft),
+    /// 已提交, for the request written with this outbox key.
+    ServiceSent(String),
+    /// 我的服务: the household's requests.
+    MyRequests,
+    /// One request with its status and reply, by outbox key.
+    RequestDetail(String),
+    /// 党风评议: open questionnaires.
+    Evaluations,
+    /// 已参加: the household answered this questionnaire already.
+    Taken(String),
+    /// 党教园地: 学习视频 and 在线考试.
+    PartyEducation,
+    /// 在线考试: open exams, then 我的成绩.
+    Exams,
+    /// Who in the household takes this exam.
+    ExamMembers(String),
+    /// What the exam is like, before its clock starts.
+    ExamIntro {
+        exam: String,
+        member: String,
+    },
+    /// 我的成绩.
+    ExamResults,
+    /// The question on screen of the form being answered.
+    Form,
+    /// All questions seen: hand in, or go back.
+    FormReview,
+    /// Handed in: thanks, or the exam's score when it is back.
+    FormDone {
+        item: String,
+        member: String,
+    },
 }
 
 /// Entries of the settings page, in order: 显示模式 toggles, 遥控器测试 opens.
@@ -132,6 +176,10 @@ pub enum NavAction {
     TogglePause,
     /// Video on demand: Left/Right seek by seconds.
     SeekBy(i32),
+    /// Write the request on the phone screen to the outbox.
+    SendRequest,
+    /// Write the form (questionnaire or exam) to the outbox.
+    SubmitForm,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +236,34 @@ pub trait Counts {
     fn on_air_ids(&self) -> Vec<String>;
     /// Where a video was left, when it is worth resuming.
     fn resume_ms(&self, video: &str) -> Option<u64>;
+    /// The 一键服务 menu that applies to this box.
+    fn service_menu(&self) -> model::ServiceMenu {
+        model::ServiceMenu::standard()
+    }
+    fn service_len(&self, _list: &ServiceList) -> usize {
+        0
+    }
+    fn service_ids(&self, _list: &ServiceList, _page: usize) -> Vec<String> {
+        Vec::new()
+    }
+    fn questionnaire(&self, _id: &str) -> Option<model::Questionnaire> {
+        None
+    }
+    fn exam(&self, _id: &str) -> Option<model::Exam> {
+        None
+    }
+    /// The household's members: (id, name).
+    fn members(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// The phone number given last time.
+    fn last_phone(&self) -> Option<String> {
+        None
+    }
+    /// Whether the household (member: empty) or a member handed it in.
+    fn taken(&self, _kind: store::TakenKind, _item: &str, _member: &str) -> bool {
+        false
+    }
 }
 
 #[derive(Debug)]
@@ -203,6 +279,14 @@ pub struct Nav {
     pub action: Option<NavAction>,
     /// The on-screen display over live video (OK toggles it).
     pub osd: bool,
+    /// Digits typed into the phone field of a service request.
+    phone: String,
+    /// What a form screen says under its field or options.
+    message: String,
+    /// The questionnaire or exam being answered.
+    form: Option<FormDraft>,
+    /// The focused option of the question on screen.
+    form_focus: usize,
 }
 
 impl Default for Nav {
@@ -221,6 +305,10 @@ impl Nav {
             standard_mode: false,
             action: None,
             osd: true,
+            phone: String::new(),
+            message: String::new(),
+            form: None,
+            form_focus: 0,
         }
     }
 
@@ -271,9 +359,10 @@ impl Nav {
             Tile::LocalInfo => self.open(Screen::InfoTopics),
             Tile::Live => self.open(Screen::LiveList),
             Tile::Cameras => self.open(Screen::Halls),
-            Tile::PartyEducation => self.open(Screen::Videos(VideoCategory::PartyEducation)),
+            Tile::PartyEducation => self.open(Screen::PartyEducation),
             Tile::VideoOnDemand => self.open(Screen::VideoCategories),
-            other => self.open(Screen::Coming(other.label())),
+            Tile::Evaluation => self.open(Screen::Evaluations),
+            Tile::OneKeyService => self.open(Screen::Services),
         }
     }
 
@@ -290,7 +379,12 @@ impl Nav {
     /// Handles one key. `detail_pages` is how many pages the open detail has
     /// as laid out on screen. Returns whether anything changed.
     pub fn handle_key(&mut self, key: RemoteKey, counts: &dyn Counts, detail_pages: usize) -> bool {
-        let before = (self.current.clone(), self.stack.len());
+        let before = (
+            self.current.clone(),
+            self.stack.len(),
+            (self.phone.clone(), self.message.clone()),
+            (self.form.clone(), self.form_focus),
+        );
         match key {
             RemoteKey::Back => self.back(),
             RemoteKey::Home => self.home(),
@@ -335,10 +429,31 @@ impl Nav {
                 Screen::Settings => self.settings_key(key),
                 // The controller shows keys there instead of acting on them.
                 Screen::RemoteTest => {}
+                screen @ (Screen::Services
+                | Screen::ServicePresets(_)
+                | Screen::ServicePhone(_)
+                | Screen::ServiceSent(_)
+                | Screen::MyRequests
+                | Screen::RequestDetail(_)
+                | Screen::Evaluations
+                | Screen::Taken(_)
+                | Screen::PartyEducation
+                | Screen::Exams
+                | Screen::ExamMembers(_)
+                | Screen::ExamIntro { .. }
+                | Screen::ExamResults
+                | Screen::Form
+                | Screen::FormReview
+                | Screen::FormDone { .. }) => self.service_key(key, screen, counts),
                 screen => self.media_key(key, screen, counts),
             },
         }
-        (self.current.clone(), self.stack.len()) != before
+        (
+            self.current.clone(),
+            self.stack.len(),
+            (self.phone.clone(), self.message.clone()),
+            (self.form.clone(), self.form_focus),
+        ) != before
     }
 
     fn home_key(&mut self, key: RemoteKey) {
@@ -550,341 +665,5 @@ impl Nav {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Fake(usize);
-    impl Counts for Fake {
-        fn list_len(&self, _: DisclosureCategory, _: &str) -> usize {
-            self.0
-        }
-        fn notice_len(&self) -> usize {
-            3
-        }
-        fn notice_ids(&self, _: usize) -> Vec<String> {
-            vec!["n0".into(), "n1".into(), "n2".into()]
-        }
-        fn list_ids(&self, _: DisclosureCategory, _: &str, page: usize) -> Vec<String> {
-            (page * LIST_PAGE_SIZE..(page * LIST_PAGE_SIZE + LIST_PAGE_SIZE).min(self.0))
-                .map(|i| format!("item{i}"))
-                .collect()
-        }
-        fn shelf_len(&self, _: Shelf) -> usize {
-            2
-        }
-        fn shelf_ids(&self, shelf: Shelf, _: usize) -> Vec<String> {
-            let name = match shelf {
-                Shelf::Honours => "honour",
-                Shelf::Info(topic) => topic.as_str(),
-            };
-            vec![format!("{name}0"), format!("{name}1")]
-        }
-        fn media_len(&self, list: MediaList) -> usize {
-            match list {
-                MediaList::Live => 4,
-                MediaList::Halls => 2,
-                MediaList::Videos(_) => 2,
-                MediaList::Attendance => 12,
-            }
-        }
-        fn media_ids(&self, list: MediaList, _: usize) -> Vec<String> {
-            match list {
-                MediaList::Live => vec![
-                    "live0".into(),
-                    "live1".into(),
-                    "later".into(),
-                    ATTENDANCE_ROW.into(),
-                ],
-                MediaList::Halls => vec!["hallA".into(), "hallB".into()],
-                MediaList::Videos(_) => vec!["watched".into(), "fresh".into()],
-                MediaList::Attendance => Vec::new(),
-            }
-        }
-        fn hall_cameras(&self, hall: &str) -> Vec<String> {
-            (1..=5).map(|i| format!("{hall}-cam{i}")).collect()
-        }
-        fn camera_ids(&self) -> Vec<String> {
-            ["hallA", "hallB"]
-                .iter()
-                .flat_map(|h| self.hall_cameras(h))
-                .collect()
-        }
-        fn on_air_ids(&self) -> Vec<String> {
-            vec!["live0".into(), "live1".into()]
-        }
-        fn resume_ms(&self, video: &str) -> Option<u64> {
-            (video == "watched").then_some(42_000)
-        }
-    }
-
-    fn press(nav: &mut Nav, keys: &[RemoteKey]) {
-        for k in keys {
-            nav.handle_key(*k, &Fake(12), 3);
-        }
-    }
-
-    use RemoteKey::*;
-
-    #[test]
-    fn home_grid_moves_within_bounds() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Left, Up]);
-        assert_eq!(nav.focus(), 0);
-        press(&mut nav, &[Right, Right, Down]);
-        assert_eq!(nav.focus(), 7);
-        press(&mut nav, &[Down, Right, Right, Right]);
-        assert_eq!(nav.focus(), 9);
-    }
-
-    #[test]
-    fn back_returns_to_the_focus_you_left() {
-        let mut nav = Nav::new();
-        press(
-            &mut nav,
-            &[
-                Ok, Right, Right, Ok, Right, Ok, Down, Down, Down, Down, Down, Down, Ok,
-            ],
-        );
-        assert_eq!(nav.screen(), &Screen::Detail("item6".into()));
-        press(&mut nav, &[Back]);
-        assert_eq!(
-            nav.screen(),
-            &Screen::List(DisclosureCategory::Finance, "补助资金")
-        );
-        assert_eq!((nav.page(), nav.focus()), (1, 2));
-        press(&mut nav, &[Back]);
-        assert_eq!(
-            (nav.screen(), nav.focus()),
-            (&Screen::Modules(DisclosureCategory::Finance), 1)
-        );
-        press(&mut nav, &[Back]);
-        assert_eq!((nav.screen(), nav.focus()), (&Screen::Categories, 2));
-        press(&mut nav, &[Back, Back]);
-        assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 0));
-    }
-
-    #[test]
-    fn digits_and_channel_keys() {
-        let mut nav = Nav::new();
-        press(
-            &mut nav,
-            &[
-                Digit(1),
-                Digit(3),
-                Digit(1),
-                ChannelDown,
-                ChannelDown,
-                ChannelDown,
-            ],
-        );
-        assert_eq!(nav.page(), 2);
-        press(&mut nav, &[Digit(2)]);
-        assert_eq!(nav.screen(), &Screen::Detail("item9".into()));
-        press(&mut nav, &[ChannelDown, ChannelDown, ChannelDown]);
-        assert_eq!(nav.page(), 2, "detail stops at its last page");
-        press(&mut nav, &[Home]);
-        assert_eq!(nav.screen(), &Screen::Home);
-        press(&mut nav, &[Digit(0)]);
-        assert_eq!(nav.screen(), &Screen::InfoTopics);
-    }
-
-    #[test]
-    fn honours_and_every_info_topic_open_from_home_by_digits() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Digit(7)]);
-        assert_eq!(nav.screen(), &Screen::Shelf(Shelf::Honours));
-        press(&mut nav, &[Down, Ok]);
-        assert_eq!(nav.screen(), &Screen::Detail("honour1".into()));
-        press(&mut nav, &[Back]);
-        assert_eq!(nav.focus(), 1, "Back keeps the row");
-        for (i, topic) in InfoTopic::ALL.iter().enumerate() {
-            let mut nav = Nav::new();
-            press(&mut nav, &[Digit(0), Digit(i as u8 + 1), Digit(1)]);
-            let id = format!("{}0", topic.as_str());
-            assert_eq!(nav.screen(), &Screen::Detail(id));
-            press(&mut nav, &[Back, Back]);
-            assert_eq!((nav.screen(), nav.focus()), (&Screen::InfoTopics, i));
-        }
-    }
-
-    #[test]
-    fn colour_keys_are_shortcuts_and_back_goes_home() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Digit(1), Digit(1), Green]);
-        assert_eq!(nav.screen(), &Screen::Categories);
-        press(&mut nav, &[Back]);
-        assert_eq!(nav.screen(), &Screen::Home);
-        press(&mut nav, &[Blue, Down, Ok]);
-        assert_eq!(nav.screen(), &Screen::Detail("n1".into()));
-        press(&mut nav, &[Back, Back]);
-        assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 1));
-        press(&mut nav, &[Yellow]);
-        assert_eq!(nav.screen(), &Screen::Coming("一键服务"));
-        press(&mut nav, &[Back]);
-        assert_eq!((nav.screen(), nav.focus()), (&Screen::Home, 8));
-    }
-
-    #[test]
-    fn every_module_is_three_digits_from_home() {
-        for (c, category) in DisclosureCategory::ALL.iter().enumerate() {
-            for (m, module) in category.modules().iter().enumerate() {
-                let mut nav = Nav::new();
-                press(
-                    &mut nav,
-                    &[Digit(1), Digit(c as u8 + 1), Digit(m as u8 + 1)],
-                );
-                assert_eq!(nav.screen(), &Screen::List(*category, module));
-                // And from anywhere: Home first, four presses in all.
-                press(&mut nav, &[Digit(2), Home]);
-                press(
-                    &mut nav,
-                    &[Digit(1), Digit(c as u8 + 1), Digit(m as u8 + 1)],
-                );
-                assert_eq!(nav.screen(), &Screen::List(*category, module));
-            }
-        }
-    }
-
-    #[test]
-    fn settings_toggle_the_display_mode_and_open_the_remote_test() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Menu, Ok]);
-        assert!(nav.standard_mode);
-        assert_eq!(nav.action.take(), Some(NavAction::ToggleDisplayMode));
-        assert_eq!(nav.screen(), &Screen::Settings);
-        press(&mut nav, &[Ok]);
-        assert!(!nav.standard_mode);
-        press(&mut nav, &[Down, Ok]);
-        assert_eq!(nav.screen(), &Screen::RemoteTest);
-        press(&mut nav, &[Back, Digit(2)]);
-        assert_eq!(nav.screen(), &Screen::RemoteTest);
-    }
-
-    #[test]
-    fn module_grid_moves_in_three_columns() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Digit(1), Digit(1), Right, Right, Right, Down]);
-        assert_eq!(nav.focus(), 5);
-        press(&mut nav, &[Down, Left, Up]);
-        assert_eq!(nav.focus(), 1);
-        press(&mut nav, &[Ok]);
-        assert_eq!(
-            nav.screen(),
-            &Screen::List(DisclosureCategory::Party, "党员积分")
-        );
-    }
-
-    #[test]
-    fn camera_grid_picks_panes_and_channel_keys_walk_every_camera() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Digit(4), Digit(1)]);
-        assert_eq!(nav.screen(), &Screen::CameraGrid("hallA".into()));
-        press(&mut nav, &[Right, Down, Right, Ok]);
-        assert_eq!(nav.screen(), &Screen::Camera("hallA-cam4".into()));
-        press(&mut nav, &[ChannelDown, ChannelDown]);
-        assert_eq!(nav.screen(), &Screen::Camera("hallB-cam1".into()));
-        press(&mut nav, &[Digit(2)]);
-        assert_eq!(nav.screen(), &Screen::Camera("hallA-cam2".into()));
-        press(&mut nav, &[Back]);
-        assert_eq!(
-            (nav.screen(), nav.focus()),
-            (&Screen::CameraGrid("hallA".into()), 1)
-        );
-        // Channel+ shows the next four; the fifth camera is alone there.
-        press(&mut nav, &[ChannelDown, Right, Down, Ok]);
-        assert_eq!(nav.screen(), &Screen::Camera("hallA-cam5".into()));
-        press(&mut nav, &[Back, Back]);
-        assert_eq!((nav.screen(), nav.focus()), (&Screen::Halls, 0));
-    }
-
-    #[test]
-    fn videos_ask_to_resume_only_when_watched_part_way() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Digit(6), Digit(2), Digit(2)]);
-        assert_eq!(
-            nav.screen(),
-            &Screen::Player(PlayItem {
-                id: "fresh".into(),
-                start_ms: 0
-            })
-        );
-        press(&mut nav, &[Right]);
-        assert_eq!(nav.action.take(), Some(NavAction::SeekBy(30)));
-        press(&mut nav, &[Back, Digit(1)]);
-        assert_eq!(nav.screen(), &Screen::ResumePrompt("watched".into()));
-        press(&mut nav, &[Ok]);
-        assert_eq!(
-            nav.screen(),
-            &Screen::Player(PlayItem {
-                id: "watched".into(),
-                start_ms: 42_000
-            })
-        );
-        press(&mut nav, &[Ok]);
-        assert_eq!(nav.action.take(), Some(NavAction::TogglePause));
-        press(&mut nav, &[Back]);
-        assert_eq!(nav.screen(), &Screen::Videos(VideoCategory::PartyEducation));
-        press(&mut nav, &[Digit(1), Digit(2)]);
-        assert_eq!(
-            nav.screen(),
-            &Screen::Player(PlayItem {
-                id: "watched".into(),
-                start_ms: 0
-            })
-        );
-    }
-
-    #[test]
-    fn red_opens_live_and_channel_keys_switch_broadcasts() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Digit(1), Red, Ok]);
-        let live = |id: &str| {
-            Screen::Player(PlayItem {
-                id: id.into(),
-                start_ms: 0,
-            })
-        };
-        assert_eq!(nav.screen(), &live("live0"));
-        assert!(nav.osd);
-        press(&mut nav, &[Ok]);
-        assert!(!nav.osd, "OK hides the on-screen display on live video");
-        press(&mut nav, &[ChannelDown]);
-        assert_eq!(nav.screen(), &live("live1"));
-        press(&mut nav, &[ChannelDown]);
-        assert_eq!(nav.screen(), &live("live0"), "wraps around");
-        press(&mut nav, &[Back]);
-        assert_eq!(nav.screen(), &Screen::LiveList);
-    }
-
-    #[test]
-    fn the_attendance_record_opens_from_the_end_of_the_live_list_and_only_pages() {
-        let mut nav = Nav::new();
-        press(&mut nav, &[Red, Digit(4)]);
-        assert_eq!(nav.screen(), &Screen::Attendance);
-        // OK and digits open nothing; Channel- pages through 12 entries.
-        press(&mut nav, &[Ok, Digit(2), ChannelDown]);
-        assert_eq!(nav.screen(), &Screen::Attendance);
-        assert_eq!(nav.page(), 1);
-        press(&mut nav, &[Back]);
-        assert_eq!(nav.screen(), &Screen::LiveList);
-        assert_eq!(nav.focus(), 3);
-    }
-
-    #[test]
-    fn offline_banner_does_not_flicker_while_retrying() {
-        let mut nav = Nav::new();
-        nav.sync_event(
-            &SyncEvent::Failed {
-                kind: FailureKind::Unreachable,
-                detail: String::new(),
-                retry_in: std::time::Duration::from_secs(2),
-            },
-            10,
-        );
-        nav.sync_event(&SyncEvent::Syncing, 11);
-        assert!(nav.is_offline());
-        nav.sync_event(&SyncEvent::Synced(Default::default()), 12);
-        assert!(!nav.is_offline());
-        assert_eq!(nav.last_synced, Some(12));
-    }
-}
+#[path = "app_tests.rs"]
+mod tests;

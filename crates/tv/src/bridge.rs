@@ -9,9 +9,9 @@ use crate::picture::Picture;
 use crate::rollcall::OverlayView;
 use crate::ui::{
     AppState, AppWindow, BarData, BlockData, CategoriesState, CategoryData, CellData, ComingState,
-    DetailState, GridState, HomeState, KeyRowData, ListState, PaneData, PointData, RemoteTestState,
-    RollCallMemberData, RollCallState, RowData, SettingsState, TableRowData, Theme, TileData,
-    VideoState,
+    DetailState, FormState, GridState, HomeState, KeyRowData, ListState, OptionData, PaneData,
+    PointData, RemoteTestState, RollCallMemberData, RollCallState, RowData, SettingsState,
+    TableRowData, Theme, TileData, VideoState,
 };
 use crate::view::{BlockView, RowKind, View};
 
@@ -142,10 +142,38 @@ pub fn apply(ui: &AppWindow, v: &View) {
                     .collect(),
             ));
         }
+        10 => {
+            let f = ui.global::<FormState>();
+            let form = &v.form;
+            f.set_title(s(&form.title));
+            f.set_progress_text(s(&form.progress_text));
+            f.set_progress(form.progress);
+            f.set_timer(s(&form.timer));
+            f.set_prompt(s(&form.prompt));
+            f.set_field(s(&form.field));
+            f.set_has_field(form.has_field);
+            f.set_options(model(
+                form.options
+                    .iter()
+                    .map(|(label, chosen, confirm)| OptionData {
+                        label: s(label),
+                        chosen: *chosen,
+                        confirm: *confirm,
+                    })
+                    .collect(),
+            ));
+            f.set_focus(form.focus as i32);
+            f.set_message(s(&form.message));
+            f.set_message_ok(form.message_ok);
+        }
         _ => {
             let c = ui.global::<ComingState>();
             c.set_title(s(&v.title));
-            c.set_text(s("这部分功能即将开放，敬请期待。"));
+            c.set_text(s(if v.meta.is_empty() {
+                "这部分功能即将开放，敬请期待。"
+            } else {
+                &v.meta
+            }));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Ties the core, the cache and the Slint window together on the UI thread.
 
+mod services;
 mod signin;
 
 use std::cell::RefCell;
@@ -173,6 +174,14 @@ impl Controller {
         match self.nav.action {
             Some(NavAction::TogglePause) => self.playback.toggle_pause(),
             Some(NavAction::SeekBy(seconds)) => self.playback.seek_by(seconds),
+            Some(NavAction::SendRequest) => {
+                self.nav.action = None;
+                self.send_request();
+            }
+            Some(NavAction::SubmitForm) => {
+                self.nav.action = None;
+                self.submit_form(false);
+            }
             _ => {}
         }
         if let Some(NavAction::ToggleDisplayMode) = self.nav.action.take() {
@@ -192,6 +201,7 @@ impl Controller {
                 self.remote_test.reset_session();
             }
             self.mark_opened();
+            self.mark_reply_read();
             self.refresh();
         }
     }

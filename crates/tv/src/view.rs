@@ -54,6 +54,8 @@ pub struct View {
     pub test_status: String,
     pub test_notes: String,
     pub test_keys: Vec<KeyRowView>,
+    /// The form page (10).
+    pub form: crate::view_services::FormView,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +225,56 @@ impl Counts for CacheCounts<'_> {
     fn resume_ms(&self, video: &str) -> Option<u64> {
         self.0.resume_point(video).ok().flatten()
     }
+
+    fn service_menu(&self) -> model::ServiceMenu {
+        self.0
+            .service_menu()
+            .unwrap_or_else(|_| model::ServiceMenu::standard())
+    }
+
+    fn service_len(&self, list: &crate::app::ServiceList) -> usize {
+        crate::view_services::service_rows(self.0, list, crate::controller::now_unix())
+            .map_or(0, |rows| rows.len())
+    }
+
+    fn service_ids(&self, list: &crate::app::ServiceList, page: usize) -> Vec<String> {
+        crate::view_services::service_rows(self.0, list, crate::controller::now_unix())
+            .map(|rows| crate::view_media::page_of(rows.into_iter().map(|r| r.id).collect(), page))
+            .unwrap_or_default()
+    }
+
+    fn questionnaire(&self, id: &str) -> Option<model::Questionnaire> {
+        self.0
+            .questionnaires()
+            .ok()?
+            .into_iter()
+            .find(|q| q.id == id)
+            .map(|q| q.item)
+    }
+
+    fn exam(&self, id: &str) -> Option<model::Exam> {
+        self.0
+            .exams()
+            .ok()?
+            .into_iter()
+            .find(|e| e.id == id)
+            .map(|e| e.item)
+    }
+
+    fn members(&self) -> Vec<(String, String)> {
+        self.0
+            .household()
+            .map(|h| h.members.into_iter().map(|m| (m.id, m.name)).collect())
+            .unwrap_or_default()
+    }
+
+    fn last_phone(&self) -> Option<String> {
+        self.0.last_phone().ok().flatten()
+    }
+
+    fn taken(&self, kind: store::TakenKind, item: &str, member: &str) -> bool {
+        crate::view_services::is_taken(self.0, kind, item, member)
+    }
 }
 
 /// Unopened items across every 便民信息 topic (the home badge).
@@ -370,6 +422,15 @@ pub fn build(
             let unread_notices = cache.unread_notices()?;
             let new_honours = cache.shelf_new(Shelf::Honours)?;
             let new_info = new_info(cache)?;
+            let unread_replies = cache.unread_replies()?;
+            let open_evaluations = crate::view_services::service_rows(
+                cache,
+                &crate::app::ServiceList::Evaluations,
+                crate::controller::now_unix(),
+            )?
+            .iter()
+            .filter(|r| r.badge.is_empty())
+            .count();
             let count = |n: usize| if n == 0 { String::new() } else { n.to_string() };
             v.tiles = Tile::ALL
                 .iter()
@@ -381,6 +442,8 @@ pub fn build(
                         Tile::Notices => count(unread_notices),
                         Tile::Honours => count(new_honours),
                         Tile::LocalInfo => count(new_info),
+                        Tile::OneKeyService => count(unread_replies),
+                        Tile::Evaluation => count(open_evaluations),
                         _ => String::new(),
                     },
                 })
@@ -543,7 +606,9 @@ pub fn build(
         }
         _ => {
             let now = crate::controller::now_unix();
-            crate::view_media::build(&mut v, nav, cache, own_scope, now)?;
+            if !crate::view_services::build(&mut v, nav, cache, now)? {
+                crate::view_media::build(&mut v, nav, cache, own_scope, now)?;
+            }
         }
     }
     Ok(v)

@@ -132,6 +132,7 @@ impl Controller {
         if self.rollcalls.tick(Instant::now()) {
             self.show_rollcall();
         }
+        self.tick_form();
     }
 
     pub(super) fn show_rollcall(&self) {
