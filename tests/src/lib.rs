@@ -112,3 +112,35 @@ impl Drop for BrokenFeedServer {
         }
     }
 }
+
+/// A bare HTTP/1.1 request on loopback; returns the body. Admin paths go
+/// as the seeded demo county admin (logged in for the request).
+pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
+    let auth = if path.starts_with("/api/v1/admin/") {
+        let (user, password) = headend::seed::DEMO_ADMIN;
+        let login = serde_json::json!({ "username": user, "password": password }).to_string();
+        let answer = raw_http(addr, "POST", "/api/v1/admin/login", &login, "");
+        let session: serde_json::Value = serde_json::from_str(&answer).expect("login answer");
+        let token = session["token"].as_str().expect("demo admin logs in");
+        format!("authorization: Bearer {token}\r\n")
+    } else {
+        String::new()
+    };
+    raw_http(addr, method, path, body, &auth)
+}
+
+fn raw_http(addr: SocketAddr, method: &str, path: &str, body: &str, headers: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n{headers}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}

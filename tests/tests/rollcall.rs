@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e::{demo_headend_db, screenshot_dir, VILLAGE};
+use e2e::{demo_headend_db, http, screenshot_dir, VILLAGE};
 use headend::db::NewMeeting;
 use headend::Db;
 use input::RemoteKey::{Down, Ok, Red, Right};
@@ -144,21 +144,6 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-/// A bare HTTP/1.1 request on loopback; returns the body.
-fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n").unwrap().1.to_string()
 }
 
 fn config(headend: &str, data_dir: &Path, device: &str) -> tv::Config {

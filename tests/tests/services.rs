@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e::{demo_headend_db, screenshot_dir, VILLAGE};
+use e2e::{demo_headend_db, http, screenshot_dir, VILLAGE};
 use headend::seed_services::VILLAGE_EVALUATION;
 use headend::Db;
 use input::RemoteKey::{self, Back, Digit, Left, Ok, Yellow};
@@ -84,21 +84,6 @@ impl Headend {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-}
-
-/// A bare HTTP/1.1 request on loopback; returns the body.
-fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n").unwrap().1.to_string()
 }
 
 fn config(headend: &str, data_dir: &Path, device: &str) -> tv::Config {
@@ -505,7 +490,7 @@ fn an_exam_that_runs_out_of_time_hands_in_what_was_answered() {
     let exam = headend.call(
         "POST",
         "/api/v1/admin/exams",
-        &json!({ "scope": VILLAGE, "title": "三分钟小测验", "time_limit_s": 3,
+        &json!({ "scope": VILLAGE, "title": "三分钟小测验", "time_limit_s": 6,
                  "opens_at": now - 60, "closes_at": now + 3600,
                  "questions": ["dz-01", "dz-02", "dz-03", "dz-04"] }),
     );

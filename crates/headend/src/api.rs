@@ -24,6 +24,14 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error(
+        "log in first: POST /api/v1/admin/login, then send the token as Authorization: Bearer"
+    )]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("wrong user name or password")]
+    WrongPassword,
     #[error("cursor is too old or unknown; fetch again from since=0")]
     StaleCursor,
     #[error("internal error")]
@@ -50,6 +58,9 @@ impl IntoResponse for ApiError {
         let (status, code) = match &self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::WrongPassword => (StatusCode::UNAUTHORIZED, "wrong_password"),
             ApiError::StaleCursor => (StatusCode::CONFLICT, "stale_cursor"),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
@@ -82,6 +93,11 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
     let media = Router::new()
         .route("/media/{*path}", get(crate::media::media))
         .with_state(media_dir);
+    let state = AppState {
+        ingest: crate::ingest::Ingest::start(db.clone()),
+        db,
+        hub,
+    };
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/regions", get(regions))
@@ -89,14 +105,15 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .route("/api/v1/feed", get(feed))
         .route("/api/v1/blobs/{sha256}", get(blob))
         .merge(crate::api_box::routes())
+        .merge(crate::api_accounts::routes())
         .merge(crate::api_meetings::routes())
         .merge(crate::api_services::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::audit,
+        ))
         .layer(middleware::from_fn(api_version))
-        .with_state(AppState {
-            ingest: crate::ingest::Ingest::start(db.clone()),
-            db,
-            hub,
-        })
+        .with_state(state)
         .merge(media)
 }
 

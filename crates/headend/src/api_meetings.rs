@@ -1,9 +1,8 @@
 //! Admin endpoints for branches, members, households, meetings, roll-calls
 //! and attendance (`/api/v1/admin/…`).
 //!
-//! Accounts and region scoping arrive with the administration work; until
-//! then these are open to whoever reaches the headend, so bind it to a
-//! private address.
+//! Changes need an operator (or admin) account, reads any account; the
+//! branch, member, household or meeting must lie in the account's region.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -14,7 +13,8 @@ use model::{AreaCode, DEFAULT_WINDOW_SECS};
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
-use crate::db::{AttendanceRate, AttendanceRow, Branch, NewMeeting, NewMember};
+use crate::auth::Caller;
+use crate::db::{AttendanceRate, AttendanceRow, Branch, NewMeeting, NewMember, Permission, Target};
 use crate::push::{now_ms, HubEvent};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -55,6 +55,7 @@ struct BranchBody {
 
 async fn put_branch(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<BranchBody>,
 ) -> Result<Response, ApiError> {
@@ -64,7 +65,18 @@ async fn put_branch(
         region: body.region,
     };
     let out = branch.clone();
-    blocking(move || Ok(state.db.upsert_branch(&branch)?)).await?;
+    blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::Operate, &Target::Region(&branch.region))?;
+        // Moving a branch needs its present region too.
+        match db.target_regions(&Target::Branch(&branch.id)) {
+            Ok(_) => caller.require(db, Permission::Operate, &Target::Branch(&branch.id))?,
+            Err(crate::DbError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(db.upsert_branch(&branch)?)
+    })
+    .await?;
     Ok(Json(out).into_response())
 }
 
@@ -76,6 +88,7 @@ struct MemberBody {
 
 async fn put_member(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<MemberBody>,
 ) -> Result<Response, ApiError> {
@@ -85,7 +98,17 @@ async fn put_member(
         branch: body.branch,
     };
     let out = member.clone();
-    blocking(move || Ok(state.db.upsert_member(&member)?)).await?;
+    blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::Operate, &Target::Branch(&member.branch))?;
+        match db.target_regions(&Target::Member(&member.id)) {
+            Ok(_) => caller.require(db, Permission::Operate, &Target::Member(&member.id))?,
+            Err(crate::DbError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(db.upsert_member(&member)?)
+    })
+    .await?;
     Ok(Json(out).into_response())
 }
 
@@ -97,10 +120,21 @@ struct HouseholdBody {
 
 async fn put_household(
     State(state): State<AppState>,
+    caller: Caller,
     Path(device): Path<String>,
     Json(body): Json<HouseholdBody>,
 ) -> Result<Response, ApiError> {
     let h = blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::Operate, &Target::Region(&body.village))?;
+        match db.target_regions(&Target::Household(&device)) {
+            Ok(_) => caller.require(db, Permission::Operate, &Target::Household(&device))?,
+            Err(crate::DbError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        for member in &body.members {
+            caller.require(db, Permission::Operate, &Target::Member(member))?;
+        }
         state
             .db
             .set_household(&device, &body.village, &body.members)?;
@@ -112,9 +146,17 @@ async fn put_household(
 
 async fn create_meeting(
     State(state): State<AppState>,
+    caller: Caller,
     Json(new): Json<NewMeeting>,
 ) -> Result<Response, ApiError> {
-    let meeting = blocking(move || Ok(state.db.create_meeting(&new, now_ms() / 1000)?)).await?;
+    let meeting = blocking(move || {
+        caller.require_role(Permission::Operate)?;
+        for branch in &new.branches {
+            caller.require(&state.db, Permission::Operate, &Target::Branch(branch))?;
+        }
+        Ok(state.db.create_meeting(&new, now_ms() / 1000)?)
+    })
+    .await?;
     Ok((axum::http::StatusCode::CREATED, Json(meeting)).into_response())
 }
 
@@ -130,19 +172,33 @@ pub(crate) fn far_future() -> i64 {
     i64::MAX / 2
 }
 
+/// Meetings with at least one branch inside the caller's region.
 async fn list_meetings(
     State(state): State<AppState>,
+    caller: Caller,
     Query(p): Query<Period>,
 ) -> Result<Response, ApiError> {
-    let list = blocking(move || Ok(state.db.meetings(p.from, p.to)?)).await?;
+    let list = blocking(move || {
+        let db = &state.db;
+        let mut list = db.meetings(p.from, p.to)?;
+        list.retain(|m| {
+            db.target_regions(&Target::Meeting(&m.id))
+                .map(|regions| regions.iter().any(|r| caller.sees(db, r)))
+                .unwrap_or(false)
+        });
+        Ok(list)
+    })
+    .await?;
     Ok(Json(list).into_response())
 }
 
 async fn meeting(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let m = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Meeting(&id))?;
         state
             .db
             .meeting(&id)?
@@ -160,6 +216,7 @@ struct StartBody {
 /// Opens a roll-call now and pushes it to the invited boxes.
 async fn start_rollcall(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     body: Option<Json<StartBody>>,
 ) -> Result<Response, ApiError> {
@@ -167,7 +224,11 @@ async fn start_rollcall(
         .and_then(|Json(b)| b.window_secs)
         .unwrap_or(DEFAULT_WINDOW_SECS);
     let db = state.db.clone();
-    let open = blocking(move || Ok(db.start_rollcall(&id, window, now_ms())?)).await?;
+    let open = blocking(move || {
+        caller.require(&db, Permission::Operate, &Target::Meeting(&id))?;
+        Ok(db.start_rollcall(&id, window, now_ms())?)
+    })
+    .await?;
     let open = std::sync::Arc::new(open);
     state.hub.publish(HubEvent::RollCall(open.clone()));
     Ok((
@@ -274,11 +335,16 @@ fn attendance_json(rows: Vec<AttendanceRow>) -> serde_json::Value {
 
 async fn meeting_attendance(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Query(f): Query<Format>,
 ) -> Result<Response, ApiError> {
     let name = id.clone();
-    let rows = blocking(move || Ok(state.db.meeting_attendance(&id)?)).await?;
+    let rows = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Meeting(&id))?;
+        Ok(state.db.meeting_attendance(&id)?)
+    })
+    .await?;
     if wants_csv(&f) {
         return Ok(csv_response(
             &format!("attendance-{name}"),
@@ -290,11 +356,16 @@ async fn meeting_attendance(
 
 async fn rollcall_attendance(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Query(f): Query<Format>,
 ) -> Result<Response, ApiError> {
     let name = id.clone();
-    let rows = blocking(move || Ok(state.db.rollcall_attendance(&id)?)).await?;
+    let rows = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::RollCall(&id))?;
+        Ok(state.db.rollcall_attendance(&id)?)
+    })
+    .await?;
     if wants_csv(&f) {
         return Ok(csv_response(
             &format!("rollcall-{name}"),
@@ -306,9 +377,14 @@ async fn rollcall_attendance(
 
 async fn member_attendance(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let record = blocking(move || Ok(state.db.member_attendance(&id)?)).await?;
+    let record = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Member(&id))?;
+        Ok(state.db.member_attendance(&id)?)
+    })
+    .await?;
     Ok(Json(record).into_response())
 }
 
@@ -324,11 +400,15 @@ struct RatesQuery {
 
 async fn rates(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<RatesQuery>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let (branches, villages) =
-        blocking(move || Ok(state.db.attendance_rates(&q.region, q.from, q.to)?)).await?;
+    let (branches, villages) = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
+        Ok(state.db.attendance_rates(&q.region, q.from, q.to)?)
+    })
+    .await?;
     if csv {
         let body = format!(
             "类别,编号,名称,应到,已到,迟到,待核实,缺席,出勤率\n{}{}",
@@ -340,6 +420,7 @@ async fn rates(
     Ok(Json(serde_json::json!({ "branches": branches, "villages": villages })).into_response())
 }
 
-async fn push_stats(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn push_stats(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_role(Permission::View)?;
     Ok(Json(state.hub.stats()).into_response())
 }

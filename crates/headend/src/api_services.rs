@@ -3,8 +3,9 @@
 //! questionnaires and their totals, the exam question bank, exams and
 //! their results.
 //!
-//! Accounts and region scoping arrive with the administration work; until
-//! then these are open to whoever reaches the headend.
+//! Menus, questionnaires, the bank and exams need an editor; the inbox an
+//! operator; reading results any account; always inside its region. The
+//! bank is shared by the whole county, so only county accounts edit it.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,8 +17,10 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::api_meetings::{csv_response, far_future, field};
+use crate::auth::Caller;
 use crate::db::{
-    menu_id, BankQuestion, NewExam, RequestAction, RequestCount, RequestFilter, StaffRequest,
+    menu_id, BankQuestion, NewExam, Permission, RequestAction, RequestCount, RequestFilter,
+    StaffRequest, Target,
 };
 use crate::push::{now_ms, HubEvent};
 
@@ -49,10 +52,12 @@ fn now() -> i64 {
 /// needs its own); boxes use the nearest one.
 async fn put_menu(
     State(state): State<AppState>,
+    caller: Caller,
     Path(region): Path<AreaCode>,
     Json(menu): Json<ServiceMenu>,
 ) -> Result<Response, ApiError> {
     let item = blocking(move || {
+        caller.require(&state.db, Permission::EditContent, &Target::Region(&region))?;
         let item = crate::db::NewItem {
             id: menu_id(&region),
             scope: region,
@@ -76,6 +81,7 @@ struct ListQuery {
 
 async fn list_requests(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let status = match q.status.as_deref() {
@@ -91,7 +97,11 @@ async fn list_requests(
         overdue_only: q.overdue,
     };
     let csv = q.format.as_deref() == Some("csv");
-    let rows = blocking(move || Ok(state.db.service_requests(&q.region, &filter, now())?)).await?;
+    let rows = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
+        Ok(state.db.service_requests(&q.region, &filter, now())?)
+    })
+    .await?;
     if csv {
         return Ok(csv_response("service-requests", requests_csv(&rows)));
     }
@@ -123,15 +133,29 @@ fn requests_csv(rows: &[StaffRequest]) -> String {
 
 async fn one_request(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || Ok(state.db.service_request(id, now())?)).await?;
+    let r = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::ServiceRequest(id))?;
+        Ok(state.db.service_request(id, now())?)
+    })
+    .await?;
     Ok(Json(r).into_response())
 }
 
-async fn act(state: AppState, id: i64, action: RequestAction) -> Result<Response, ApiError> {
+async fn act(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    action: RequestAction,
+) -> Result<Response, ApiError> {
     let hub = state.hub.clone();
-    let r = blocking(move || Ok(state.db.act_on_request(id, &action, now())?)).await?;
+    let r = blocking(move || {
+        caller.require(&state.db, Permission::Operate, &Target::ServiceRequest(id))?;
+        Ok(state.db.act_on_request(id, &action, now())?)
+    })
+    .await?;
     // The box shows the new status (and the reply) without waiting to poll.
     hub.publish(HubEvent::ServicesChanged {
         device: r.device.clone(),
@@ -146,10 +170,11 @@ struct AssignBody {
 
 async fn assign(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(b): Json<AssignBody>,
 ) -> Result<Response, ApiError> {
-    act(state, id, RequestAction::Assign(b.assignee)).await
+    act(state, caller, id, RequestAction::Assign(b.assignee)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,14 +184,19 @@ struct ReplyBody {
 
 async fn reply(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     Json(b): Json<ReplyBody>,
 ) -> Result<Response, ApiError> {
-    act(state, id, RequestAction::Reply(b.text)).await
+    act(state, caller, id, RequestAction::Reply(b.text)).await
 }
 
-async fn close(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    act(state, id, RequestAction::Close).await
+async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    act(state, caller, id, RequestAction::Close).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,11 +211,15 @@ struct CountsQuery {
 
 async fn counts(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<CountsQuery>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let (categories, villages) =
-        blocking(move || Ok(state.db.service_counts(&q.region, q.from, q.to, now())?)).await?;
+    let (categories, villages) = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
+        Ok(state.db.service_counts(&q.region, q.from, q.to, now())?)
+    })
+    .await?;
     if csv {
         let rows = |kind: &str, list: &[RequestCount]| -> String {
             list.iter()
@@ -220,11 +254,17 @@ struct NewQuestionnaire {
 
 async fn create_questionnaire(
     State(state): State<AppState>,
+    caller: Caller,
     Json(new): Json<NewQuestionnaire>,
 ) -> Result<Response, ApiError> {
     let id = format!("eval-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let published = id.clone();
     blocking(move || {
+        caller.require(
+            &state.db,
+            Permission::EditContent,
+            &Target::Region(&new.scope),
+        )?;
         Ok(state
             .db
             .publish_questionnaire(&published, &new.scope, &new.questionnaire, now())?)
@@ -241,15 +281,27 @@ struct RegionQuery {
 /// Totals only: no household's answers are ever listed.
 async fn questionnaire_results(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || Ok(state.db.evaluation_results(&id, &q.region)?)).await?;
+    let r = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
+        Ok(state.db.evaluation_results(&id, &q.region)?)
+    })
+    .await?;
     Ok(Json(r).into_response())
 }
 
-async fn list_questions(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let bank = blocking(move || Ok(state.db.bank_questions()?)).await?;
+async fn list_questions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let bank = blocking(move || {
+        county_only(&state.db, &caller, Permission::View)?;
+        Ok(state.db.bank_questions()?)
+    })
+    .await?;
     Ok(Json(bank).into_response())
 }
 
@@ -264,8 +316,24 @@ struct QuestionBody {
     tag: String,
 }
 
+/// The bank holds the answers and serves the whole county.
+fn county_only(db: &crate::Db, caller: &Caller, permission: Permission) -> Result<(), ApiError> {
+    caller.require_role(permission)?;
+    let county = db
+        .regions()?
+        .iter()
+        .any(|r| r.code == caller.account.region && r.level == model::RegionLevel::County);
+    if !county {
+        return Err(ApiError::Forbidden(
+            "the question bank belongs to the county; ask a county account".into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn put_question(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(body): Json<QuestionBody>,
 ) -> Result<Response, ApiError> {
@@ -278,17 +346,30 @@ async fn put_question(
         answer: body.answer,
         tag: body.tag,
     };
-    blocking(move || Ok(state.db.put_bank_question(&q)?)).await?;
+    blocking(move || {
+        county_only(&state.db, &caller, Permission::EditContent)?;
+        Ok(state.db.put_bank_question(&q)?)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn create_exam(
     State(state): State<AppState>,
+    caller: Caller,
     Json(new): Json<NewExam>,
 ) -> Result<Response, ApiError> {
     let id = format!("exam-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let published = id.clone();
-    let exam = blocking(move || Ok(state.db.publish_exam(&published, &new, now())?)).await?;
+    let exam = blocking(move || {
+        caller.require(
+            &state.db,
+            Permission::EditContent,
+            &Target::Region(&new.scope),
+        )?;
+        Ok(state.db.publish_exam(&published, &new, now())?)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -301,8 +382,13 @@ async fn create_exam(
 
 async fn exam_results(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || Ok(state.db.exam_results(&id)?)).await?;
+    let r = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Item(&id))?;
+        Ok(state.db.exam_results(&id)?)
+    })
+    .await?;
     Ok(Json(r).into_response())
 }

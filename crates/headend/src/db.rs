@@ -6,20 +6,29 @@
 //! as tombstones until purged; purging raises the horizon below which
 //! cursors are too old (the box then refetches everything).
 
+mod accounts;
 mod attendance;
+mod audit;
 mod forms;
 mod meetings;
 mod people;
+mod scopes;
 mod services;
 mod submissions;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+pub use accounts::{
+    hash_password, Account, LoginRefused, NewAccount, Permission, Role, Session, LOCKOUT_SECS,
+    MAX_FAILED_LOGINS, SESSION_SECS,
+};
 pub use attendance::{AttendanceRate, AttendanceRow};
+pub use audit::{AuditEntry, AuditQuery, Outcome};
 pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
+pub use scopes::Target;
 pub use services::{menu_id, RequestAction, RequestCount, RequestFilter, StaffRequest};
 pub use submissions::MAX_KEY_LEN;
 
@@ -151,6 +160,8 @@ impl Db {
         conn.execute_batch(attendance::SCHEMA)?;
         conn.execute_batch(services::SCHEMA)?;
         conn.execute_batch(forms::SCHEMA)?;
+        conn.execute_batch(accounts::SCHEMA)?;
+        conn.execute_batch(audit::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

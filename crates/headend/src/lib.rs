@@ -8,12 +8,17 @@
 //! evidence, and attendance reports. `app()` returns the router so tests
 //! run it without a socket; `serve()` runs it on a listener with the
 //! roll-call scheduler; the binary only parses arguments.
-//! Later: admin accounts, review flow, audit log, PostgreSQL at scale.
+//! Staff accounts (roles, region subtrees, Argon2id, sessions, lock-out)
+//! guard every admin endpoint (`auth`), and an append-only audit log
+//! records logins, refusals and every change.
+//! Later: review flow, imports, statistics, PostgreSQL at scale.
 
 mod api;
+mod api_accounts;
 mod api_box;
 mod api_meetings;
 mod api_services;
+mod auth;
 pub mod db;
 mod ingest;
 mod media;
@@ -30,6 +35,7 @@ use std::sync::Arc;
 
 pub use api::{app, app_with, ApiError, DEFAULT_FEED_PAGE};
 pub use api_box::MAX_SUBMISSIONS;
+pub use auth::SESSION_COOKIE;
 pub use db::{Db, DbError, NewItem};
 pub use push::Hub;
 
@@ -49,9 +55,14 @@ pub async fn serve(
         // Held push connections would keep a graceful shutdown waiting.
         closing.close();
     };
-    let served = axum::serve(listener, app_with(db, hub, media_dir))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let app = app_with(db, hub, media_dir);
+    // The peer address goes into the audit log.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     scheduler.abort();
     served
 }

@@ -60,6 +60,13 @@ enum Command {
         #[arg(long)]
         count: usize,
     },
+    /// Staff accounts: create the first county admin, reset a password,
+    /// disable an account, list accounts. The password is read from the
+    /// DANGJIAN_PASSWORD environment variable or the first line of stdin.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Add COUNT extra disclosures to one village (for sync benchmarks).
     SeedBulk {
         #[arg(long)]
@@ -69,6 +76,149 @@ enum Command {
         #[arg(long)]
         count: usize,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create an account (the first one: a county admin).
+    CreateAccount {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// Shown in the console and the audit log, e.g. 青山县组织部 张三.
+        #[arg(long)]
+        name: String,
+        /// The region code the account is attached to (its subtree).
+        #[arg(long)]
+        region: String,
+        /// admin, editor, reviewer, operator or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Set a new password (also unlocks the account and ends its sessions).
+    SetPassword {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
+    /// List accounts under a region (default: all).
+    List {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        region: Option<String>,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("DANGJIAN_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn now_secs() -> anyhow::Result<i64> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64)
+}
+
+fn admin(action: AdminAction) -> anyhow::Result<()> {
+    let open = |db: &PathBuf| Db::open(db).with_context(|| format!("opening {}", db.display()));
+    let audit = |db: &Db, action: &str, target: &str| -> anyhow::Result<()> {
+        db.audit(
+            &headend::db::AuditEntry {
+                account: None,
+                action: action.into(),
+                target: target.into(),
+                ip: "cli".into(),
+                detail: "dangjian-headend admin".into(),
+                ..Default::default()
+            },
+            now_secs()? * 1000,
+        )?;
+        Ok(())
+    };
+    match action {
+        AdminAction::CreateAccount {
+            db,
+            username,
+            name,
+            region,
+            role,
+        } => {
+            let db = open(&db)?;
+            let role = headend::db::Role::parse(&role).with_context(|| {
+                format!("unknown role {role}; use admin, editor, reviewer, operator or viewer")
+            })?;
+            let account = db.create_account(
+                &headend::db::NewAccount {
+                    username: username.clone(),
+                    display_name: name,
+                    region: region.parse()?,
+                    role,
+                    password: read_password()?,
+                },
+                None,
+                now_secs()?,
+            )?;
+            audit(&db, "account.create", &username)?;
+            println!(
+                "created {} ({}) for region {}",
+                account.username,
+                account.role.as_str(),
+                account.region
+            );
+        }
+        AdminAction::SetPassword { db, username } => {
+            let db = open(&db)?;
+            db.set_password(&username, &read_password()?)?;
+            audit(&db, "account.password", &username)?;
+            println!("password of {username} set; its sessions are ended");
+        }
+        AdminAction::Disable { db, username } => {
+            let db = open(&db)?;
+            db.set_account_disabled(&username, true)?;
+            audit(&db, "account.disable", &username)?;
+            println!("{username} disabled");
+        }
+        AdminAction::List { db, region } => {
+            let db = open(&db)?;
+            let regions = db.regions()?;
+            let roots: Vec<model::AreaCode> = match region {
+                Some(r) => vec![r.parse()?],
+                None => regions
+                    .iter()
+                    .filter(|r| r.parent.is_none())
+                    .map(|r| r.code.clone())
+                    .collect(),
+            };
+            for root in roots {
+                for a in db.accounts_under(&root)? {
+                    println!(
+                        "{}\t{}\t{}\t{}{}",
+                        a.username,
+                        a.role.as_str(),
+                        a.region,
+                        a.display_name,
+                        if a.disabled { "\t(disabled)" } else { "" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -139,6 +289,7 @@ fn main() -> anyhow::Result<()> {
             println!("meeting {meeting}");
             Ok(())
         }
+        Command::Admin { action } => admin(action),
         Command::SeedBulk { db, village, count } => {
             let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let village = village.parse()?;

@@ -582,7 +582,31 @@ pub fn seed_demo(db: &Db) -> Result<usize, DbError> {
     crate::seed_meetings::seed_people(db)?;
     let published = db.publish(&items)?.len();
     crate::seed_services::seed_services(db, crate::push::now_ms() / 1000)?;
+    seed_admin(db)?;
     Ok(published)
+}
+
+/// The demo's county admin: user name and password. **Demo only**: a real
+/// headend gets its first admin from `dangjian-headend admin create-account`.
+pub const DEMO_ADMIN: (&str, &str) = ("qingshan-admin", "dangjian-demo");
+
+/// Creates [`DEMO_ADMIN`] for 青山县 unless it exists.
+pub fn seed_admin(db: &Db) -> Result<(), DbError> {
+    if db.account(DEMO_ADMIN.0)?.is_some() {
+        return Ok(());
+    }
+    db.create_account(
+        &crate::db::NewAccount {
+            username: DEMO_ADMIN.0.into(),
+            display_name: "青山县管理员（演示）".into(),
+            region: code(COUNTY.0),
+            role: crate::db::Role::Admin,
+            password: DEMO_ADMIN.1.into(),
+        },
+        None,
+        crate::push::now_ms() / 1000,
+    )?;
+    Ok(())
 }
 
 /// `count` extra finance disclosures for one village, for sync benchmarks.

@@ -28,6 +28,7 @@ fn people() -> (tempfile::TempDir, Arc<Db>) {
     for r in &regions {
         db.upsert_region(r).unwrap();
     }
+    seed::seed_admin(&db).unwrap();
     for (id, name, region) in [
         ("b-dongpo", "东坡村党支部", DONGPO),
         ("b-hewan", "河湾村党支部", HEWAN),

@@ -31,6 +31,7 @@ fn a_burst_of_sign_ins_is_stored_once_each() {
     for r in &regions {
         db.upsert_region(r).unwrap();
     }
+    seed::seed_admin(&db).unwrap();
     let meeting = seed_meetings::seed_bench_boxes(&db, BOXES, now_ms() / 1000).unwrap();
     let server = TestServer::start(Arc::new(db), "127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = server.addr;

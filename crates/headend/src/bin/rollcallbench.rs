@@ -115,13 +115,14 @@ async fn response(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<(u16,
 
 async fn request(
     addr: SocketAddr,
+    token: &str,
     method: &str,
     path: &str,
     body: &str,
 ) -> std::io::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(addr).await?;
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await?;
@@ -183,6 +184,20 @@ async fn hold(
 
 async fn run(args: Args) -> Result<serde_json::Value, String> {
     let io = |e: std::io::Error| e.to_string();
+    // The demo county admin starts the roll-call, as staff would.
+    let (user, password) = headend::seed::DEMO_ADMIN;
+    let login = serde_json::json!({ "username": user, "password": password }).to_string();
+    let (status, body) = request(args.addr, "", "POST", "/api/v1/admin/login", &login)
+        .await
+        .map_err(io)?;
+    if status != 200 {
+        return Err(format!(
+            "logging in as {user}: {status} {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    let session: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    let token = session["token"].as_str().unwrap_or_default().to_string();
     let rss_idle = rss_mib(args.headend_pid);
     let arrived = Arc::new(Mutex::new(vec![None; args.boxes]));
     let connected = Arc::new(AtomicUsize::new(0));
@@ -218,6 +233,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
     let t0 = Instant::now();
     let (status, body) = request(
         args.addr,
+        &token,
         "POST",
         &format!("/api/v1/admin/meetings/{}/rollcalls", args.meeting),
         "{\"window_secs\":120}",
@@ -314,6 +330,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
 
     let (_, attendance) = request(
         args.addr,
+        &token,
         "GET",
         &format!("/api/v1/admin/rollcalls/{rollcall}/attendance"),
         "",

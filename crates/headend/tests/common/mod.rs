@@ -7,14 +7,85 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-/// Sends one request and returns (status, body).
+/// Sends one request and returns (status, body). Admin paths go as the
+/// demo county admin (logged in once per server).
 pub fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    if !path.starts_with("/api/v1/admin/") || path == "/api/v1/admin/login" {
+        return call_as(addr, None, method, path, body);
+    }
+    let answer = call_as(
+        addr,
+        Some(&demo_admin_token(addr, false)),
+        method,
+        path,
+        body,
+    );
+    if answer.0 != 401 {
+        return answer;
+    }
+    // Another server once had this port: log in again.
+    call_as(
+        addr,
+        Some(&demo_admin_token(addr, true)),
+        method,
+        path,
+        body,
+    )
+}
+
+/// A session token for the seeded demo admin on the server at `addr`.
+pub fn demo_admin_token(addr: SocketAddr, fresh: bool) -> String {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static TOKENS: Mutex<Option<HashMap<SocketAddr, String>>> = Mutex::new(None);
+    if !fresh {
+        if let Some(t) = TOKENS
+            .lock()
+            .unwrap()
+            .get_or_insert_with(HashMap::new)
+            .get(&addr)
+        {
+            return t.clone();
+        }
+    }
+    let (user, password) = headend::seed::DEMO_ADMIN;
+    let token = login(addr, user, password).expect("demo admin logs in");
+    TOKENS
+        .lock()
+        .unwrap()
+        .get_or_insert_with(HashMap::new)
+        .insert(addr, token.clone());
+    token
+}
+
+/// Logs in; the token, or the status and body of the refusal.
+pub fn login(addr: SocketAddr, user: &str, password: &str) -> Result<String, (u16, String)> {
+    let body = serde_json::json!({ "username": user, "password": password }).to_string();
+    let (status, text) = call_as(addr, None, "POST", "/api/v1/admin/login", Some(&body));
+    if status != 200 {
+        return Err((status, text));
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    Ok(v["token"].as_str().unwrap().to_string())
+}
+
+/// Sends one request with `token` (if any) as the bearer token.
+pub fn call_as(
+    addr: SocketAddr,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String) {
+    let auth = token
+        .map(|t| format!("authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let body = body.unwrap_or("");
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n{auth}\
          content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     )

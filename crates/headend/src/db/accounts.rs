@@ -1,0 +1,442 @@
+//! Staff accounts: each attached to a region node with one role, a password
+//! hashed with Argon2id, sessions that expire, and a lock-out after
+//! repeated failures. What an account may touch is its region's subtree.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use model::AreaCode;
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use super::{scope_chain, Db, DbError};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts(
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    region TEXT NOT NULL REFERENCES regions(code),
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    created_by TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions(
+    token_sha256 TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES accounts(username),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_username ON sessions(username);
+";
+
+/// Failed logins in a row before an account is locked.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// How long a lock-out lasts.
+pub const LOCKOUT_SECS: i64 = 15 * 60;
+/// How long a session token is good for.
+pub const SESSION_SECS: i64 = 8 * 3600;
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// What an account does; each role is a fixed set of [`Permission`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including accounts in its subtree.
+    Admin,
+    /// Writes content and imports spreadsheets.
+    Editor,
+    /// Approves or returns what editors submit.
+    Reviewer,
+    /// Runs meetings and roll-calls, answers service requests, manages boxes.
+    Operator,
+    /// Reads reports and statistics.
+    Viewer,
+}
+
+/// One kind of action an admin endpoint needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    ManageAccounts,
+    EditContent,
+    ReviewContent,
+    Operate,
+    View,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Editor,
+        Role::Reviewer,
+        Role::Operator,
+        Role::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Reviewer => "reviewer",
+            Role::Operator => "operator",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Editor => matches!(permission, Permission::EditContent | Permission::View),
+            Role::Reviewer => matches!(permission, Permission::ReviewContent | Permission::View),
+            Role::Operator => matches!(permission, Permission::Operate | Permission::View),
+            Role::Viewer => permission == Permission::View,
+        }
+    }
+}
+
+/// An account as the API shows it (never its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    pub region: AreaCode,
+    pub role: Role,
+    pub disabled: bool,
+    /// Unix seconds; 0 when not locked.
+    pub locked_until: i64,
+    pub created_at: i64,
+    pub created_by: Option<String>,
+}
+
+/// What creating an account needs.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub region: AreaCode,
+    pub role: Role,
+    pub password: String,
+}
+
+/// Why a login did not give a session. The API tells the person only
+/// "wrong user name or password" or "locked", never which part was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRefused {
+    /// Unknown user, wrong password or disabled account.
+    BadCredentials,
+    /// Too many failures; try again after `until` (unix seconds).
+    Locked { until: i64 },
+}
+
+/// A session that was granted.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: i64,
+    pub account: Account,
+}
+
+/// OWASP's Argon2id recommendation: 19 MiB, 2 passes, 1 lane.
+fn hasher() -> Result<Argon2<'static>, DbError> {
+    let params = Params::new(19 * 1024, 2, 1, None)
+        .map_err(|e| DbError::BadInput(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub fn hash_password(password: &str) -> Result<String, DbError> {
+    // 16 bytes from the OS generator (a v4 UUID's random bits).
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
+        .map_err(|e| DbError::BadInput(format!("cannot salt the password: {e}")))?;
+    hasher()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| DbError::BadInput(format!("cannot hash the password: {e}")))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    hasher()
+        .map(|h| h.verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Hashes a password once so an unknown user name costs as much time as a
+/// wrong password (no user enumeration by timing).
+fn burn_time(password: &str) {
+    let _ = hash_password(password);
+}
+
+fn token_digest(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    // Two v4 UUIDs: 244 random bits from the OS generator.
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+pub fn check_username(name: &str) -> Result<(), DbError> {
+    let ok = (3..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(DbError::BadInput(
+            "a user name is 3 to 32 characters: lowercase letters, digits, - and _".into(),
+        ))
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), DbError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(DbError::BadInput(format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "username, display_name, region, role, disabled, locked_until, created_at, created_by";
+
+fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
+    let region: String = r.get(2)?;
+    let role: String = r.get(3)?;
+    Ok((
+        Account {
+            username: r.get(0)?,
+            display_name: r.get(1)?,
+            region: region.parse().map_err(|e: model::AreaCodeError| {
+                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+            })?,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            disabled: r.get::<_, i64>(4)? != 0,
+            locked_until: r.get(5)?,
+            created_at: r.get(6)?,
+            created_by: r.get(7)?,
+        },
+        role,
+    ))
+}
+
+fn account(conn: &Connection, username: &str) -> Result<Option<Account>, DbError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"
+        ))?
+        .query_row([username], account_row)
+        .optional()?
+        .map(|(a, _)| a))
+}
+
+/// True if `target` is `region` or lies under it.
+pub(super) fn within(conn: &Connection, region: &AreaCode, target: &AreaCode) -> bool {
+    scope_chain(conn, target)
+        .map(|chain| chain.contains(region))
+        .unwrap_or(false)
+}
+
+impl Db {
+    /// Creates an account. `by` is the admin creating it (None: the CLI
+    /// bootstrapping the first one); the region must exist.
+    pub fn create_account(
+        &self,
+        new: &NewAccount,
+        by: Option<&str>,
+        now: i64,
+    ) -> Result<Account, DbError> {
+        check_username(&new.username)?;
+        check_password(&new.password)?;
+        if new.display_name.trim().is_empty() {
+            return Err(DbError::BadInput("give the account a display name".into()));
+        }
+        // Hash outside the lock: it takes tens of milliseconds.
+        let hash = hash_password(&new.password)?;
+        let conn = self.lock()?;
+        scope_chain(&conn, &new.region)?;
+        if account(&conn, &new.username)?.is_some() {
+            return Err(DbError::BadInput(format!(
+                "user name {} is taken",
+                new.username
+            )));
+        }
+        conn.execute(
+            "INSERT INTO accounts(username, display_name, region, role, password_hash,
+             created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new.username,
+                new.display_name.trim(),
+                new.region.as_str(),
+                new.role.as_str(),
+                hash,
+                now,
+                by
+            ],
+        )?;
+        account(&conn, &new.username)?.ok_or_else(|| DbError::NotFound("account".into()))
+    }
+
+    pub fn account(&self, username: &str) -> Result<Option<Account>, DbError> {
+        account(&*self.lock()?, username)
+    }
+
+    /// Accounts whose region lies in `region`'s subtree.
+    pub fn accounts_under(&self, region: &AreaCode) -> Result<Vec<Account>, DbError> {
+        let conn = self.lock()?;
+        let all = conn
+            .prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY region, username"
+            ))?
+            .query_map([], account_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(all
+            .into_iter()
+            .map(|(a, _)| a)
+            .filter(|a| within(&conn, region, &a.region))
+            .collect())
+    }
+
+    /// Disables or re-enables an account; disabling ends its sessions.
+    pub fn set_account_disabled(&self, username: &str, disabled: bool) -> Result<(), DbError> {
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE accounts SET disabled = ?2 WHERE username = ?1",
+            params![username, i64::from(disabled)],
+        )?;
+        if n == 0 {
+            return Err(DbError::NotFound(format!("account {username}")));
+        }
+        if disabled {
+            conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        }
+        Ok(())
+    }
+
+    pub fn set_password(&self, username: &str, password: &str) -> Result<(), DbError> {
+        check_password(password)?;
+        let hash = hash_password(password)?;
+        let conn = self.lock()?;
+        let n = conn.execute(
+            "UPDATE accounts SET password_hash = ?2, failed_logins = 0, locked_until = 0
+             WHERE username = ?1",
+            params![username, hash],
+        )?;
+        if n == 0 {
+            return Err(DbError::NotFound(format!("account {username}")));
+        }
+        conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        Ok(())
+    }
+
+    /// Checks a password and, if right, opens a session. Failures count
+    /// towards a lock-out; a success clears them.
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<Result<Session, LoginRefused>, DbError> {
+        let stored: Option<(String, bool, i64)> = self
+            .lock()?
+            .prepare_cached(
+                "SELECT password_hash, disabled, locked_until FROM accounts WHERE username = ?1",
+            )?
+            .query_row([username], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? != 0, r.get(2)?))
+            })
+            .optional()?;
+        let Some((hash, disabled, locked_until)) = stored else {
+            burn_time(password);
+            return Ok(Err(LoginRefused::BadCredentials));
+        };
+        if locked_until > now {
+            return Ok(Err(LoginRefused::Locked {
+                until: locked_until,
+            }));
+        }
+        // Verify outside the lock: Argon2id takes tens of milliseconds.
+        let right = password_matches(password, &hash);
+        let conn = self.lock()?;
+        if !right || disabled {
+            let failed: i64 = conn.query_row(
+                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE username = ?1
+                 RETURNING failed_logins",
+                [username],
+                |r| r.get(0),
+            )?;
+            if failed >= i64::from(MAX_FAILED_LOGINS) {
+                let until = now + LOCKOUT_SECS;
+                conn.execute(
+                    "UPDATE accounts SET locked_until = ?2, failed_logins = 0 WHERE username = ?1",
+                    params![username, until],
+                )?;
+                return Ok(Err(LoginRefused::Locked { until }));
+            }
+            return Ok(Err(LoginRefused::BadCredentials));
+        }
+        conn.execute(
+            "UPDATE accounts SET failed_logins = 0, locked_until = 0 WHERE username = ?1",
+            [username],
+        )?;
+        let token = new_token();
+        let expires_at = now + SESSION_SECS;
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+        conn.execute(
+            "INSERT INTO sessions(token_sha256, username, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![token_digest(&token), username, now, expires_at],
+        )?;
+        let account =
+            account(&conn, username)?.ok_or_else(|| DbError::NotFound("account".into()))?;
+        Ok(Ok(Session {
+            token,
+            expires_at,
+            account,
+        }))
+    }
+
+    /// The account a session token belongs to, if the token is current and
+    /// the account enabled.
+    pub fn session_account(&self, token: &str, now: i64) -> Result<Option<Account>, DbError> {
+        let conn = self.lock()?;
+        let username: Option<String> = conn
+            .prepare_cached(
+                "SELECT username FROM sessions WHERE token_sha256 = ?1 AND expires_at > ?2",
+            )?
+            .query_row(params![token_digest(token), now], |r| r.get(0))
+            .optional()?;
+        let Some(username) = username else {
+            return Ok(None);
+        };
+        Ok(account(&conn, &username)?.filter(|a| !a.disabled))
+    }
+
+    pub fn logout(&self, token: &str) -> Result<(), DbError> {
+        self.lock()?.execute(
+            "DELETE FROM sessions WHERE token_sha256 = ?1",
+            [token_digest(token)],
+        )?;
+        Ok(())
+    }
+
+    /// True if `target` is `region` or lies under it.
+    pub fn region_within(&self, region: &AreaCode, target: &AreaCode) -> Result<bool, DbError> {
+        Ok(within(&*self.lock()?, region, target))
+    }
+}

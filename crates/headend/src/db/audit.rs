@@ -1,0 +1,169 @@
+//! The append-only audit log: who did what, when, from where, to what, and
+//! whether it was allowed. SQLite triggers refuse any UPDATE or DELETE, so
+//! not even a bug in this crate can rewrite history; the API only reads it.
+
+use model::AreaCode;
+use rusqlite::params;
+
+use super::{accounts::within, Db, DbError};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS audit(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    account TEXT,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    region TEXT,
+    ip TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL,
+    before_id TEXT,
+    after_id TEXT,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+";
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// The account may not do this (role or region).
+    Refused,
+    /// Wrong password, locked account, bad input.
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Outcome {
+        match s {
+            "ok" => Outcome::Ok,
+            "refused" => Outcome::Refused,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+/// One entry, as written and as read back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default)]
+    pub at_ms: i64,
+    /// The user name, or None before anyone is logged in.
+    pub account: Option<String>,
+    /// e.g. `login`, `login_failed`, `account.create`, `POST /api/v1/admin/…`.
+    pub action: String,
+    pub target: String,
+    /// The region the action was about, when it had one.
+    pub region: Option<String>,
+    pub ip: String,
+    pub outcome: Option<Outcome>,
+    /// Ids before and after, for content changes (a correction's old and
+    /// new version).
+    pub before_id: Option<String>,
+    pub after_id: Option<String>,
+    pub detail: String,
+}
+
+/// Which entries to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub account: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub limit: usize,
+}
+
+impl Db {
+    pub fn audit(&self, entry: &AuditEntry, at_ms: i64) -> Result<(), DbError> {
+        self.lock()?.execute(
+            "INSERT INTO audit(at_ms, account, action, target, region, ip, outcome,
+             before_id, after_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                at_ms,
+                entry.account,
+                entry.action,
+                entry.target,
+                entry.region,
+                entry.ip,
+                entry.outcome.unwrap_or(Outcome::Ok).as_str(),
+                entry.before_id,
+                entry.after_id,
+                entry.detail
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Entries newest first, limited to what `viewer_region` may see:
+    /// entries about its subtree, and those of accounts in it.
+    pub fn audit_log(
+        &self,
+        viewer_region: &AreaCode,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT a.id, a.at_ms, a.account, a.action, a.target, a.region, a.ip, a.outcome,
+                    a.before_id, a.after_id, a.detail, acc.region
+             FROM audit a LEFT JOIN accounts acc ON acc.username = a.account
+             WHERE (?1 IS NULL OR a.account = ?1) AND a.at_ms >= ?2 AND a.at_ms < ?3
+             ORDER BY a.id DESC",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                query.account,
+                query.from_ms.unwrap_or(0),
+                query.to_ms.unwrap_or(i64::MAX)
+            ],
+            |r| {
+                Ok((
+                    AuditEntry {
+                        id: r.get(0)?,
+                        at_ms: r.get(1)?,
+                        account: r.get(2)?,
+                        action: r.get(3)?,
+                        target: r.get(4)?,
+                        region: r.get(5)?,
+                        ip: r.get(6)?,
+                        outcome: Some(Outcome::parse(&r.get::<_, String>(7)?)),
+                        before_id: r.get(8)?,
+                        after_id: r.get(9)?,
+                        detail: r.get(10)?,
+                    },
+                    r.get::<_, Option<String>>(11)?,
+                ))
+            },
+        )?;
+        let visible = |code: &Option<String>| {
+            code.as_deref()
+                .and_then(|c| c.parse::<AreaCode>().ok())
+                .is_some_and(|c| within(&conn, viewer_region, &c))
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (entry, account_region) = row?;
+            if visible(&entry.region) || visible(&account_region) {
+                out.push(entry);
+                if out.len() >= query.limit.max(1) {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
