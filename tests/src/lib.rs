@@ -116,17 +116,34 @@ impl Drop for BrokenFeedServer {
 /// A bare HTTP/1.1 request on loopback; returns the body. Admin paths go
 /// as the seeded demo county admin (logged in for the request).
 pub fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
-    let auth = if path.starts_with("/api/v1/admin/") {
+    if path.starts_with("/api/v1/admin/") {
         let (user, password) = headend::seed::DEMO_ADMIN;
-        let login = serde_json::json!({ "username": user, "password": password }).to_string();
-        let answer = raw_http(addr, "POST", "/api/v1/admin/login", &login, "");
-        let session: serde_json::Value = serde_json::from_str(&answer).expect("login answer");
-        let token = session["token"].as_str().expect("demo admin logs in");
-        format!("authorization: Bearer {token}\r\n")
+        http_as(addr, &login(addr, user, password), method, path, body)
     } else {
-        String::new()
-    };
-    raw_http(addr, method, path, body, &auth)
+        raw_http(addr, method, path, body, "")
+    }
+}
+
+/// Logs in on the headend at `addr`; the session token.
+pub fn login(addr: SocketAddr, user: &str, password: &str) -> String {
+    let login = serde_json::json!({ "username": user, "password": password }).to_string();
+    let answer = raw_http(addr, "POST", "/api/v1/admin/login", &login, "");
+    let session: serde_json::Value = serde_json::from_str(&answer).expect("login answer");
+    session["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{user} cannot log in: {answer}"))
+        .to_string()
+}
+
+/// A request with `token` as the bearer token; returns the body.
+pub fn http_as(addr: SocketAddr, token: &str, method: &str, path: &str, body: &str) -> String {
+    raw_http(
+        addr,
+        method,
+        path,
+        body,
+        &format!("authorization: Bearer {token}\r\n"),
+    )
 }
 
 fn raw_http(addr: SocketAddr, method: &str, path: &str, body: &str, headers: &str) -> String {

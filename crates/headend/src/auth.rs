@@ -34,6 +34,8 @@ struct NoteInner {
     account: Option<String>,
     region: Option<String>,
     refusal: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
 }
 
 impl AuditNote {
@@ -161,6 +163,27 @@ impl Caller {
         Ok(())
     }
 
+    /// The account may review content of `scope`: the role allows it, and
+    /// it sits above the scope (or at it, where the county allows that).
+    pub fn require_review(&self, db: &Db, scope: &model::AreaCode) -> Result<(), ApiError> {
+        self.require(db, Permission::ReviewContent, &Target::Region(scope))?;
+        if db.may_review(&self.account.region, scope)? {
+            Ok(())
+        } else {
+            Err(self.refuse(format!(
+                "content of {scope} is reviewed from the level above; this county does not allow review at the same level"
+            )))
+        }
+    }
+
+    /// Records the ids a change replaced and made (e.g. `item@1`, `item@2`).
+    pub fn note_change(&self, before: Option<String>, after: Option<String>) {
+        self.note.update(|n| {
+            n.before = before;
+            n.after = after;
+        });
+    }
+
     /// Like [`Caller::require`] for a list: true if `region` is inside.
     pub fn sees(&self, db: &Db, region: &model::AreaCode) -> bool {
         db.region_within(&self.account.region, region)
@@ -193,9 +216,15 @@ pub(crate) async fn audit(
     if method == Method::GET && !refused {
         return response;
     }
-    let (account, region, refusal) = match note.0.lock() {
-        Ok(n) => (n.account.clone(), n.region.clone(), n.refusal.clone()),
-        Err(_) => (None, None, None),
+    let (account, region, refusal, before_id, after_id) = match note.0.lock() {
+        Ok(n) => (
+            n.account.clone(),
+            n.region.clone(),
+            n.refusal.clone(),
+            n.before.clone(),
+            n.after.clone(),
+        ),
+        Err(_) => (None, None, None, None, None),
     };
     let entry = AuditEntry {
         account,
@@ -211,6 +240,8 @@ pub(crate) async fn audit(
             Outcome::Failed
         }),
         detail: refusal.unwrap_or_else(|| status.as_u16().to_string()),
+        before_id,
+        after_id,
         ..AuditEntry::default()
     };
     let db = state.db.clone();

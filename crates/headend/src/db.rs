@@ -9,6 +9,7 @@
 mod accounts;
 mod attendance;
 mod audit;
+mod content;
 mod forms;
 mod meetings;
 mod people;
@@ -25,6 +26,7 @@ pub use accounts::{
 };
 pub use attendance::{AttendanceRate, AttendanceRow};
 pub use audit::{AuditEntry, AuditQuery, Outcome};
+pub use content::{Draft, DraftStatus, HistoryEntry};
 pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
@@ -162,6 +164,7 @@ impl Db {
         conn.execute_batch(forms::SCHEMA)?;
         conn.execute_batch(accounts::SCHEMA)?;
         conn.execute_batch(audit::SCHEMA)?;
+        conn.execute_batch(content::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

@@ -16,6 +16,7 @@
 mod api;
 mod api_accounts;
 mod api_box;
+mod api_content;
 mod api_meetings;
 mod api_services;
 mod auth;
@@ -67,17 +68,20 @@ pub async fn serve(
     served
 }
 
-/// Once a second: open planned roll-calls that are due and push them.
+/// Once a second: publish scheduled content and open planned roll-calls
+/// that are due, and push both.
 /// Hourly: forget playback evidence older than a week.
 async fn schedule_rollcalls(db: Arc<Db>, hub: Arc<Hub>) {
     const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ticks: u64 = 0;
+    let published = Arc::new(std::sync::atomic::AtomicU64::new(0));
     loop {
         tick.tick().await;
         ticks += 1;
         let db = db.clone();
+        let published_here = published.clone();
         let prune = ticks.is_multiple_of(3600);
         let opened = tokio::task::spawn_blocking(move || {
             let now = push::now_ms();
@@ -86,9 +90,22 @@ async fn schedule_rollcalls(db: Arc<Db>, hub: Arc<Hub>) {
                     tracing::warn!(error = %e, "cannot prune playback evidence");
                 }
             }
+            // Scheduled content whose time has come.
+            match db.publish_due(now / 1000) {
+                Ok(items) => {
+                    if let Some(last) = items.last() {
+                        published_here.store(last.seq, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot publish scheduled content"),
+            }
             db.open_due_rollcalls(now)
         })
         .await;
+        let head = published.swap(0, std::sync::atomic::Ordering::Relaxed);
+        if head > 0 {
+            hub.publish(push::HubEvent::FeedChanged { head });
+        }
         match opened {
             Ok(Ok(list)) => {
                 for open in list {

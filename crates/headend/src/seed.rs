@@ -115,6 +115,7 @@ fn disclosure(
         title,
         period: period.into(),
         body,
+        corrections: vec![],
     })
 }
 

@@ -195,6 +195,22 @@ pub struct Disclosure {
     /// The period it covers, e.g. `2026年第三季度` or `2026年10月`.
     pub period: String,
     pub body: Vec<Block>,
+    /// Corrections so far, oldest first: a published disclosure is never
+    /// edited in place, each correction is a new version with its reason,
+    /// which the box shows as 更正.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+}
+
+/// One correction of a disclosure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Correction {
+    /// The version this correction made (2 for the first).
+    pub version: u32,
+    /// Unix seconds.
+    pub corrected_at: i64,
+    /// Why, in the words of whoever corrected it.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -428,6 +444,9 @@ impl FeedItem {
             Content::Disclosure(d) => {
                 if d.title.trim().is_empty() {
                     return Err(empty("title"));
+                }
+                if d.corrections.iter().any(|c| c.reason.trim().is_empty()) {
+                    return Err(empty("correction reason"));
                 }
                 if !d.category.modules().contains(&d.module.as_str()) {
                     return Err(ValidationError::UnknownModule {
@@ -673,6 +692,7 @@ mod tests {
                 title: "t".into(),
                 period: "2026年10月".into(),
                 body: vec![],
+                corrections: vec![],
             }),
         };
         assert!(matches!(

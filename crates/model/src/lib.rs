@@ -20,8 +20,8 @@ mod services;
 mod time;
 
 pub use content::{
-    Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, FeedItem, FeedPage, Notice,
-    Table, TableRole, Tombstone, ValidationError,
+    Block, Column, ColumnKind, Content, Correction, Disclosure, DisclosureCategory, FeedItem,
+    FeedPage, Notice, Table, TableRole, Tombstone, ValidationError,
 };
 pub use honour::{Honour, HonourKind, RankEntry, Ranking, MAX_RANK_ENTRIES};
 pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};

@@ -30,6 +30,7 @@ fn disclosure(
             body: vec![Block::Paragraph {
                 text: "正文".into(),
             }],
+            corrections: vec![],
         }),
     }
 }

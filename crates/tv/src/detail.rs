@@ -115,6 +115,9 @@ fn meta(item: &FeedItem, own: &str) -> String {
     if item.version > 1 {
         parts.push(format!("第{}版", item.version));
     }
+    if matches!(&item.content, Content::Disclosure(d) if !d.corrections.is_empty()) {
+        parts.push("已更正".into());
+    }
     parts.retain(|p| !p.is_empty());
     parts.join(" · ")
 }
@@ -167,6 +170,24 @@ pub fn fill(v: &mut View, cache: &Cache, item: &FeedItem, own: &str) -> Result<(
         | Content::Exam(_)
         | Content::Unsupported => Vec::new(),
     };
+    // A correction says so first, with every earlier one, so nobody reads
+    // a changed figure without knowing it changed.
+    if let Content::Disclosure(d) = &item.content {
+        let notes: Vec<BlockView> = d
+            .corrections
+            .iter()
+            .rev()
+            .map(|c| {
+                BlockView::Paragraph(format!(
+                    "【更正】第{}版（{}）：{}",
+                    c.version,
+                    format_date(c.corrected_at),
+                    c.reason
+                ))
+            })
+            .collect();
+        v.blocks.splice(0..0, notes);
+    }
     Ok(())
 }
 

@@ -18,6 +18,8 @@ pub enum Target<'a> {
     ServiceRequest(i64),
     /// A published feed item (questionnaire, exam).
     Item(&'a str),
+    /// A content draft.
+    Draft(i64),
 }
 
 fn parse(code: String) -> Result<AreaCode, DbError> {
@@ -102,6 +104,9 @@ impl Db {
                 id,
                 || format!("service request {id}"),
             ),
+            Target::Draft(id) => one(&conn, "SELECT scope FROM drafts WHERE id = ?1", id, || {
+                format!("draft {id}")
+            }),
             Target::Item(id) => one(&conn, "SELECT scope FROM items WHERE id = ?1", id, || {
                 format!("item {id}")
             }),
