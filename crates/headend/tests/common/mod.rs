@@ -69,6 +69,34 @@ pub fn login(addr: SocketAddr, user: &str, password: &str) -> Result<String, (u1
     Ok(v["token"].as_str().unwrap().to_string())
 }
 
+/// Sends raw bytes (a spreadsheet) with `token`; returns (status, body).
+pub fn upload(addr: SocketAddr, token: &str, path: &str, bytes: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/octet-stream\r\ncontent-length: {}\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    s.write_all(bytes).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
 /// Sends one request with `token` (if any) as the bearer token.
 pub fn call_as(
     addr: SocketAddr,
