@@ -108,6 +108,7 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .merge(crate::api_accounts::routes())
         .merge(crate::api_content::routes())
         .merge(crate::api_import::routes())
+        .merge(crate::api_stats::routes())
         .merge(crate::api_meetings::routes())
         .merge(crate::api_services::routes())
         .layer(middleware::from_fn_with_state(

@@ -53,6 +53,7 @@ async fn events(
     State(state): State<AppState>,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, ApiError> {
+    state.hub.seen(&q.device);
     let db = state.db.clone();
     let (household, backlog) = blocking(move || {
         let household = known_household(&db, &q.device)?;
@@ -67,6 +68,7 @@ async fn open_rollcalls(
     State(state): State<AppState>,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, ApiError> {
+    state.hub.seen(&q.device);
     let prompts = blocking(move || {
         let household = known_household(&state.db, &q.device)?;
         let now = now_ms();
@@ -91,6 +93,7 @@ async fn submissions(
         )));
     }
     let device = batch.device.clone();
+    state.hub.seen(&device);
     match state.ingest.submit(batch).await? {
         Some(receipts) => Ok(Json(receipts).into_response()),
         None => Err(unknown_box(&device)),
@@ -101,6 +104,7 @@ async fn playback(
     State(state): State<AppState>,
     Json(beat): Json<PlaybackBeat>,
 ) -> Result<Response, ApiError> {
+    state.hub.seen(&beat.device);
     blocking(move || {
         known_household(&state.db, &beat.device)?;
         state
@@ -116,6 +120,7 @@ async fn household(
     State(state): State<AppState>,
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
+    state.hub.seen(&device);
     let h = blocking(move || known_household(&state.db, &device)).await?;
     Ok(Json(h).into_response())
 }
@@ -137,6 +142,7 @@ async fn services(
     State(state): State<AppState>,
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
+    state.hub.seen(&device);
     let record = blocking(move || {
         known_household(&state.db, &device)?;
         Ok(state.db.household_services(&device)?)

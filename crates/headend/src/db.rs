@@ -15,6 +15,7 @@ mod meetings;
 mod people;
 mod scopes;
 mod services;
+mod stats;
 mod submissions;
 
 use std::path::Path;
@@ -32,6 +33,7 @@ pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall}
 pub use people::{Branch, NewMember};
 pub use scopes::Target;
 pub use services::{menu_id, RequestAction, RequestCount, RequestFilter, StaffRequest};
+pub use stats::{AuthorCount, Lagging, UploadCount, REQUIRED_MODULES};
 pub use submissions::MAX_KEY_LEN;
 
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};

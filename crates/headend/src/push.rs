@@ -57,6 +57,12 @@ pub struct Hub {
     /// Set when the headend shuts down: every held connection ends, so a
     /// graceful shutdown does not wait for boxes that never hang up.
     closing: tokio::sync::watch::Sender<bool>,
+    /// When each box last reached the headend (ms), for online counts. In
+    /// memory: after a restart boxes reappear within seconds as they
+    /// reconnect their push channel.
+    last_seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// Boxes holding a push connection now, with how many.
+    holding: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
 impl Default for Hub {
@@ -73,7 +79,43 @@ impl Hub {
             connected: AtomicUsize::new(0),
             prompts_sent: AtomicU64::new(0),
             closing: tokio::sync::watch::channel(false).0,
+            last_seen: std::sync::Mutex::new(std::collections::HashMap::new()),
+            holding: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Notes that `device` reached the headend now.
+    pub fn seen(&self, device: &str) {
+        if let Ok(mut seen) = self.last_seen.lock() {
+            match seen.get_mut(device) {
+                Some(at) => *at = now_ms(),
+                None => {
+                    seen.insert(device.to_string(), now_ms());
+                }
+            }
+        }
+    }
+
+    /// Boxes online at `now_ms`: holding the push channel, or seen within
+    /// `window_ms`.
+    pub fn online(&self, now_ms: i64, window_ms: i64) -> std::collections::HashSet<String> {
+        let mut online: std::collections::HashSet<String> = self
+            .holding
+            .lock()
+            .map(|h| h.keys().cloned().collect())
+            .unwrap_or_default();
+        online.extend(
+            self.last_seen()
+                .into_iter()
+                .filter(|(_, at)| now_ms - at <= window_ms)
+                .map(|(d, _)| d),
+        );
+        online
+    }
+
+    /// When each box was last seen (ms).
+    pub fn last_seen(&self) -> std::collections::HashMap<String, i64> {
+        self.last_seen.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Ends every push connection (the headend is shutting down).
@@ -95,11 +137,21 @@ impl Hub {
 }
 
 /// Decrements the connection count when a stream is dropped.
-struct Connected(Arc<Hub>);
+struct Connected(Arc<Hub>, String);
 
 impl Drop for Connected {
     fn drop(&mut self) {
         self.0.connected.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut holding) = self.0.holding.lock() {
+            if let Some(n) = holding.get_mut(&self.1) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    holding.remove(&self.1);
+                }
+            }
+        }
+        // Online until it has been gone for a while.
+        self.0.seen(&self.1);
     }
 }
 
@@ -133,7 +185,10 @@ pub fn stream(
     hub.connected.fetch_add(1, Ordering::Relaxed);
     let rx = hub.tx.subscribe();
     let closing = hub.closing.subscribe();
-    let guard = Connected(hub.clone());
+    if let Ok(mut holding) = hub.holding.lock() {
+        *holding.entry(household.device.clone()).or_default() += 1;
+    }
+    let guard = Connected(hub.clone(), household.device.clone());
     let state = (
         rx,
         closing,
