@@ -20,8 +20,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("zap") => zap(),
         Some("rollcall") => rollcall(),
         Some("presses") => presses(),
+        Some("headend") => headend(),
         _ => bail!(
-            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses>"
+            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend>"
         ),
     }
 }
@@ -475,6 +476,54 @@ fn presses() -> Result<()> {
             },
             "targets": { "service_request_preset_11_digit_phone": 16 },
             "results": counts,
+        }),
+    )
+}
+
+/// Requests/s and latency of a release headend (SQLite) on loopback under
+/// keep-alive load: the feed in full (200), a caught-up box's poll (304),
+/// and an admin list with a staff session.
+fn headend() -> Result<()> {
+    system::bootstrap()?;
+    system::cargo(&["build", "--release", "-p", "headend", "--bins"])?;
+    let dir = workspace_root().join("target/bench/headend");
+    let headend = start_demo_headend("release", &dir, &[])?;
+    let addr = headend
+        .url
+        .strip_prefix("http://")
+        .context("headend url")?
+        .to_string();
+    let mut results = Vec::new();
+    for scenario in ["feed304", "feed200", "admin"] {
+        let out = Command::new(bin("release", "dangjian-loadgen"))
+            .args(["--addr", &addr, "--scenario", scenario])
+            .args(["--connections", "32", "--seconds", "10"])
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running dangjian-loadgen")?;
+        if !out.status.success() {
+            bail!("dangjian-loadgen {scenario} failed");
+        }
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        println!(
+            "{scenario}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms ({} requests, {} unexpected status)",
+            r["requests_per_second"].as_f64().unwrap_or(f64::NAN),
+            r["p50_ms"].as_f64().unwrap_or(f64::NAN),
+            r["p99_ms"].as_f64().unwrap_or(f64::NAN),
+            r["requests"],
+            r["unexpected_status"],
+        );
+        results.push(r);
+    }
+    drop(headend);
+    write_json(
+        "headend",
+        &json!({
+            "bench": "headend",
+            "what": "release dangjian-headend on SQLite with the demo county, on loopback; dangjian-loadgen (one thread, 32 keep-alive connections, 10 s per scenario) on the same 2-core machine. feed304: GET /api/v1/feed for 东坡村 with since=head and If-None-Match (a caught-up box's poll); feed200: the same village's first page (since=0, 31 items); admin: GET /api/v1/admin/service-requests?region=<county> with the demo admin's session (session lookup, region check, list).",
+            "targets": { "feed304_requests_per_second": 10000 },
+            "machine": machine(),
+            "results": results,
         }),
     )
 }

@@ -6,7 +6,7 @@
 //!   there is a display, PNG screenshots when there is not).
 //! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
 //!   and every test in the workspace. CI runs exactly this.
-//! - `bench startup|sync|keys|render|zap|rollcall`: measure and write JSON
+//! - `bench startup|sync|keys|render|zap|rollcall|presses|headend`: measure and write JSON
 //!   under `target/bench/`.
 
 mod bench;
@@ -24,7 +24,7 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("bench") => bench::run(rest),
         _ => bail!(
-            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall>>\n\
+            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend>>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\
              test: set up this machine and run fmt, clippy and every test"
         ),
