@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/admin/stats/uploads", get(uploads))
         .route("/api/v1/admin/stats/supervision", get(supervision))
         .route("/api/v1/admin/stats/boxes", get(boxes))
+        .route("/api/v1/admin/stats/usage", get(usage))
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,4 +172,33 @@ async fn boxes(
         .filter_map(|r| r["online"].as_u64())
         .sum::<u64>() as usize;
     Ok(Json(serde_json::json!({ "boxes": total, "online": up, "villages": rows })).into_response())
+}
+
+/// Module opens reported by the boxes (their `usage` outbox items).
+async fn usage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let csv = q.format.as_deref() == Some("csv");
+    let counts = blocking(move || {
+        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
+        Ok(state.db.usage_counts(&q.region, q.from, q.to)?)
+    })
+    .await?;
+    if csv {
+        let mut body = String::from("村编码,村,模块,打开次数,机顶盒数\n");
+        for c in &counts {
+            body.push_str(&format!(
+                "{},{},{},{},{}\n",
+                c.village,
+                field(&c.village_name),
+                field(&c.module),
+                c.opens,
+                c.boxes
+            ));
+        }
+        return Ok(csv_response("usage", body));
+    }
+    Ok(Json(serde_json::json!({ "villages": counts })).into_response())
 }

@@ -33,7 +33,7 @@ pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall}
 pub use people::{Branch, NewMember};
 pub use scopes::Target;
 pub use services::{menu_id, RequestAction, RequestCount, RequestFilter, StaffRequest};
-pub use stats::{AuthorCount, Lagging, UploadCount, REQUIRED_MODULES};
+pub use stats::{AuthorCount, Lagging, UploadCount, UsageCount, REQUIRED_MODULES};
 pub use submissions::MAX_KEY_LEN;
 
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
@@ -167,6 +167,7 @@ impl Db {
         conn.execute_batch(accounts::SCHEMA)?;
         conn.execute_batch(audit::SCHEMA)?;
         conn.execute_batch(content::SCHEMA)?;
+        conn.execute_batch(stats::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

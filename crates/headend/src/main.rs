@@ -110,6 +110,39 @@ enum AdminAction {
         #[arg(long)]
         username: String,
     },
+    /// Import an XLSX or CSV file as a disclosure draft written by
+    /// `--as` (an editor or admin of the scope), ready to submit.
+    Import {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        file: PathBuf,
+        /// Region code the disclosure is for.
+        #[arg(long)]
+        scope: String,
+        /// party, village or finance.
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        module: String,
+        #[arg(long)]
+        period: String,
+        /// Defaults to the first sheet's title row.
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long = "as")]
+        author: String,
+    },
+    /// Submit (if needed) and approve a draft as reviewer `--as`, under the
+    /// same rules as the API (level above, not its author); publishes now.
+    Publish {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        draft: i64,
+        #[arg(long = "as")]
+        reviewer: String,
+    },
     /// List accounts under a region (default: all).
     List {
         #[arg(long)]
@@ -192,6 +225,102 @@ fn admin(action: AdminAction) -> anyhow::Result<()> {
             db.set_account_disabled(&username, true)?;
             audit(&db, "account.disable", &username)?;
             println!("{username} disabled");
+        }
+        AdminAction::Import {
+            db,
+            file,
+            scope,
+            category,
+            module,
+            period,
+            title,
+            author,
+        } => {
+            let db = open(&db)?;
+            let account = db
+                .account(&author)?
+                .with_context(|| format!("no account {author}"))?;
+            let scope: model::AreaCode = scope.parse()?;
+            anyhow::ensure!(
+                account.role.allows(headend::db::Permission::EditContent)
+                    && db.region_within(&account.region, &scope)?,
+                "{author} may not write content for {scope}"
+            );
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let tables = if name.to_lowercase().ends_with(".csv") {
+                sheets::read_csv(&name, &bytes)
+            } else {
+                sheets::read_xlsx(&bytes)
+            };
+            let tables = match tables {
+                Ok(t) => t,
+                Err(sheets::SheetsError::Problems(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    anyhow::bail!(
+                        "{} problem(s) in {name}; nothing was imported",
+                        problems.len()
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let category = model::DisclosureCategory::parse(&category).with_context(|| {
+                format!("category is party, village or finance, not {category}")
+            })?;
+            let title = title
+                .or_else(|| tables.iter().find_map(|t| t.title.clone()))
+                .context("give --title: the file has no title row")?;
+            let content = model::Content::Disclosure(model::Disclosure {
+                category,
+                module,
+                title,
+                period,
+                body: tables
+                    .into_iter()
+                    .map(|t| model::Block::Table(t.table))
+                    .collect(),
+                corrections: Vec::new(),
+            });
+            let draft = db.create_draft(&author, &scope, &content, None, now_secs()?)?;
+            audit(&db, "content.import", &format!("draft {}", draft.id))?;
+            println!(
+                "draft {} ({}) by {author}; submit and approve it to publish",
+                draft.id, draft.item_id
+            );
+        }
+        AdminAction::Publish {
+            db,
+            draft,
+            reviewer,
+        } => {
+            let db = open(&db)?;
+            let account = db
+                .account(&reviewer)?
+                .with_context(|| format!("no account {reviewer}"))?;
+            let d = db.draft(draft)?;
+            anyhow::ensure!(
+                account.role.allows(headend::db::Permission::ReviewContent)
+                    && db.may_review(&account.region, &d.scope)?,
+                "{reviewer} may not review content of {}",
+                d.scope
+            );
+            if d.status != headend::db::DraftStatus::Submitted {
+                db.submit_draft(draft, now_secs()?)?;
+            }
+            let (_, item) = db.approve_draft(draft, &reviewer, None, now_secs()?)?;
+            let item = item.context("not published")?;
+            audit(
+                &db,
+                "content.publish",
+                &format!("{}@{}", item.id, item.version),
+            )?;
+            println!("published {} version {}", item.id, item.version);
         }
         AdminAction::List { db, region } => {
             let db = open(&db)?;

@@ -125,6 +125,43 @@ fn uploads_supervision_and_boxes_as_json_and_csv() {
         (Some(2), Some(1))
     );
 
+    // Module opens reported by boxes through their outbox.
+    for (key, module) in [("u1", "三务公开"), ("u2", "三务公开"), ("u3", "一键服务")] {
+        let batch = serde_json::json!({ "device": "demo-box", "items": [
+            { "key": key, "kind": "usage", "payload": { "module": module } } ] });
+        let (code, answer) = call(
+            addr,
+            "POST",
+            "/api/v1/submissions",
+            Some(&batch.to_string()),
+        );
+        assert_eq!(code, 200, "{answer}");
+        assert!(answer.contains("accepted"), "{answer}");
+    }
+    // A resend of the same key counts once.
+    let again = serde_json::json!({ "device": "demo-box", "items": [
+        { "key": "u1", "kind": "usage", "payload": { "module": "三务公开" } } ] });
+    call(
+        addr,
+        "POST",
+        "/api/v1/submissions",
+        Some(&again.to_string()),
+    );
+    let (code, usage) = get_json(addr, &format!("/api/v1/admin/stats/usage?region={QINGSHI}"));
+    assert_eq!(code, 200, "{usage}");
+    assert_eq!(usage["villages"][0]["village"], DONGPO, "{usage}");
+    assert_eq!(usage["villages"][0]["module"], "三务公开");
+    assert_eq!(usage["villages"][0]["opens"], 2);
+    assert_eq!(usage["villages"][0]["boxes"], 1);
+    assert_eq!(usage["villages"][1]["opens"], 1);
+    let (_, csv) = call(
+        addr,
+        "GET",
+        &format!("/api/v1/admin/stats/usage?region={QINGSHI}&format=csv"),
+        None,
+    );
+    assert!(csv.contains("东坡村,三务公开,2,1"), "{csv}");
+
     // A town's viewer sees its own town only.
     db.create_account(
         &NewAccount {
@@ -139,7 +176,7 @@ fn uploads_supervision_and_boxes_as_json_and_csv() {
     )
     .unwrap();
     let viewer = login(addr, "liuxi-viewer", "correct-horse-42").unwrap();
-    for path in ["uploads", "supervision", "boxes"] {
+    for path in ["uploads", "supervision", "boxes", "usage"] {
         let (code, _) = call_as(
             addr,
             Some(&viewer),

@@ -35,7 +35,8 @@ pub use region::{AreaCode, AreaCodeError, Region, RegionLevel};
 pub use rollcall::{
     AttendanceEntry, AttendanceStatus, Household, Invitee, Member, MemberAttendance, PlaybackBeat,
     PushEvent, RollCallPrompt, SignIn, Submission, SubmissionAnswer, SubmissionBatch,
-    SubmissionReceipt, DEFAULT_WINDOW_SECS, MAX_WINDOW_SECS, PLAYBACK_BEAT_SECS, SIGN_IN_KIND,
+    SubmissionReceipt, UsageReport, DEFAULT_WINDOW_SECS, MAX_WINDOW_SECS, PLAYBACK_BEAT_SECS,
+    SIGN_IN_KIND, USAGE_KIND,
 };
 pub use services::{
     check_phone, exam_score, phone_complete, Answer, EvaluationAnswers, EvaluationTarget, Exam,

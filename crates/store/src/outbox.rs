@@ -168,6 +168,15 @@ impl Outbox {
             as usize)
     }
 
+    /// Items of one kind waiting to be sent.
+    pub fn count(&self, kind: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM outbox WHERE kind = ?1", [kind], |r| {
+                r.get::<_, i64>(0)
+            })? as usize)
+    }
+
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.len()? == 0)
     }

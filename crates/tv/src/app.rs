@@ -180,6 +180,8 @@ pub enum NavAction {
     SendRequest,
     /// Write the form (questionnaire or exam) to the outbox.
     SubmitForm,
+    /// A home module was opened: counted for the headend's use statistics.
+    OpenedTile(Tile),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,6 +354,7 @@ impl Nav {
     }
 
     fn open_tile(&mut self, tile: Tile) {
+        self.action = Some(NavAction::OpenedTile(tile));
         match tile {
             Tile::Disclosures => self.open(Screen::Categories),
             Tile::Notices => self.open(Screen::Notices),

@@ -430,7 +430,13 @@ fn press_in(nav: &mut Nav, keys: &[RemoteKey]) {
 #[test]
 fn the_phone_field_remembers_the_last_number_and_refuses_a_short_one() {
     let mut nav = Nav::new();
-    press_in(&mut nav, &[Yellow, Ok, Ok]);
+    press_in(&mut nav, &[Yellow]);
+    assert_eq!(
+        nav.action.take(),
+        Some(NavAction::OpenedTile(Tile::OneKeyService)),
+        "counted for the use statistics"
+    );
+    press_in(&mut nav, &[Ok, Ok]);
     assert!(matches!(nav.screen(), Screen::ServicePhone(d) if d.preset.is_some()));
     assert_eq!(nav.phone(), "13812345678");
     press_in(&mut nav, &[Left, Ok]);

@@ -182,6 +182,10 @@ impl Controller {
                 self.nav.action = None;
                 self.submit_form(false);
             }
+            Some(NavAction::OpenedTile(tile)) => {
+                self.nav.action = None;
+                self.count_use(tile);
+            }
             _ => {}
         }
         if let Some(NavAction::ToggleDisplayMode) = self.nav.action.take() {

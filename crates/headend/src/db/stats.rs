@@ -2,10 +2,64 @@
 //! per module and period, and who wrote it; villages with nothing current
 //! in a required module; boxes per village.
 
-use model::AreaCode;
+use model::{AreaCode, Household, SubmissionAnswer, UsageReport};
 use rusqlite::{params, Connection};
 
 use super::{region_name, subtree, Db, DbError};
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS box_usage(
+    device TEXT NOT NULL,
+    village TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    module TEXT NOT NULL,
+    opens INTEGER NOT NULL,
+    PRIMARY KEY(device, day, module)
+);
+CREATE INDEX IF NOT EXISTS box_usage_village ON box_usage(village, day);
+";
+
+const DAY_SECS: i64 = 24 * 3600;
+
+/// Counts one module opened on a box (a `usage` outbox item).
+pub(super) fn count_use(
+    conn: &Connection,
+    home: &Household,
+    report: &UsageReport,
+    now_ms: i64,
+) -> Result<SubmissionAnswer, DbError> {
+    let module = report.module.trim();
+    if module.is_empty() || module.chars().count() > 16 {
+        return Ok(SubmissionAnswer::Rejected {
+            reason: "a use report names a module of 1 to 16 characters".into(),
+        });
+    }
+    let village: Option<String> = conn
+        .prepare_cached("SELECT village FROM households WHERE device = ?1")?
+        .query_row([&home.device], |r| r.get(0))
+        .ok();
+    conn.execute(
+        "INSERT INTO box_usage(device, village, day, module, opens) VALUES (?1, ?2, ?3, ?4, 1)
+         ON CONFLICT(device, day, module) DO UPDATE SET opens = opens + 1",
+        params![
+            home.device,
+            village.unwrap_or_default(),
+            now_ms / 1000 / DAY_SECS * DAY_SECS,
+            module
+        ],
+    )?;
+    Ok(SubmissionAnswer::Accepted { status: None })
+}
+
+/// Opens of one module on the boxes of one village.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UsageCount {
+    pub village: String,
+    pub village_name: String,
+    pub module: String,
+    pub opens: u32,
+    pub boxes: u32,
+}
 
 /// Modules every village must keep current unless the caller names others:
 /// its quarterly accounts, its low-income list and party dues.
@@ -163,6 +217,44 @@ impl Db {
                     village,
                     missing,
                     last,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Module opens reported by boxes of villages under `region`, in
+    /// `[from, to)` (days).
+    pub fn usage_counts(
+        &self,
+        region: &AreaCode,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<UsageCount>, DbError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT module, SUM(opens), COUNT(DISTINCT device) FROM box_usage
+             WHERE village = ?1 AND day >= ?2 AND day < ?3 GROUP BY module ORDER BY 2 DESC, 1",
+        )?;
+        let mut out = Vec::new();
+        for village in villages(&conn, region)? {
+            let name = region_name(&conn, &village)?;
+            let rows = stmt
+                .query_map(params![village, from / DAY_SECS * DAY_SECS, to], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            for (module, opens, boxes) in rows {
+                out.push(UsageCount {
+                    village: village.clone(),
+                    village_name: name.clone(),
+                    module,
+                    opens: opens as u32,
+                    boxes: boxes as u32,
                 });
             }
         }

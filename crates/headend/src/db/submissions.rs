@@ -114,6 +114,10 @@ fn submit_item(
             Ok(signin) => judge_sign_in(conn, home, key, &signin, now_ms)?,
             Err(refused) => refused,
         },
+        model::USAGE_KIND => match parse::<model::UsageReport>(item, "use report") {
+            Ok(report) => super::stats::count_use(conn, home, &report, now_ms)?,
+            Err(refused) => refused,
+        },
         model::SERVICE_REQUEST_KIND => match parse::<ServiceRequest>(item, "service request") {
             Ok(request) => store_request(conn, home, key, &request, now_ms)?,
             Err(refused) => refused,

@@ -135,6 +135,15 @@ impl Controller {
         self.refresh();
     }
 
+    /// A home module was opened: one `usage` item in the outbox, for the
+    /// headend's statistics. Losing one is harmless, so failures only log.
+    pub(super) fn count_use(&mut self, tile: crate::app::Tile) {
+        let report = model::UsageReport {
+            module: tile.label().to_string(),
+        };
+        let _ = self.enqueue(model::USAGE_KIND, &report, now_unix());
+    }
+
     /// A reply on screen is read.
     pub(super) fn mark_reply_read(&mut self) {
         let Screen::RequestDetail(key) = self.nav.screen() else {
