@@ -160,6 +160,21 @@ fn report_presses(name: &str, presses: usize) {
     std::fs::write(path, serde_json::to_string_pretty(&all).unwrap()).unwrap();
 }
 
+/// Waits, as the household's record is refetched, until `text` shows.
+fn wait_until_shows(tv: &mut HeadlessSession, text: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !shows(tv, text) {
+        assert!(
+            Instant::now() < deadline,
+            "{text:?} never showed: {:?}",
+            tv.visible_texts()
+        );
+        let _ = tv.wait_for("the household's record", Duration::from_secs(1), |e| {
+            matches!(e, sync::SyncEvent::HouseholdChanged)
+        });
+    }
+}
+
 fn wait_household(tv: &mut HeadlessSession) {
     tv.wait_for("the household's record", WAIT, |e| {
         matches!(e, sync::SyncEvent::HouseholdChanged)
@@ -324,6 +339,20 @@ fn a_request_made_while_the_headend_is_down_arrives_once_after_an_app_restart() 
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(headend.inbox().len(), 1, "exactly once");
+    // Opening 一键服务 was counted in memory, written when the app closed,
+    // and reported once it could be sent.
+    let usage = headend.call(
+        "GET",
+        &format!("/api/v1/admin/stats/usage?region={VILLAGE}"),
+        &Value::Null,
+    );
+    let opened = usage["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "一键服务")
+        .unwrap_or_else(|| panic!("{usage}"));
+    assert_eq!(opened["opens"], 1, "{usage}");
     done.send(()).unwrap();
     app.join().unwrap();
 }
@@ -458,17 +487,7 @@ fn a_ten_question_exam_is_answered_with_digits_and_scored_on_the_headend() {
     assert_shows(&tv, "已交卷");
 
     // The score comes back from the headend.
-    let deadline = Instant::now() + WAIT;
-    while !shows(&tv, "80 分") {
-        assert!(
-            Instant::now() < deadline,
-            "no score: {:?}",
-            tv.visible_texts()
-        );
-        let _ = tv.wait_for("the score", Duration::from_secs(1), |e| {
-            matches!(e, sync::SyncEvent::HouseholdChanged)
-        });
-    }
+    wait_until_shows(&mut tv, "80 分");
     shoot_both(&mut tv, "65-exam-score");
     // Back at who takes it: 王建国 has his score, 李桂兰 has not taken it.
     tv.press(Ok);
@@ -519,17 +538,7 @@ fn an_exam_that_runs_out_of_time_hands_in_what_was_answered() {
         tv.tick();
     }
     assert_shows(&tv, "时间到");
-    let deadline = Instant::now() + WAIT;
-    while !shows(&tv, "50 分") {
-        assert!(
-            Instant::now() < deadline,
-            "no score: {:?}",
-            tv.visible_texts()
-        );
-        let _ = tv.wait_for("the score", Duration::from_secs(1), |e| {
-            matches!(e, sync::SyncEvent::HouseholdChanged)
-        });
-    }
+    wait_until_shows(&mut tv, "50 分");
     shoot_both(&mut tv, "67-exam-timed-out");
     let board = headend.call(
         "GET",

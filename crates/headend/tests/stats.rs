@@ -147,13 +147,49 @@ fn uploads_supervision_and_boxes_as_json_and_csv() {
         "/api/v1/submissions",
         Some(&again.to_string()),
     );
+    // Counts batched on the box arrive as one report.
+    let batched = serde_json::json!({ "device": "demo-box-2", "items": [
+        { "key": "u4", "kind": "usage", "payload": { "module": "党群直播", "opens": 3 } },
+        { "key": "u5", "kind": "usage", "payload": { "module": "党群直播", "opens": 0 } } ] });
+    let (_, answer) = call(
+        addr,
+        "POST",
+        "/api/v1/submissions",
+        Some(&batched.to_string()),
+    );
+    assert!(
+        answer.contains("rejected"),
+        "zero opens is not a report: {answer}"
+    );
     let (code, usage) = get_json(addr, &format!("/api/v1/admin/stats/usage?region={QINGSHI}"));
     assert_eq!(code, 200, "{usage}");
     assert_eq!(usage["villages"][0]["village"], DONGPO, "{usage}");
-    assert_eq!(usage["villages"][0]["module"], "三务公开");
-    assert_eq!(usage["villages"][0]["opens"], 2);
-    assert_eq!(usage["villages"][0]["boxes"], 1);
-    assert_eq!(usage["villages"][1]["opens"], 1);
+    assert_eq!(
+        usage["villages"][0]["module"], "党群直播",
+        "most used first"
+    );
+    let disclosures = usage["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "三务公开")
+        .unwrap();
+    assert_eq!(disclosures["opens"], 2);
+    assert_eq!(disclosures["boxes"], 1);
+    let live = usage["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "党群直播")
+        .unwrap();
+    assert_eq!(live["opens"], 3, "{usage}");
+    let service = usage["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "一键服务")
+        .unwrap();
+    assert_eq!(service["opens"], 1, "{usage}");
     let (_, csv) = call(
         addr,
         "GET",

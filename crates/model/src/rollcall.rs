@@ -265,10 +265,17 @@ mod tests {
 /// Outbox kind of a use report: the box opened a home module.
 pub const USAGE_KIND: &str = "usage";
 
-/// Payload of a [`USAGE_KIND`] item: which module was opened (its home
-/// tile label, e.g. 三务公开). Sent through the outbox like everything the
-/// box reports, so opens made offline are counted once when it returns.
+/// Payload of a [`USAGE_KIND`] item: how often a module was opened (its
+/// home tile label, e.g. 三务公开) since the last report. Sent through the
+/// outbox like everything the box reports, so opens made offline are
+/// counted once when it returns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UsageReport {
     pub module: String,
+    #[serde(default = "one")]
+    pub opens: u32,
+}
+
+fn one() -> u32 {
+    1
 }

@@ -46,6 +46,10 @@ pub struct Controller {
     sync: Option<SyncSender>,
     /// The live item last reported to sync as playing.
     reported_playing: Option<String>,
+    /// Home modules opened since the last use report, and when that was:
+    /// written to the outbox once a minute, not on the key that opened them.
+    usage: std::collections::BTreeMap<&'static str, u32>,
+    usage_reported: std::time::Instant,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -78,6 +82,8 @@ impl Controller {
             outbox,
             sync: None,
             reported_playing: None,
+            usage: std::collections::BTreeMap::new(),
+            usage_reported: std::time::Instant::now(),
         };
         c.nav.standard_mode = matches!(c.cache.display_mode(), Ok(Some(m)) if m == "standard");
         bridge::apply_display_mode(&c.ui, c.nav.standard_mode);
@@ -505,5 +511,6 @@ impl Drop for Controller {
         // Remember where videos were before their sessions stop.
         let closed = self.playback.close_all();
         self.save_progress(&closed);
+        self.report_use(true);
     }
 }

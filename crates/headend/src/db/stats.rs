@@ -3,7 +3,7 @@
 //! in a required module; boxes per village.
 
 use model::{AreaCode, Household, SubmissionAnswer, UsageReport};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{region_name, subtree, Db, DbError};
 
@@ -29,23 +29,25 @@ pub(super) fn count_use(
     now_ms: i64,
 ) -> Result<SubmissionAnswer, DbError> {
     let module = report.module.trim();
-    if module.is_empty() || module.chars().count() > 16 {
+    if module.is_empty() || module.chars().count() > 16 || !(1..=100_000).contains(&report.opens) {
         return Ok(SubmissionAnswer::Rejected {
-            reason: "a use report names a module of 1 to 16 characters".into(),
+            reason: "a use report names a module of 1 to 16 characters and 1 to 100000 opens"
+                .into(),
         });
     }
     let village: Option<String> = conn
         .prepare_cached("SELECT village FROM households WHERE device = ?1")?
         .query_row([&home.device], |r| r.get(0))
-        .ok();
+        .optional()?;
     conn.execute(
-        "INSERT INTO box_usage(device, village, day, module, opens) VALUES (?1, ?2, ?3, ?4, 1)
-         ON CONFLICT(device, day, module) DO UPDATE SET opens = opens + 1",
+        "INSERT INTO box_usage(device, village, day, module, opens) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(device, day, module) DO UPDATE SET opens = opens + excluded.opens",
         params![
             home.device,
             village.unwrap_or_default(),
             now_ms / 1000 / DAY_SECS * DAY_SECS,
-            module
+            module,
+            report.opens
         ],
     )?;
     Ok(SubmissionAnswer::Accepted { status: None })

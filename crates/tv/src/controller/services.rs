@@ -135,13 +135,28 @@ impl Controller {
         self.refresh();
     }
 
-    /// A home module was opened: one `usage` item in the outbox, for the
-    /// headend's statistics. Losing one is harmless, so failures only log.
+    /// A home module was opened: counted in memory, so opening it costs no
+    /// disk write; [`Controller::report_use`] sends the counts.
     pub(super) fn count_use(&mut self, tile: crate::app::Tile) {
-        let report = model::UsageReport {
-            module: tile.label().to_string(),
-        };
-        let _ = self.enqueue(model::USAGE_KIND, &report, now_unix());
+        *self.usage.entry(tile.label()).or_default() += 1;
+    }
+
+    /// Once a minute (or `now`, when the app closes): one `usage` outbox
+    /// item per module opened since the last report, for the headend's
+    /// statistics. Losing a minute of counts to a power cut is harmless.
+    pub(super) fn report_use(&mut self, now: bool) {
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+        if self.usage.is_empty() || (!now && self.usage_reported.elapsed() < EVERY) {
+            return;
+        }
+        self.usage_reported = Instant::now();
+        for (module, opens) in std::mem::take(&mut self.usage) {
+            let report = model::UsageReport {
+                module: module.to_string(),
+                opens,
+            };
+            let _ = self.enqueue(model::USAGE_KIND, &report, now_unix());
+        }
     }
 
     /// A reply on screen is read.

@@ -133,6 +133,7 @@ impl Controller {
             self.show_rollcall();
         }
         self.tick_form();
+        self.report_use(false);
     }
 
     pub(super) fn show_rollcall(&self) {
