@@ -34,6 +34,9 @@ pub enum ApiError {
     WrongPassword,
     #[error("cursor is too old or unknown; fetch again from since=0")]
     StaleCursor,
+    /// A box or an installer code was refused (see `model::refusal`).
+    #[error("{}", .0.message())]
+    Device(crate::db::Refusal),
     #[error("internal error")]
     Internal(String),
 }
@@ -62,6 +65,16 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::WrongPassword => (StatusCode::UNAUTHORIZED, "wrong_password"),
             ApiError::StaleCursor => (StatusCode::CONFLICT, "stale_cursor"),
+            ApiError::Device(refusal) => {
+                let status = match refusal {
+                    crate::db::Refusal::VillageUnknown => StatusCode::NOT_FOUND,
+                    crate::db::Refusal::Revoked | crate::db::Refusal::BadToken => {
+                        StatusCode::UNAUTHORIZED
+                    }
+                    _ => StatusCode::FORBIDDEN,
+                };
+                (status, refusal.code())
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -105,6 +118,7 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .route("/api/v1/feed", get(feed))
         .route("/api/v1/blobs/{sha256}", get(blob))
         .merge(crate::api_box::routes())
+        .merge(crate::api_fleet::routes())
         .merge(crate::api_accounts::routes())
         .merge(crate::api_content::routes())
         .merge(crate::api_import::routes())

@@ -2,9 +2,10 @@
 //! fallback, submissions from the outbox, playback heartbeats, and their
 //! household and attendance record.
 //!
-//! A box names itself with `device` (its id, set when it is installed).
-//! Device tokens arrive with provisioning; until then the id is the
-//! identity, and an unknown id is refused.
+//! A box names itself with `device` (its id, given at provisioning) and
+//! proves it with its device token as `Authorization: Bearer`; a missing,
+//! wrong or revoked token is refused with `device_token` or
+//! `device_revoked`, which tells the box to be provisioned again.
 
 use std::sync::Arc;
 
@@ -49,28 +50,65 @@ fn known_household(db: &Db, device: &str) -> Result<Household, ApiError> {
     db.household(device)?.ok_or_else(|| unknown_box(device))
 }
 
+/// The device token a box sends (`Authorization: Bearer …`).
+#[derive(Debug, Clone)]
+pub(crate) struct BoxToken(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BoxToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(BoxToken(
+            parts
+                .headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| t.trim().to_string()),
+        ))
+    }
+}
+
+/// Checks the token for `device`. Blocking: call it inside [`blocking`].
+pub(crate) fn authorize(db: &Db, device: &str, token: &BoxToken) -> Result<(), ApiError> {
+    db.check_device(device, token.0.as_deref())?
+        .map_err(ApiError::Device)
+}
+
+/// The household of a box whose token checks out.
+fn known_box(db: &Db, device: &str, token: &BoxToken) -> Result<Household, ApiError> {
+    authorize(db, device, token)?;
+    known_household(db, device)
+}
+
 async fn events(
     State(state): State<AppState>,
+    token: BoxToken,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, ApiError> {
-    state.hub.seen(&q.device);
     let db = state.db.clone();
     let (household, backlog) = blocking(move || {
-        let household = known_household(&db, &q.device)?;
-        let backlog = push::open_prompts(&db, &household)?;
+        let household = known_box(&db, &q.device, &token)?;
+        // Commands not yet acknowledged go again on every connection.
+        let backlog = push::backlog(&db, &household)?;
         Ok((household, backlog))
     })
     .await?;
+    state.hub.seen(&household.device);
     Ok(push::stream(state.hub.clone(), state.db.clone(), household, backlog).into_response())
 }
 
 async fn open_rollcalls(
     State(state): State<AppState>,
+    token: BoxToken,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, ApiError> {
-    state.hub.seen(&q.device);
     let prompts = blocking(move || {
-        let household = known_household(&state.db, &q.device)?;
+        let household = known_box(&state.db, &q.device, &token)?;
+        state.hub.seen(&q.device);
         let now = now_ms();
         Ok(state
             .db
@@ -85,6 +123,7 @@ async fn open_rollcalls(
 
 async fn submissions(
     State(state): State<AppState>,
+    token: BoxToken,
     Json(batch): Json<SubmissionBatch>,
 ) -> Result<Response, ApiError> {
     if batch.items.len() > MAX_SUBMISSIONS {
@@ -93,6 +132,9 @@ async fn submissions(
         )));
     }
     let device = batch.device.clone();
+    let db = state.db.clone();
+    let named = device.clone();
+    blocking(move || authorize(&db, &named, &token)).await?;
     state.hub.seen(&device);
     match state.ingest.submit(batch).await? {
         Some(receipts) => Ok(Json(receipts).into_response()),
@@ -102,11 +144,12 @@ async fn submissions(
 
 async fn playback(
     State(state): State<AppState>,
+    token: BoxToken,
     Json(beat): Json<PlaybackBeat>,
 ) -> Result<Response, ApiError> {
-    state.hub.seen(&beat.device);
     blocking(move || {
-        known_household(&state.db, &beat.device)?;
+        known_box(&state.db, &beat.device, &token)?;
+        state.hub.seen(&beat.device);
         state
             .db
             .playback_beat(&beat.device, beat.item.as_deref(), now_ms())?;
@@ -118,20 +161,26 @@ async fn playback(
 
 async fn household(
     State(state): State<AppState>,
+    token: BoxToken,
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.hub.seen(&device);
-    let h = blocking(move || known_household(&state.db, &device)).await?;
+    let h = blocking(move || {
+        let h = known_box(&state.db, &device, &token)?;
+        state.hub.seen(&device);
+        Ok(h)
+    })
+    .await?;
     Ok(Json(h).into_response())
 }
 
 async fn attendance(
     State(state): State<AppState>,
+    token: BoxToken,
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
     let db: Arc<Db> = state.db.clone();
     let records = blocking(move || {
-        known_household(&db, &device)?;
+        known_box(&db, &device, &token)?;
         Ok(db.household_attendance(&device)?)
     })
     .await?;
@@ -140,11 +189,12 @@ async fn attendance(
 
 async fn services(
     State(state): State<AppState>,
+    token: BoxToken,
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
-    state.hub.seen(&device);
     let record = blocking(move || {
-        known_household(&state.db, &device)?;
+        known_box(&state.db, &device, &token)?;
+        state.hub.seen(&device);
         Ok(state.db.household_services(&device)?)
     })
     .await?;

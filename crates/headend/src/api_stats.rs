@@ -16,7 +16,7 @@ use crate::db::{Permission, Target, REQUIRED_MODULES};
 use crate::push::now_ms;
 
 /// A box is online if it holds the push channel or was seen this recently.
-pub const ONLINE_WINDOW_MS: i64 = 10 * 60 * 1000;
+pub const ONLINE_WINDOW_MS: i64 = model::ONLINE_WINDOW_SECS * 1000;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -10,6 +10,7 @@ mod accounts;
 mod attendance;
 mod audit;
 mod content;
+mod devices;
 mod forms;
 mod meetings;
 mod people;
@@ -28,6 +29,7 @@ pub use accounts::{
 pub use attendance::{AttendanceRate, AttendanceRow};
 pub use audit::{AuditEntry, AuditQuery, Outcome};
 pub use content::{Draft, DraftStatus, HistoryEntry};
+pub use devices::{CommandRow, DeviceRow, Refusal};
 pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
@@ -168,6 +170,7 @@ impl Db {
         conn.execute_batch(audit::SCHEMA)?;
         conn.execute_batch(content::SCHEMA)?;
         conn.execute_batch(stats::SCHEMA)?;
+        conn.execute_batch(devices::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })

@@ -17,6 +17,7 @@ mod api;
 mod api_accounts;
 mod api_box;
 mod api_content;
+mod api_fleet;
 mod api_import;
 mod api_meetings;
 mod api_services;

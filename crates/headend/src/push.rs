@@ -40,6 +40,16 @@ pub enum HubEvent {
     ServicesChanged {
         device: String,
     },
+    /// Staff sent this box a command.
+    Command {
+        device: String,
+        command: model::DeviceCommand,
+    },
+    /// The box's token was revoked: its connection ends, and reconnecting
+    /// is refused.
+    Revoked {
+        device: String,
+    },
 }
 
 /// Counters an operator (and the benchmark) can read.
@@ -175,6 +185,18 @@ pub fn open_prompts(db: &Db, household: &Household) -> Result<Vec<PushEvent>, Db
         .collect())
 }
 
+/// What a box is sent on connecting: open prompts, then commands it has
+/// not acknowledged.
+pub fn backlog(db: &Db, household: &Household) -> Result<Vec<PushEvent>, DbError> {
+    let mut events = open_prompts(db, household)?;
+    events.extend(
+        db.pending_commands(&household.device)?
+            .into_iter()
+            .map(PushEvent::Command),
+    );
+    Ok(events)
+}
+
 /// The event stream for one box.
 pub fn stream(
     hub: Arc<Hub>,
@@ -229,12 +251,22 @@ pub fn stream(
                                 pending.push(PushEvent::ServicesChanged);
                             }
                         }
+                        Ok(HubEvent::Command { device, command }) => {
+                            if device == household.device {
+                                pending.push(PushEvent::Command(command));
+                            }
+                        }
+                        Ok(HubEvent::Revoked { device }) => {
+                            if device == household.device {
+                                return None;
+                            }
+                        }
                         Err(broadcast::error::RecvError::Lagged(missed)) => {
                             // Fell behind: resend what is open rather than guess.
                             tracing::warn!(missed, device = %household.device, "push connection lagged");
                             let db = db.clone();
                             let h = household.clone();
-                            let again = tokio::task::spawn_blocking(move || open_prompts(&db, &h))
+                            let again = tokio::task::spawn_blocking(move || self::backlog(&db, &h))
                                 .await
                                 .ok()
                                 .and_then(Result::ok)

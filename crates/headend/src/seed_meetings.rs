@@ -67,6 +67,7 @@ pub fn seed_people(db: &Db) -> Result<usize, DbError> {
     for (device, ids) in DEMO_HOUSEHOLDS {
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
         db.set_household(device, &dongpo, &ids)?;
+        db.register_device(device, &dongpo, &demo_device_token(device), 0)?;
     }
     Ok(members)
 }
@@ -110,6 +111,13 @@ pub fn seed_demo_meeting(db: &Db, now: i64) -> Result<String, DbError> {
     Ok(meeting.id)
 }
 
+/// The token of a demo or bench box, known in advance so the demo and the
+/// tests can configure boxes without provisioning them. Real boxes get a
+/// random token from `POST /api/v1/provision`.
+pub fn demo_device_token(device: &str) -> String {
+    format!("demo-token-{device}")
+}
+
 /// For the roll-call benchmark: `count` boxes `bench-box-<n>` in 东坡村,
 /// each with one member `bench-m-<n>` of branch `b-bench`, and a meeting of
 /// that branch (no live broadcast) with no roll-call yet. Returns the
@@ -128,7 +136,9 @@ pub fn seed_bench_boxes(db: &Db, count: usize, now: i64) -> Result<String, DbErr
             name: format!("党员{n}"),
             branch: "b-bench".into(),
         })?;
-        db.set_household(&format!("bench-box-{n}"), &dongpo, &[member])?;
+        let device = format!("bench-box-{n}");
+        db.set_household(&device, &dongpo, &[member])?;
+        db.register_device(&device, &dongpo, &demo_device_token(&device), 0)?;
     }
     let meeting = db.create_meeting(
         &NewMeeting {

@@ -288,6 +288,36 @@ fn cases(village: &str, meeting: &str, rollcall: &str, request: i64) -> Vec<Case
             Needs::Edit,
         ),
         c(
+            "GET",
+            format!("/api/v1/admin/devices?region={village}"),
+            None,
+            Needs::View,
+        ),
+        c(
+            "POST",
+            "/api/v1/admin/installer-codes".into(),
+            Some(json!({"region": village})),
+            Needs::Operate,
+        ),
+        c(
+            "GET",
+            format!("/api/v1/admin/devices/box-{village}/commands"),
+            None,
+            Needs::View,
+        ),
+        c(
+            "POST",
+            format!("/api/v1/admin/devices/box-{village}/commands"),
+            Some(json!({"kind": "resync"})),
+            Needs::Operate,
+        ),
+        c(
+            "POST",
+            format!("/api/v1/admin/devices/box-{village}/revoke"),
+            Some(json!({"reason": "测试"})),
+            Needs::Operate,
+        ),
+        c(
             "POST",
             "/api/v1/admin/accounts".into(),
             Some(
@@ -348,6 +378,13 @@ fn every_admin_endpoint_checks_role_and_region_and_logs_refusals() {
             &format!("/api/v1/admin/households/{device}"),
             Some(&json!({"village": village, "members": [member]}).to_string()),
         );
+        db.register_device(
+            &device,
+            &village.parse().unwrap(),
+            &common::device_token(&device),
+            0,
+        )
+        .unwrap();
         let (code, _) = call(
             addr,
             "POST",
@@ -407,7 +444,7 @@ fn every_admin_endpoint_checks_role_and_region_and_logs_refusals() {
             }
         }
     }
-    assert_eq!(checked, 5 * 2 * 19);
+    assert_eq!(checked, 5 * 2 * 24);
 
     // Lists only show what is inside.
     let token = login(addr, "dongpo-viewer", PASSWORD).unwrap();

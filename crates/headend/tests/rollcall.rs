@@ -64,6 +64,15 @@ fn people() -> (tempfile::TempDir, Arc<Db>) {
         .unwrap();
     db.set_household("box-c", &HEWAN.parse().unwrap(), &["m5".into()])
         .unwrap();
+    for (device, village) in [("box-a", DONGPO), ("box-b", DONGPO), ("box-c", HEWAN)] {
+        db.register_device(
+            device,
+            &village.parse().unwrap(),
+            &common::device_token(device),
+            0,
+        )
+        .unwrap();
+    }
     (dir, Arc::new(db))
 }
 
@@ -318,7 +327,8 @@ fn roll_calls_are_pushed_to_invited_households_only_and_resent_on_reconnect() {
     let server = TestServer::start(db.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
     assert_eq!(
         Sse::open(server.addr, "/api/v1/events?device=nobody").err(),
-        Some(404)
+        Some(401),
+        "a box with no token is refused"
     );
     let mut a = Sse::open(server.addr, "/api/v1/events?device=box-a").unwrap();
     let mut c = Sse::open(server.addr, "/api/v1/events?device=box-c").unwrap();

@@ -1,7 +1,7 @@
 //! Box submissions through the real server: a burst from many boxes at once
 //! is group-committed, and every sign-in is answered and stored exactly
 //! once; resends are duplicates; one bad item in a batch does not spoil the
-//! others; an unknown box stores nothing.
+//! others; an unknown box (no device token) stores nothing.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
@@ -101,6 +101,6 @@ fn a_burst_of_sign_ins_is_stored_once_each() {
         "/api/v1/submissions",
         Some(&signin(BOXES + 1, &rollcall, "x").to_string()),
     );
-    assert_eq!(code, 404, "{body}");
-    assert!(body.contains("unknown box"), "{body}");
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("device_token"), "{body}");
 }

@@ -9,6 +9,7 @@
 //! here can be tested with plain values.
 
 mod content;
+mod fleet;
 mod honour;
 mod image;
 mod info;
@@ -22,6 +23,11 @@ mod time;
 pub use content::{
     Block, Column, ColumnKind, Content, Correction, Disclosure, DisclosureCategory, FeedItem,
     FeedPage, Notice, Table, TableRole, Tombstone, ValidationError,
+};
+pub use fleet::{
+    is_installer_code, refusal, CommandAck, CommandKind, DeviceCommand, Heartbeat,
+    HouseholdMembers, InstallerCode, ProvisionRequest, Provisioned, HEARTBEAT_SECS,
+    INSTALLER_CODE_LEN, MAX_LOG_BYTES, ONLINE_WINDOW_SECS,
 };
 pub use honour::{Honour, HonourKind, RankEntry, Ranking, MAX_RANK_ENTRIES};
 pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};

@@ -73,6 +73,9 @@ pub enum PushEvent {
     /// Staff replied to, took or closed one of this household's requests:
     /// fetch `GET /api/v1/devices/{device}/services` again.
     ServicesChanged,
+    /// The county centre sent this box a command; it answers with
+    /// `POST /api/v1/commands/{id}/ack`.
+    Command(crate::DeviceCommand),
 }
 
 impl PushEvent {
@@ -82,6 +85,7 @@ impl PushEvent {
             Self::RollCall(_) => "rollcall",
             Self::FeedChanged { .. } => "feed",
             Self::ServicesChanged => "services",
+            Self::Command(_) => "command",
         }
     }
 }

@@ -405,7 +405,8 @@ async fn run(
                 if report.changed() || report.full_refetch {
                     tracing::info!(?report, "feed synced");
                 }
-                on_event(SyncEvent::Synced(report));
+                // The household first, so that a pass reported as synced
+                // includes the members, replies and results it fetched.
                 if let (Some(link), Some(cache)) = (&household, cache.as_mut()) {
                     match link.refresh_household(cache).await {
                         Ok(true) => on_event(SyncEvent::HouseholdChanged),
@@ -413,6 +414,7 @@ async fn run(
                         Err(e) => tracing::warn!(error = %e, "household not refreshed"),
                     }
                 }
+                on_event(SyncEvent::Synced(report));
                 flush.notify_one();
                 config.poll_interval
             }

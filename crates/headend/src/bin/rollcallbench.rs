@@ -116,7 +116,7 @@ async fn hold(
             return;
         };
         let req = format!(
-            "GET /api/v1/events?device=bench-box-{n} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\n\r\n"
+            "GET /api/v1/events?device=bench-box-{n} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\nauthorization: Bearer demo-token-bench-box-{n}\r\n\r\n"
         );
         if s.write_all(req.as_bytes()).await.is_err() {
             return;
@@ -272,7 +272,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
                     "{{\"device\":\"bench-box-{n}\",\"items\":[{{\"key\":\"bench-{n}\",\"kind\":\"signin\",\"payload\":{{\"rollcall\":\"{rollcall}\",\"member\":\"bench-m-{n}\",\"elapsed_ms\":1500}}}}]}}"
                 );
                 let req = format!(
-                    "POST /api/v1/submissions HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    "POST /api/v1/submissions HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\nauthorization: Bearer demo-token-bench-box-{n}\r\ncontent-length: {}\r\n\r\n{body}",
                     body.len()
                 );
                 let sent = Instant::now();

@@ -175,12 +175,12 @@ fn burn_time(password: &str) {
     let _ = hash_password(password);
 }
 
-fn token_digest(token: &str) -> String {
+pub(super) fn token_digest(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     // Two v4 UUIDs: 244 random bits from the OS generator.
     format!(
         "{}{}",

@@ -7,11 +7,35 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+/// The device a box request names (query `device=`, a `/devices/{id}/`
+/// path or a `"device"` field in the body).
+pub fn named_device(path: &str, body: Option<&str>) -> Option<String> {
+    if path.starts_with("/api/v1/admin/") {
+        return None;
+    }
+    if let Some((_, rest)) = path.split_once("device=") {
+        return Some(rest.split('&').next().unwrap_or("").to_string());
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/devices/") {
+        return rest.split('/').next().map(str::to_string);
+    }
+    let body: serde_json::Value = serde_json::from_str(body?).ok()?;
+    body["device"].as_str().map(str::to_string)
+}
+
+/// The demo token of a device: seeded boxes have it, and tests register
+/// theirs with it.
+pub fn device_token(device: &str) -> String {
+    headend::seed_meetings::demo_device_token(device)
+}
+
 /// Sends one request and returns (status, body). Admin paths go as the
-/// demo county admin (logged in once per server).
+/// demo county admin (logged in once per server); box paths carry the demo
+/// token of the device they name.
 pub fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
     if !path.starts_with("/api/v1/admin/") || path == "/api/v1/admin/login" {
-        return call_as(addr, None, method, path, body);
+        let token = named_device(path, body).map(|d| device_token(&d));
+        return call_as(addr, token.as_deref(), method, path, body);
     }
     let answer = call_as(
         addr,
@@ -176,12 +200,21 @@ pub struct Sse {
 }
 
 impl Sse {
+    /// Opens a box's push channel with the demo token of the device named.
     pub fn open(addr: SocketAddr, path: &str) -> Result<Sse, u16> {
+        let token = named_device(path, None).map(|d| device_token(&d));
+        Sse::open_with(addr, path, token.as_deref())
+    }
+
+    pub fn open_with(addr: SocketAddr, path: &str, token: Option<&str>) -> Result<Sse, u16> {
+        let auth = token
+            .map(|t| format!("authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nhost: test\r\naccept: text/event-stream\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nhost: test\r\naccept: text/event-stream\r\n{auth}\r\n"
         )
         .unwrap();
         let mut reader = BufReader::new(s);
