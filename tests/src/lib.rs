@@ -37,6 +37,18 @@ pub fn box_config(headend_url: &str, data_dir: &Path) -> tv::Config {
     tv::Config::parse(&text, "test.toml").expect("test config")
 }
 
+/// Gives the box in `data_dir` the identity of the demo box `device` (its
+/// demo token), as provisioning would have; call before parsing its config.
+pub fn demo_identity(data_dir: &Path, device: &str) {
+    tv::identity::Identity {
+        device: device.to_string(),
+        village: VILLAGE.parse().expect("village"),
+        token: headend::seed_meetings::demo_device_token(device),
+    }
+    .save(data_dir)
+    .expect("identity");
+}
+
 /// Where tests leave PNGs for people to look at.
 pub fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")

@@ -83,6 +83,7 @@ fn an_approved_disclosure_and_its_correction_reach_a_synced_box() {
     let editor = login(addr, "dongpo-editor", PASSWORD);
     let reviewer = login(addr, "qingshi-reviewer", PASSWORD);
     // demo-box holds the push channel, so approvals reach it at once.
+    e2e::demo_identity(&dir.path().join("box"), "demo-box");
     let config = tv::Config::parse(
         &format!(
             "headend_url = \"{}\"\nvillage_code = \"{VILLAGE}\"\ndevice_id = \"demo-box\"\ndata_dir = \"{}\"\n",

@@ -147,6 +147,7 @@ fn now() -> i64 {
 }
 
 fn config(headend: &str, data_dir: &Path, device: &str) -> tv::Config {
+    e2e::demo_identity(data_dir, device);
     let text = format!(
         "headend_url = \"{headend}\"\nvillage_code = \"{VILLAGE}\"\ndevice_id = \"{device}\"\n\
          data_dir = \"{}\"\n[player]\naudio_sink = \"fakesink\"\nstall_secs = 2.0\n\

@@ -87,6 +87,7 @@ impl Headend {
 }
 
 fn config(headend: &str, data_dir: &Path, device: &str) -> tv::Config {
+    e2e::demo_identity(data_dir, device);
     let text = format!(
         "headend_url = \"{headend}\"\nvillage_code = \"{VILLAGE}\"\ndevice_id = \"{device}\"\n\
          data_dir = \"{}\"\n",

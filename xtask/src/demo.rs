@@ -107,6 +107,29 @@ pub fn start_demo_headend(profile: &str, dir: &Path, extra: &[&str]) -> Result<H
 }
 
 pub fn write_tv_config(path: &Path, url: &str, data_dir: &Path, size: (u32, u32)) -> Result<()> {
+    // The demo box's identity, as provisioning would leave it (its token is
+    // the demo one the headend seeds).
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(data_dir)?;
+        let identity = data_dir.join("device.toml");
+        let _ = std::fs::remove_file(&identity);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&identity)
+            .and_then(|mut f| {
+                f.write_all(
+                    format!(
+                        "device = \"demo-box\"\nvillage = \"{DEMO_VILLAGE}\"\ntoken = \"demo-token-demo-box\"\n"
+                    )
+                    .as_bytes(),
+                )
+            })
+            .with_context(|| format!("writing {}", identity.display()))?;
+    }
     std::fs::write(
         path,
         format!(

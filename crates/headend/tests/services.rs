@@ -230,7 +230,7 @@ fn feed_item(server: &TestServer, village: &str, id: &str) -> Value {
 
 #[test]
 fn one_evaluation_per_household_and_totals_only() {
-    let (_dir, _db, server) = demo();
+    let (_dir, db, server) = demo();
     let questionnaire = feed_item(&server, "990101101001", TOWN_EVALUATION)["content"].clone();
     assert_eq!(questionnaire["kind"], "questionnaire");
     // A third household in 东坡村, so totals can be shown.
@@ -240,6 +240,13 @@ fn one_evaluation_per_household_and_totals_only() {
         "/api/v1/admin/households/third-box",
         json!({ "village": "990101101001", "members": ["dongpo-04"] }),
     );
+    db.register_device(
+        "third-box",
+        &"990101101001".parse().unwrap(),
+        &common::device_token("third-box"),
+        0,
+    )
+    .unwrap();
     assert_eq!(code, 200);
 
     let answer = |pick| json!({ "questionnaire": TOWN_EVALUATION, "answers": rate_all(&questionnaire, pick) });

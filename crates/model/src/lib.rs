@@ -27,7 +27,7 @@ pub use content::{
 pub use fleet::{
     is_installer_code, refusal, CommandAck, CommandKind, DeviceCommand, Heartbeat,
     HouseholdMembers, InstallerCode, ProvisionRequest, Provisioned, HEARTBEAT_SECS,
-    INSTALLER_CODE_LEN, MAX_LOG_BYTES, ONLINE_WINDOW_SECS,
+    INSTALLER_CODE_LEN, MAX_HEARTBEAT_ERRORS, MAX_LOG_BYTES, ONLINE_WINDOW_SECS,
 };
 pub use honour::{Honour, HonourKind, RankEntry, Ranking, MAX_RANK_ENTRIES};
 pub use image::{ImageError, IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};

@@ -33,31 +33,59 @@ fn unreachable(e: reqwest::Error) -> SyncError {
     SyncError::Unreachable(e.to_string())
 }
 
-async fn check(response: reqwest::Response) -> Result<reqwest::Response, SyncError> {
+pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, SyncError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
-    let message = response
+    let (code, message) = response
         .json::<model::ApiError>()
         .await
-        .map(|e| e.message)
-        .unwrap_or_else(|_| status.to_string());
+        .map(|e| (e.code, e.message))
+        .unwrap_or_else(|_| (String::new(), status.to_string()));
+    if code == model::refusal::DEVICE_REVOKED || code == model::refusal::DEVICE_TOKEN {
+        return Err(SyncError::DeviceRefused {
+            revoked: code == model::refusal::DEVICE_REVOKED,
+            message,
+        });
+    }
     Err(SyncError::Server {
         status: status.as_u16(),
         message,
     })
 }
 
+/// `Authorization: Bearer <token>` and the API version, on every request
+/// a box makes as itself.
+pub(crate) fn device_headers(token: Option<&str>) -> Result<reqwest::header::HeaderMap, SyncError> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        model::API_VERSION_HEADER,
+        reqwest::header::HeaderValue::from(model::API_VERSION),
+    );
+    if let Some(token) = token {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| SyncError::DeviceRefused {
+                revoked: false,
+                message: "the stored device token is not valid text".into(),
+            })?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
 impl DeviceLink {
     pub fn new(
         base: &str,
         device: &str,
+        token: Option<&str>,
         connect_timeout: Duration,
         request_timeout: Duration,
     ) -> Result<Self, SyncError> {
         let base = reqwest::Url::parse(base).map_err(|_| SyncError::BadUrl(base.into()))?;
         let http = reqwest::Client::builder()
+            .default_headers(device_headers(token)?)
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
             .user_agent(concat!("dangjian-tv/", env!("CARGO_PKG_VERSION")))
@@ -70,7 +98,15 @@ impl DeviceLink {
         })
     }
 
-    fn url(&self, path: &str) -> Result<reqwest::Url, SyncError> {
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn device(&self) -> &str {
+        &self.device
+    }
+
+    pub(crate) fn url(&self, path: &str) -> Result<reqwest::Url, SyncError> {
         self.base
             .join(path)
             .map_err(|_| SyncError::BadUrl(self.base.to_string()))

@@ -12,15 +12,25 @@
 //! (`GET /api/v1/events`, server-sent events, with polling of open
 //! roll-calls while it is down), the outbox sender (everything a person did,
 //! resent until the headend answers for its key) and playback heartbeats
-//! (which live item is on screen, the roll-call's anti-proxy evidence).
+//! (which live item is on screen, the roll-call's anti-proxy evidence), the
+//! fleet heartbeat (version, uptime, address, storage, last sync, errors)
+//! and the answers to commands from the county centre. Every request a box
+//! makes as itself carries its device token; a refused token is reported
+//! as [`SyncEvent::DeviceRefused`]. [`Installer`] makes the calls of
+//! first-boot provisioning.
 
 mod client;
 mod delivery;
+mod fleet;
 mod push;
 mod worker;
 
 pub use client::{SyncClient, SyncReport};
 pub use delivery::Delivered;
+pub use fleet::{
+    free_bytes, local_ip_toward, DeviceStatus, Installer, ProvisionRefusal, Reachability,
+    StatusSnapshot,
+};
 pub use push::SseParser;
 pub use worker::{spawn, Backoff, SyncConfig, SyncEvent, SyncHandle, SyncSender};
 
@@ -35,6 +45,9 @@ pub enum FailureKind {
     BadData,
     /// The box's own storage failed.
     LocalStorage,
+    /// The headend refused this box's device token: it was revoked or the
+    /// box was never provisioned.
+    DeviceRefused,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +62,8 @@ pub enum SyncError {
     Store(#[from] store::StoreError),
     #[error("invalid headend address {0:?}")]
     BadUrl(String),
+    #[error("the headend refused this box ({message}); provision it again")]
+    DeviceRefused { revoked: bool, message: String },
 }
 
 impl SyncError {
@@ -58,6 +73,7 @@ impl SyncError {
             SyncError::Server { .. } | SyncError::BadUrl(_) => FailureKind::Server,
             SyncError::Malformed { .. } => FailureKind::BadData,
             SyncError::Store(_) => FailureKind::LocalStorage,
+            SyncError::DeviceRefused { .. } => FailureKind::DeviceRefused,
         }
     }
 }

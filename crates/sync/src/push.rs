@@ -27,6 +27,12 @@ pub enum Pushed {
     ServicesChanged,
     /// The push connection is up (`true`) or down and polling (`false`).
     Connected(bool),
+    /// A command from the county centre.
+    Command(model::DeviceCommand),
+    /// The headend refused the box's token.
+    Refused {
+        revoked: bool,
+    },
 }
 
 /// Splits a server-sent-event stream into (event, data) pairs.
@@ -83,7 +89,12 @@ pub(crate) struct PushListener {
 }
 
 impl PushListener {
-    pub fn new(base: &str, device: &str, connect_timeout: Duration) -> Result<Self, SyncError> {
+    pub fn new(
+        base: &str,
+        device: &str,
+        token: Option<&str>,
+        connect_timeout: Duration,
+    ) -> Result<Self, SyncError> {
         let bad = || SyncError::BadUrl(base.into());
         let base = reqwest::Url::parse(base).map_err(|_| bad())?;
         let mut events_url = base.join("/api/v1/events").map_err(|_| bad())?;
@@ -92,6 +103,7 @@ impl PushListener {
         open_url.query_pairs_mut().append_pair("device", device);
         // No overall timeout: the connection is meant to stay open.
         let http = reqwest::Client::builder()
+            .default_headers(crate::delivery::device_headers(token)?)
             .connect_timeout(connect_timeout)
             .user_agent(concat!("dangjian-tv/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -109,6 +121,9 @@ impl PushListener {
         loop {
             match self.hold(&report, &mut backoff).await {
                 Ok(()) => tracing::info!("push connection closed by the headend"),
+                Err(SyncError::DeviceRefused { revoked, .. }) => {
+                    report(Pushed::Refused { revoked })
+                }
                 Err(e) => tracing::debug!(error = %e, "push connection failed"),
             }
             report(Pushed::Connected(false));
@@ -127,7 +142,7 @@ impl PushListener {
     }
 
     async fn hold(&self, report: &impl Fn(Pushed), backoff: &mut Backoff) -> Result<(), SyncError> {
-        let mut response = self
+        let response = self
             .http
             .get(self.events_url.clone())
             .header(reqwest::header::ACCEPT, "text/event-stream")
@@ -135,12 +150,7 @@ impl PushListener {
             .send()
             .await
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(SyncError::Server {
-                status: response.status().as_u16(),
-                message: "push channel refused".into(),
-            });
-        }
+        let mut response = crate::delivery::check(response).await?;
         report(Pushed::Connected(true));
         backoff.reset();
         let mut parser = SseParser::default();
@@ -160,6 +170,7 @@ impl PushListener {
                     }
                     Some(PushEvent::FeedChanged { .. }) => report(Pushed::FeedChanged),
                     Some(PushEvent::ServicesChanged) => report(Pushed::ServicesChanged),
+                    Some(PushEvent::Command(command)) => report(Pushed::Command(command)),
                     None => {}
                 }
             }

@@ -9,6 +9,7 @@ use store::{Cache, Outbox};
 use tokio::sync::{mpsc, watch, Notify};
 
 use crate::delivery::{Delivered, DeviceLink};
+use crate::fleet::{heartbeats, send_acks, DeviceStatus, HeartbeatSource};
 use crate::push::{PushListener, Pushed};
 use crate::{FailureKind, SyncClient, SyncError, SyncReport};
 
@@ -29,6 +30,13 @@ pub struct SyncConfig {
     /// The box's id on the headend. Without one the box only reads: no
     /// push channel, no outbox, no heartbeats.
     pub device: Option<String>,
+    /// The device token from provisioning, sent with every request the box
+    /// makes as itself.
+    pub device_token: Option<String>,
+    /// The app's version, for heartbeats.
+    pub app_version: String,
+    /// Time between fleet heartbeats.
+    pub heartbeat_interval: Duration,
     /// Where `outbox.db` is; the sender delivers what the UI writes there.
     pub outbox_path: Option<PathBuf>,
 }
@@ -46,6 +54,9 @@ impl SyncConfig {
             max_backoff: Duration::from_secs(300),
             image_cache_bytes: store::DEFAULT_BLOB_CAP,
             device: None,
+            device_token: None,
+            app_version: String::new(),
+            heartbeat_interval: Duration::from_secs(model::HEARTBEAT_SECS),
             outbox_path: None,
         }
     }
@@ -77,6 +88,12 @@ pub enum SyncEvent {
     /// The household, its attendance record or its services record
     /// (requests and replies, evaluations, exam results) changed in the cache.
     HouseholdChanged,
+    /// A command from the county centre; the UI carries it out and answers
+    /// with [`SyncSender::answer`]. Can arrive twice (until the answer
+    /// reaches the headend): the UI skips ids it has done.
+    Command(model::DeviceCommand),
+    /// The headend refused this box's token: revoked, or never provisioned.
+    DeviceRefused { revoked: bool },
 }
 
 /// Exponential backoff with jitter, so a county's boxes do not all return at
@@ -126,6 +143,8 @@ pub struct SyncSender {
     commands: mpsc::UnboundedSender<Command>,
     flush: Arc<Notify>,
     playing: Arc<watch::Sender<Option<String>>>,
+    acks: mpsc::UnboundedSender<(u64, model::CommandAck)>,
+    status: Arc<DeviceStatus>,
 }
 
 impl SyncSender {
@@ -137,6 +156,22 @@ impl SyncSender {
     /// Send the outbox now (the UI just wrote to it).
     pub fn flush_outbox(&self) {
         self.flush.notify_one();
+    }
+
+    /// Answers command `id` to the headend.
+    pub fn answer(&self, id: u64, ok: bool, detail: impl Into<String>) {
+        let _ = self.acks.send((
+            id,
+            model::CommandAck {
+                ok,
+                detail: detail.into(),
+            },
+        ));
+    }
+
+    /// What the box knows about itself (for heartbeats and diagnostics).
+    pub fn status(&self) -> Arc<DeviceStatus> {
+        self.status.clone()
     }
 
     /// The live item on screen, for playback heartbeats; `None`: nothing
@@ -185,11 +220,15 @@ pub fn spawn(
     let (commands, mut rx) = mpsc::unbounded_channel();
     let flush = Arc::new(Notify::new());
     let (playing, playing_rx) = watch::channel(None);
+    let (acks, acks_rx) = mpsc::unbounded_channel();
+    let status = Arc::new(DeviceStatus::default());
     let nudge = commands.clone();
     let sender = SyncSender {
         commands,
         flush: flush.clone(),
         playing: Arc::new(playing),
+        acks,
+        status: status.clone(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -199,8 +238,15 @@ pub fn spawn(
         .name("sync".into())
         .spawn(move || {
             runtime.block_on(async move {
-                start_device_tasks(&config, &on_event, &flush, playing_rx, nudge);
-                run(config, on_event, flush, &mut rx).await
+                let tasks = DeviceTasks {
+                    flush: flush.clone(),
+                    playing: playing_rx,
+                    nudge,
+                    acks: acks_rx,
+                    status: status.clone(),
+                };
+                start_device_tasks(&config, &on_event, tasks);
+                run(config, on_event, flush, status, &mut rx).await
             })
         })?;
     Ok(SyncHandle {
@@ -217,19 +263,32 @@ fn report(on_event: &Report, event: SyncEvent) {
     }
 }
 
-/// The push listener, the outbox sender and the heartbeat, for a box with
-/// a device id; each runs until the sync thread stops.
-fn start_device_tasks(
-    config: &SyncConfig,
-    on_event: &Report,
-    flush: &Arc<Notify>,
+/// What the device tasks share with the UI side of [`SyncSender`].
+struct DeviceTasks {
+    flush: Arc<Notify>,
     playing: watch::Receiver<Option<String>>,
     nudge: mpsc::UnboundedSender<Command>,
-) {
+    acks: mpsc::UnboundedReceiver<(u64, model::CommandAck)>,
+    status: Arc<DeviceStatus>,
+}
+
+/// The push listener, the outbox sender, the playback and fleet heartbeats
+/// and the command answers, for a box with a device id; each runs until the
+/// sync thread stops.
+fn start_device_tasks(config: &SyncConfig, on_event: &Report, tasks: DeviceTasks) {
+    let DeviceTasks {
+        flush,
+        playing,
+        nudge,
+        acks,
+        status,
+    } = tasks;
+    let flush = &flush;
     let Some(device) = config.device.clone() else {
         return;
     };
-    match PushListener::new(&config.headend_url, &device, config.connect_timeout) {
+    let token = config.device_token.as_deref();
+    match PushListener::new(&config.headend_url, &device, token, config.connect_timeout) {
         Ok(listener) => {
             let on_event = on_event.clone();
             let flush = flush.clone();
@@ -250,6 +309,10 @@ fn start_device_tasks(
                         let _ = nudge.send(Command::Nudge);
                     }
                     Pushed::Connected(false) => {}
+                    Pushed::Command(command) => report(&on_event, SyncEvent::Command(command)),
+                    Pushed::Refused { revoked } => {
+                        report(&on_event, SyncEvent::DeviceRefused { revoked })
+                    }
                 },
                 min,
                 max,
@@ -260,6 +323,7 @@ fn start_device_tasks(
     let link = match DeviceLink::new(
         &config.headend_url,
         &device,
+        token,
         config.connect_timeout,
         config.request_timeout,
     ) {
@@ -281,7 +345,30 @@ fn start_device_tasks(
             ),
         ));
     }
+    tokio::spawn(send_acks(link.clone(), acks));
+    let source = HeartbeatSource {
+        status,
+        version: config.app_version.clone(),
+        headend_url: config.headend_url.clone(),
+        data_dir: config
+            .cache_path
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        playing: playing.clone(),
+        every: config.heartbeat_interval,
+    };
+    let refused = on_event.clone();
+    tokio::spawn(heartbeats(link.clone(), source, move |revoked| {
+        report(&refused, SyncEvent::DeviceRefused { revoked })
+    }));
     tokio::spawn(heartbeat(link, playing));
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Delivers the outbox whenever the UI writes to it, after every feed pass,
@@ -368,6 +455,7 @@ async fn run(
     config: SyncConfig,
     on_event: Report,
     flush: Arc<Notify>,
+    status: Arc<DeviceStatus>,
     commands: &mut mpsc::UnboundedReceiver<Command>,
 ) {
     let on_event = |event: SyncEvent| report(&on_event, event);
@@ -375,6 +463,7 @@ async fn run(
         DeviceLink::new(
             &config.headend_url,
             device,
+            config.device_token.as_deref(),
             config.connect_timeout,
             config.request_timeout,
         )
@@ -411,9 +500,13 @@ async fn run(
                     match link.refresh_household(cache).await {
                         Ok(true) => on_event(SyncEvent::HouseholdChanged),
                         Ok(false) => {}
+                        Err(SyncError::DeviceRefused { revoked, .. }) => {
+                            on_event(SyncEvent::DeviceRefused { revoked })
+                        }
                         Err(e) => tracing::warn!(error = %e, "household not refreshed"),
                     }
                 }
+                status.synced(unix_now());
                 on_event(SyncEvent::Synced(report));
                 flush.notify_one();
                 config.poll_interval
@@ -425,6 +518,7 @@ async fn run(
                     // Reopen next time: opening rebuilds a damaged cache.
                     cache = None;
                 }
+                status.sync_failed(&e.to_string());
                 on_event(SyncEvent::Failed {
                     kind: e.kind(),
                     detail: e.to_string(),

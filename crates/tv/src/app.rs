@@ -279,6 +279,9 @@ pub struct Nav {
     pub standard_mode: bool,
     /// Left for the controller by the last key.
     pub action: Option<NavAction>,
+    /// The headend refused this box's token (`Some(true)`: revoked). It
+    /// keeps showing its cache and says it must be provisioned again.
+    pub refused: Option<bool>,
     /// The on-screen display over live video (OK toggles it).
     pub osd: bool,
     /// Digits typed into the phone field of a service request.
@@ -306,6 +309,7 @@ impl Nav {
             last_synced: None,
             standard_mode: false,
             action: None,
+            refused: None,
             osd: true,
             phone: String::new(),
             message: String::new(),
@@ -640,7 +644,12 @@ impl Nav {
             }
             // The household's attendance record is content like any other.
             SyncEvent::HouseholdChanged => true,
+            SyncEvent::DeviceRefused { revoked } => {
+                self.refused = Some(*revoked);
+                false
+            }
             SyncEvent::RollCall { .. }
+            | SyncEvent::Command(_)
             | SyncEvent::Delivered(_)
             | SyncEvent::OutboxWaiting { .. } => false,
         }

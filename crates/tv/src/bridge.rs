@@ -35,6 +35,11 @@ pub fn apply(ui: &AppWindow, v: &View) {
     let (title, meta, text) = v.popup.clone().unwrap_or_default();
     app.set_popup(v.popup.is_some());
     app.set_popup_title(s(&title));
+    app.set_popup_badge(s(if v.popup_badge.is_empty() {
+        "紧急通知"
+    } else {
+        &v.popup_badge
+    }));
     app.set_popup_meta(s(&meta));
     app.set_popup_text(s(&text));
     let focus = v.focus as i32;

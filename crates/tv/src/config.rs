@@ -28,6 +28,8 @@ pub struct Config {
     /// This box's id on the headend, which binds it to a household. Without
     /// one the box only reads: no roll-call, nothing sent.
     pub device_id: Option<String>,
+    /// The device token from provisioning (`<data_dir>/device.toml`).
+    pub device_token: Option<String>,
     pub data_dir: PathBuf,
     pub display: Display,
     pub poll_interval: Duration,
@@ -82,8 +84,29 @@ impl Display {
     }
 }
 
+/// What first-boot provisioning needs before the box has a village.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallSettings {
+    pub headend_url: String,
+    pub data_dir: PathBuf,
+    pub display: Display,
+    pub input: InputSettings,
+    /// The id the box had, when it is provisioned again.
+    pub device_id: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// Neither the config file nor a provisioned identity names the
+    /// village: the box shows first-boot provisioning.
+    #[error(
+        "this box is not provisioned yet: {path} has no village_code and there is no {}",
+        crate::identity::IDENTITY_FILE
+    )]
+    NotProvisioned {
+        path: String,
+        settings: Box<InstallSettings>,
+    },
     #[error("cannot read config file {path}: {source}")]
     Read {
         path: String,
@@ -140,11 +163,25 @@ impl Config {
     }
 
     /// Parses config text; `origin` names the file in errors.
+    /// Parses `text`, then lays over it what the county centre set on this
+    /// box (`<data_dir>/overrides.toml`) and the provisioned identity
+    /// (`<data_dir>/device.toml`).
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        let syntax = |e: toml::de::Error| ConfigError::Syntax {
             path: origin.to_string(),
             message: e.to_string().trim().to_string(),
-        })?;
+        };
+        let mut table: toml::Table = text.parse().map_err(syntax)?;
+        let data_dir = table
+            .get("data_dir")
+            .and_then(|d| d.as_str())
+            .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from);
+        for (key, value) in crate::overrides::load(&data_dir) {
+            if crate::overrides::KEYS.contains(&key.as_str()) {
+                table.insert(key, value);
+            }
+        }
+        let raw: RawConfig = table.try_into().map_err(syntax)?;
         let value = |key, problem: String| ConfigError::Value {
             path: origin.to_string(),
             key,
@@ -162,16 +199,6 @@ impl Config {
                 format!("must start with http:// or https:// and name a host, got {headend_url:?}"),
             ));
         }
-        let village_code = raw
-            .village_code
-            .ok_or_else(|| {
-                value(
-                    "village_code",
-                    "is missing; set the 12-digit code of this box's village".into(),
-                )
-            })?
-            .parse()
-            .map_err(|e: model::AreaCodeError| value("village_code", e.to_string()))?;
         let display = match raw.display {
             None => Display::HD,
             Some(d) => {
@@ -205,6 +232,41 @@ impl Config {
             }
             other => other,
         };
+        let data_dir = raw.data_dir.unwrap_or(data_dir);
+        let input = {
+            let d = InputSettings::default();
+            match raw.input {
+                None => d,
+                Some(i) => InputSettings {
+                    evdev: i.evdev.unwrap_or(d.evdev),
+                    devices_dir: i.devices_dir.unwrap_or(d.devices_dir),
+                    keymap_dir: i.keymap_dir.unwrap_or(d.keymap_dir),
+                },
+            }
+        };
+        // A provisioned identity wins over what the file says.
+        let identity = crate::identity::Identity::load(&data_dir);
+        let (village_code, device_id, device_token) = match (identity, raw.village_code) {
+            (Some(id), _) => (id.village, Some(id.device), Some(id.token)),
+            (None, Some(code)) => (
+                code.parse()
+                    .map_err(|e: model::AreaCodeError| value("village_code", e.to_string()))?,
+                device_id,
+                None,
+            ),
+            (None, None) => {
+                return Err(ConfigError::NotProvisioned {
+                    path: origin.to_string(),
+                    settings: Box::new(InstallSettings {
+                        headend_url,
+                        data_dir,
+                        display,
+                        input,
+                        device_id,
+                    }),
+                })
+            }
+        };
         let poll = raw.poll_interval_secs.unwrap_or(60);
         if !(5..=3600).contains(&poll) {
             return Err(value(
@@ -224,23 +286,23 @@ impl Config {
             headend_url,
             village_code,
             device_id,
-            data_dir: raw
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            device_token,
+            data_dir,
             display,
             poll_interval: Duration::from_secs(poll),
-            input: {
-                let d = InputSettings::default();
-                match raw.input {
-                    None => d,
-                    Some(i) => InputSettings {
-                        evdev: i.evdev.unwrap_or(d.evdev),
-                        devices_dir: i.devices_dir.unwrap_or(d.devices_dir),
-                        keymap_dir: i.keymap_dir.unwrap_or(d.keymap_dir),
-                    },
-                }
-            },
+            input,
         })
+    }
+
+    /// What provisioning needs, to provision this box again.
+    pub fn install_settings(&self) -> InstallSettings {
+        InstallSettings {
+            headend_url: self.headend_url.clone(),
+            data_dir: self.data_dir.clone(),
+            display: self.display,
+            input: self.input.clone(),
+            device_id: self.device_id.clone(),
+        }
     }
 
     pub fn cache_path(&self) -> PathBuf {
@@ -268,7 +330,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_file_and_key() {
         for (text, words) in [
-            ("", "village_code is missing"),
+            ("", "not provisioned yet"),
             (
                 "village_code = \"12345\"",
                 "village_code area code \"12345\" must be exactly 12 digits",

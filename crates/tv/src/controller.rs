@@ -1,5 +1,6 @@
 //! Ties the core, the cache and the Slint window together on the UI thread.
 
+mod fleet;
 mod services;
 mod signin;
 
@@ -50,6 +51,14 @@ pub struct Controller {
     /// written to the outbox once a minute, not on the key that opened them.
     usage: std::collections::BTreeMap<&'static str, u32>,
     usage_reported: std::time::Instant,
+    /// Commands from the headend already carried out (by id).
+    commands_done: std::collections::HashSet<u64>,
+    /// A message from the county centre on screen until OK.
+    message: Option<fleet::Message>,
+    /// Where overrides from `set_config` are kept.
+    data_dir: std::path::PathBuf,
+    /// A command asked the app to exit with this status (restart).
+    exit_requested: Option<i32>,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -66,6 +75,7 @@ impl Controller {
         outbox: Option<Outbox>,
         scope: String,
         playback: Playback,
+        data_dir: std::path::PathBuf,
     ) -> Controller {
         let mut c = Controller {
             nav: Nav::new(),
@@ -76,6 +86,10 @@ impl Controller {
             detail_pages: Vec::new(),
             paged_from: None,
             popup: None,
+            commands_done: Default::default(),
+            message: None,
+            data_dir,
+            exit_requested: None,
             pictures: RefCell::default(),
             playback,
             rollcalls: RollCalls::default(),
@@ -109,7 +123,7 @@ impl Controller {
 
     /// A key from the desktop keyboard.
     pub fn key(&mut self, key: RemoteKey) {
-        if self.rollcall_key(key) || self.popup_key(key) {
+        if self.rollcall_key(key) || self.message_key(key) || self.popup_key(key) {
             return;
         }
         if self.on_remote_test() {
@@ -124,10 +138,9 @@ impl Controller {
     pub fn input(&mut self, msg: InputMessage) {
         match msg {
             InputMessage::Key { press, .. } => {
-                if press
-                    .action
-                    .is_some_and(|a| self.rollcall_key(a) || self.popup_key(a))
-                {
+                if press.action.is_some_and(|a| {
+                    self.rollcall_key(a) || self.message_key(a) || self.popup_key(a)
+                }) {
                     return;
                 }
                 if self.on_remote_test() {
@@ -246,6 +259,10 @@ impl Controller {
                 return;
             }
             SyncEvent::OutboxWaiting { .. } => return,
+            SyncEvent::Command(command) => {
+                self.command(command);
+                return;
+            }
             _ => {}
         }
         if self.nav.sync_event(event, now_unix()) {
@@ -286,6 +303,14 @@ impl Controller {
         }
         if let Some(id) = &self.popup {
             v.popup = view::popup(&self.cache, id, &self.scope).ok().flatten();
+        }
+        if let Some(message) = &self.message {
+            v.popup_badge = "中心消息".into();
+            v.popup = Some((
+                "县党建中心消息".into(),
+                "看完请按确定键".into(),
+                message.text.clone(),
+            ));
         }
         v
     }

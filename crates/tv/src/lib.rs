@@ -15,7 +15,10 @@ pub mod config;
 mod controller;
 mod detail;
 pub mod headless;
+pub mod identity;
 pub mod keys;
+pub mod logs;
+pub mod overrides;
 pub mod paging;
 pub mod picture;
 pub mod playback;
@@ -109,6 +112,8 @@ pub fn sync_config(config: &Config) -> SyncConfig {
     );
     s.poll_interval = config.poll_interval;
     s.device = config.device_id.clone();
+    s.device_token = config.device_token.clone();
+    s.app_version = env!("CARGO_PKG_VERSION").to_string();
     s.outbox_path = Some(config.outbox_path());
     s
 }
@@ -146,6 +151,7 @@ fn install_controller(
         outbox,
         config.village_code.to_string(),
         playback,
+        config.data_dir.clone(),
     );
     controller.remote_test.evdev_enabled = config.input.evdev;
     controller.remote_test.keymap_sources = keymap.sources.clone();
@@ -170,7 +176,8 @@ pub fn deliver_input(msg: InputMessage) {
 
 /// Runs the app in a window until it is closed. With `replay`, the keys of
 /// that recording are played at their recorded pace, as if from a remote.
-pub fn run(config: &Config, replay: Option<&Path>) -> Result<(), AppError> {
+/// Returns the exit status a command asked for (a restart), if any.
+pub fn run(config: &Config, replay: Option<&Path>) -> Result<Option<i32>, AppError> {
     let (cache, _) = open_storage(config)?;
     if std::env::var_os("SLINT_SCALE_FACTOR").is_none() {
         std::env::set_var("SLINT_SCALE_FACTOR", config.display.scale().to_string());
@@ -199,6 +206,13 @@ pub fn run(config: &Config, replay: Option<&Path>) -> Result<(), AppError> {
         std::time::Duration::from_secs(1),
         || {
             with_controller(|c| c.tick());
+            // A restart command: give its answer a moment to go out, then
+            // end so the service manager starts the app again.
+            if with_controller(|c| c.exit_requested()).flatten().is_some() {
+                slint::Timer::single_shot(std::time::Duration::from_secs(2), || {
+                    let _ = slint::quit_event_loop();
+                });
+            }
         },
     );
     let _input = if config.input.evdev {
@@ -220,8 +234,9 @@ pub fn run(config: &Config, replay: Option<&Path>) -> Result<(), AppError> {
         .map_err(AppError::InputThread)?;
     }
     ui.run()?;
+    let exit = with_controller(|c| c.exit_requested()).flatten();
     CONTROLLER.with(|c| c.borrow_mut().take());
-    Ok(())
+    Ok(exit)
 }
 
 /// The app rendering into memory on this thread; used by tests, by
@@ -305,6 +320,11 @@ impl HeadlessSession {
                 return Ok(event);
             }
         }
+    }
+
+    /// The exit status a restart command asked for, if one came.
+    pub fn exit_requested(&self) -> Option<i32> {
+        with_controller(|c| c.exit_requested()).flatten()
     }
 
     /// Runs the once-a-second work a window's timer would (the roll-call

@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(tv::logs::Tee::new)
         .init();
     let config = tv::Config::load(&args.config)?;
 
@@ -155,6 +155,9 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    tv::run(&config, args.replay.as_deref())?;
+    if let Some(code) = tv::run(&config, args.replay.as_deref())? {
+        tracing::info!(code, "exiting so the service manager restarts the app");
+        std::process::exit(code);
+    }
     Ok(())
 }

@@ -50,6 +50,8 @@ pub struct View {
     pub detail_page: usize,
     /// An urgent notice shown over the screen until OK: title, meta, text.
     pub popup: Option<(String, String, String)>,
+    /// The popup's badge; empty: 紧急通知.
+    pub popup_badge: String,
     /// Remote test: which remotes are connected, keymap notes, keys seen.
     pub test_status: String,
     pub test_notes: String,
@@ -327,12 +329,22 @@ pub(crate) fn clock(unix: i64) -> String {
     format!("{:02}:{:02}", secs / 3600, (secs % 3600) / 60)
 }
 
+/// What a box the headend no longer accepts says, in plain words.
+pub fn refused_text(revoked: bool) -> String {
+    if revoked {
+        "本机已被停用，请联系安装人员用开通码重新开通".into()
+    } else {
+        "本机开通已失效，请联系安装人员用开通码重新开通".into()
+    }
+}
+
 fn offline_text(kind: FailureKind, last_synced: Option<i64>) -> String {
     let what = match kind {
         FailureKind::Unreachable => "网络未连接",
         FailureKind::Server => "服务器暂时无法访问",
         FailureKind::BadData => "收到的内容有误，已忽略",
         FailureKind::LocalStorage => "本机存储出错，正在修复",
+        FailureKind::DeviceRefused => return refused_text(false),
     };
     match last_synced {
         Some(at) => format!(
@@ -413,6 +425,11 @@ pub fn build(
     if let SyncStatus::Failed { kind } = nav.sync {
         v.offline = true;
         v.offline_text = offline_text(kind, nav.last_synced.or(cache.sync_state()?.last_synced));
+    }
+    if let Some(revoked) = nav.refused {
+        v.status = "已停用".into();
+        v.offline = true;
+        v.offline_text = refused_text(revoked);
     }
     match nav.screen() {
         Screen::Home => {
