@@ -202,3 +202,78 @@ fn commands_reach_the_box_and_a_revoked_box_says_so() {
     assert!(shows(&tv, "三务公开"), "home still shows the cache");
     shoot_both(&mut tv, "71-fleet-revoked");
 }
+
+/// Camera mounts as the demo seeds them.
+fn camera_mounts() -> Vec<(String, player::streams::Picture)> {
+    let mut mounts = Vec::new();
+    for i in 1..=6 {
+        let pic = player::streams::Picture::SMALL;
+        mounts.push((format!("/hall{i}"), pic));
+        mounts.push((format!("/hall{i}/sub"), pic));
+    }
+    mounts
+}
+
+#[test]
+fn the_settings_page_diagnoses_the_box_and_plays_a_test_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounts = camera_mounts();
+    let mounts: Vec<(&str, player::streams::Picture)> =
+        mounts.iter().map(|(m, p)| (m.as_str(), *p)).collect();
+    let cameras = player::streams::RtspServer::start(0, &mounts).unwrap();
+    let db = demo_headend_db(dir.path());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    headend::seed_streams::seed_streams(
+        &db,
+        &headend::seed_streams::DemoStreams {
+            rtsp_base: format!("rtsp://127.0.0.1:{}", cameras.port()),
+            multicast: "udp://239.255.77.9:5999".into(),
+        },
+        now,
+    )
+    .unwrap();
+    let server = e2e::start_headend(db);
+    let data_dir = dir.path().join("box");
+    e2e::demo_identity(&data_dir, "demo-box");
+    let text = format!(
+        "headend_url = \"http://{}\"\ndata_dir = \"{}\"\n[player]\naudio_sink = \"fakesink\"\n",
+        server.addr,
+        data_dir.display()
+    );
+    let config = tv::Config::parse(&text, "test.toml").unwrap();
+    let mut tv = HeadlessSession::start(&config, true).unwrap();
+    tv.wait_for_sync_result(WAIT).unwrap();
+    tv.acknowledge_notices();
+
+    // 设置 (Menu), then 3: 本机信息与诊断.
+    tv.press(input::RemoteKey::Menu);
+    assert!(shows(&tv, "重新开通本机"), "{:?}", tv.visible_texts());
+    tv.press(input::RemoteKey::Digit(3));
+    for expected in [
+        "本机编号",
+        "demo-box",
+        "东坡村",
+        "127.0.0.1",
+        "连接正常",
+        "上次同步",
+        "待发送",
+        "软件版本",
+    ] {
+        assert!(
+            shows(&tv, expected),
+            "{expected:?} not in {:?}",
+            tv.visible_texts()
+        );
+    }
+    tv.press(Ok);
+    assert!(
+        tv.visible_texts().iter().any(|t| t.contains("毫秒出画面")),
+        "{:?}",
+        tv.visible_texts()
+    );
+    shoot_both(&mut tv, "72-diagnostics");
+    drop(cameras);
+}

@@ -10,6 +10,7 @@
 //!   under `target/bench/`.
 
 mod bench;
+mod cross;
 mod demo;
 mod system;
 
@@ -23,6 +24,7 @@ fn main() -> Result<()> {
         Some("run") => demo::run(),
         Some("test") => test(),
         Some("bench") => bench::run(rest),
+        Some("cross") => cross::cross(rest),
         _ => bail!(
             "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend>>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\

@@ -85,7 +85,7 @@ pub fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
     Ok((passed, failed))
 }
 
-fn installed(package: &str) -> bool {
+pub fn installed(package: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", package])
         .output()
@@ -94,11 +94,19 @@ fn installed(package: &str) -> bool {
 }
 
 pub fn bootstrap() -> Result<()> {
+    install_packages(PACKAGES, &[])
+}
+
+/// Installs the Debian packages of `packages` that are missing, after
+/// adding the dpkg `architectures` (multiarch) they need. An index that
+/// fails to download during `apt-get update` (a mirror mid-sync) is
+/// reported and the install is tried with what was fetched.
+pub fn install_packages(packages: &[&str], architectures: &[&str]) -> Result<()> {
     if !std::path::Path::new("/usr/bin/dpkg-query").exists() {
-        eprintln!("not a Debian system: install the equivalents of {PACKAGES:?} yourself");
+        eprintln!("not a Debian system: install the equivalents of {packages:?} yourself");
         return Ok(());
     }
-    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         eprintln!("system packages: all present");
         return Ok(());
@@ -109,19 +117,24 @@ pub fn bootstrap() -> Result<()> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    let apt = |args: &[&str]| -> Result<()> {
+    let command = |program: &str| {
         let mut cmd = if as_root {
-            Command::new("apt-get")
+            Command::new(program)
         } else {
             let mut c = Command::new("sudo");
-            c.arg("apt-get");
+            c.arg(program);
             c
         };
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        run(&mut cmd)
+        cmd.env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
     };
-    apt(&["update", "-qq"])?;
+    for arch in architectures {
+        run(command("dpkg").args(["--add-architecture", arch]))?;
+    }
+    if let Err(e) = run(command("apt-get").args(["update", "-qq"])) {
+        eprintln!("warning: {e}; installing with the package lists that were fetched");
+    }
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
-    apt(&args)
+    run(command("apt-get").args(&args))
 }

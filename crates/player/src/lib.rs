@@ -34,6 +34,15 @@ pub use event::{PlaybackState, PlayerEvent, Reason};
 pub use frame::Frame;
 pub use session::{PlayRequest, Player, PlayerError, Session};
 
+/// GStreamer's version, e.g. `1.22.0` (initialises it if needed).
+pub fn version() -> String {
+    if init().is_err() {
+        return "不可用".into();
+    }
+    let (major, minor, micro, _) = gstreamer::version();
+    format!("{major}.{minor}.{micro}")
+}
+
 /// Initialises GStreamer once; cheap to call again.
 pub fn init() -> Result<(), PlayerError> {
     gstreamer::init().map_err(|e| PlayerError::Init(e.to_string()))

@@ -107,6 +107,8 @@ pub enum Screen {
     Settings,
     /// 遥控器测试, from settings; keys are shown, not acted on.
     RemoteTest,
+    /// 本机信息与诊断, from settings: OK runs the stream test.
+    Diagnostics,
     /// 党群直播: live now, then scheduled, then 我的签到记录.
     LiveList,
     /// 我的签到记录: the household's roll-call record, newest first.
@@ -164,8 +166,9 @@ pub enum Screen {
     },
 }
 
-/// Entries of the settings page, in order: 显示模式 toggles, 遥控器测试 opens.
-pub const SETTINGS_LEN: usize = 2;
+/// Entries of the settings page, in order: 显示模式 toggles, 遥控器测试,
+/// 本机信息与诊断 open, 重新开通本机 restarts into provisioning.
+pub const SETTINGS_LEN: usize = 4;
 
 /// Something the controller must do for the core (it owns storage).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +185,12 @@ pub enum NavAction {
     SubmitForm,
     /// A home module was opened: counted for the headend's use statistics.
     OpenedTile(Tile),
+    /// 本机信息与诊断 opened: gather what the box knows about itself.
+    Diagnose,
+    /// Play the test stream and report its first-frame time.
+    StreamTest,
+    /// Provision the box again (behind the installer code).
+    Reprovision,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,6 +445,11 @@ impl Nav {
                 Screen::Settings => self.settings_key(key),
                 // The controller shows keys there instead of acting on them.
                 Screen::RemoteTest => {}
+                Screen::Diagnostics => {
+                    if key == RemoteKey::Ok {
+                        self.action = Some(NavAction::StreamTest);
+                    }
+                }
                 screen @ (Screen::Services
                 | Screen::ServicePresets(_)
                 | Screen::ServicePhone(_)
@@ -509,9 +523,18 @@ impl Nav {
                 self.standard_mode = !self.standard_mode;
                 self.action = Some(NavAction::ToggleDisplayMode);
             }
+            Some(1) => {
+                self.current.focus = 1;
+                self.open(Screen::RemoteTest);
+            }
+            Some(2) => {
+                self.current.focus = 2;
+                self.open(Screen::Diagnostics);
+                self.action = Some(NavAction::Diagnose);
+            }
             Some(i) => {
                 self.current.focus = i;
-                self.open(Screen::RemoteTest);
+                self.action = Some(NavAction::Reprovision);
             }
             None => {}
         }

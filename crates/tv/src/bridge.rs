@@ -98,6 +98,7 @@ pub fn apply(ui: &AppWindow, v: &View) {
             st.set_title(s(&v.title));
             st.set_rows(model(rows(&v.rows, &v.row_badges)));
             st.set_focus(focus);
+            st.set_compact(v.compact_rows);
         }
         6 => {
             let t = ui.global::<RemoteTestState>();

@@ -55,8 +55,11 @@ pub struct Controller {
     commands_done: std::collections::HashSet<u64>,
     /// A message from the county centre on screen until OK.
     message: Option<fleet::Message>,
-    /// Where overrides from `set_config` are kept.
-    data_dir: std::path::PathBuf,
+    /// The box's configuration (data directory, headend, player), for
+    /// overrides and diagnostics.
+    config: crate::Config,
+    /// 本机信息与诊断, as last gathered.
+    diagnosis: Vec<crate::diagnose::Line>,
     /// A command asked the app to exit with this status (restart).
     exit_requested: Option<i32>,
 }
@@ -75,7 +78,7 @@ impl Controller {
         outbox: Option<Outbox>,
         scope: String,
         playback: Playback,
-        data_dir: std::path::PathBuf,
+        config: &crate::Config,
     ) -> Controller {
         let mut c = Controller {
             nav: Nav::new(),
@@ -88,7 +91,8 @@ impl Controller {
             popup: None,
             commands_done: Default::default(),
             message: None,
-            data_dir,
+            config: config.clone(),
+            diagnosis: Vec::new(),
             exit_requested: None,
             pictures: RefCell::default(),
             playback,
@@ -205,6 +209,18 @@ impl Controller {
                 self.nav.action = None;
                 self.count_use(tile);
             }
+            Some(NavAction::Diagnose) => {
+                self.nav.action = None;
+                self.diagnose();
+            }
+            Some(NavAction::StreamTest) => {
+                self.nav.action = None;
+                self.stream_test();
+            }
+            Some(NavAction::Reprovision) => {
+                self.nav.action = None;
+                self.reprovision();
+            }
             _ => {}
         }
         if let Some(NavAction::ToggleDisplayMode) = self.nav.action.take() {
@@ -303,6 +319,20 @@ impl Controller {
         }
         if let Some(id) = &self.popup {
             v.popup = view::popup(&self.cache, id, &self.scope).ok().flatten();
+        }
+        if *self.nav.screen() == Screen::Diagnostics {
+            v.rows = self
+                .diagnosis
+                .iter()
+                .map(|l| {
+                    (
+                        format!("{}{}", if l.problem { "⚠ " } else { "" }, l.label),
+                        l.value.clone(),
+                    )
+                })
+                .collect();
+            v.row_badges = vec![String::new(); v.rows.len()];
+            v.focus = v.rows.len().saturating_sub(1);
         }
         if let Some(message) = &self.message {
             v.popup_badge = "中心消息".into();

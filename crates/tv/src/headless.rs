@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{EventLoopProxy, Platform, WindowAdapter, WindowEvent};
+use slint::PhysicalSize;
 use slint::Rgb8Pixel;
-use slint::{ComponentHandle, PhysicalSize};
 
 use crate::config::Display;
-use crate::ui::AppWindow;
 
 type Task = Box<dyn FnOnce() + Send>;
 
@@ -172,7 +171,7 @@ impl HeadlessWindow {
             .set_size(PhysicalSize::new(self.display.width, self.display.height));
     }
 
-    pub fn set_display(&mut self, display: Display, ui: &AppWindow) {
+    pub fn set_display(&mut self, display: Display, ui: &impl slint::ComponentHandle) {
         self.display = display;
         self.apply_display();
         // Re-show so the component sees the new size.

@@ -14,8 +14,11 @@ mod chart;
 pub mod config;
 mod controller;
 mod detail;
+pub mod diagnose;
 pub mod headless;
 pub mod identity;
+pub mod install;
+pub mod install_ui;
 pub mod keys;
 pub mod logs;
 pub mod overrides;
@@ -151,7 +154,7 @@ fn install_controller(
         outbox,
         config.village_code.to_string(),
         playback,
-        config.data_dir.clone(),
+        config,
     );
     controller.remote_test.evdev_enabled = config.input.evdev;
     controller.remote_test.keymap_sources = keymap.sources.clone();

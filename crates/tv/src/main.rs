@@ -36,6 +36,23 @@ struct Args {
     /// Check the keymap directory strictly, print what is wrong, exit.
     #[arg(long)]
     check_keymaps: bool,
+    /// Print what the box knows about itself (network, headend round trip,
+    /// last sync, cache, outbox, versions, identity) and play a test stream;
+    /// for SSH. Exits 1 when something needs attention.
+    #[arg(long)]
+    diagnose: bool,
+}
+
+/// Starts this program again in place, with the same arguments: after
+/// provisioning, and when a command or the settings page asks for a
+/// restart. The process id stays, so the service manager sees no exit.
+fn restart_self() -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("finding this program")?;
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .exec();
+    Err(err).context("restarting")
 }
 
 /// p50, p99 and max of durations, in milliseconds.
@@ -65,7 +82,35 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(tv::logs::Tee::new)
         .init();
-    let config = tv::Config::load(&args.config)?;
+    let config = match tv::Config::load(&args.config) {
+        Ok(config) => config,
+        Err(tv::config::ConfigError::NotProvisioned { settings, .. }) if !args.diagnose => {
+            // First boot: the installer binds the box with the remote.
+            if tv::install_ui::run_install(&settings)? {
+                restart_self()?;
+            }
+            anyhow::bail!("the box was not provisioned");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if args.diagnose {
+        let mut lines = tv::diagnose::diagnose(&config, std::time::Duration::from_secs(3));
+        lines.push(tv::diagnose::stream_test(
+            &config,
+            std::time::Duration::from_secs(10),
+        ));
+        println!("{}", tv::diagnose::to_text(&lines));
+        if lines.iter().any(|l| l.problem) {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
+    if tv::install::take_reprovision_request(&config.data_dir) {
+        // Asked for on the settings page: provision again (the old identity
+        // stays until a new one is saved), then start as whatever it is.
+        tv::install_ui::run_install(&config.install_settings())?;
+        restart_self()?;
+    }
 
     if args.bench_first_frame {
         let session = tv::HeadlessSession::start(&config, false)?;
@@ -156,8 +201,8 @@ fn main() -> anyhow::Result<()> {
     }
 
     if let Some(code) = tv::run(&config, args.replay.as_deref())? {
-        tracing::info!(code, "exiting so the service manager restarts the app");
-        std::process::exit(code);
+        tracing::info!(code, "restarting the app");
+        restart_self()?;
     }
     Ok(())
 }

@@ -52,6 +52,8 @@ pub struct View {
     pub popup: Option<(String, String, String)>,
     /// The popup's badge; empty: 紧急通知.
     pub popup_badge: String,
+    /// Rows as single label/value lines (本机信息与诊断).
+    pub compact_rows: bool,
     /// Remote test: which remotes are connected, keymap notes, keys seen.
     pub test_status: String,
     pub test_notes: String,
@@ -591,6 +593,13 @@ pub fn build(
             v.title = (*title).to_string();
             v.hint = "按返回键回到上一页".into();
         }
+        Screen::Diagnostics => {
+            // The controller fills the lines in.
+            v.screen = 5;
+            v.title = "本机信息与诊断".into();
+            v.compact_rows = true;
+            v.hint = "确定键开始播放测试，返回键回到设置".into();
+        }
         Screen::Settings => {
             v.screen = 5;
             v.title = "设置".into();
@@ -611,6 +620,14 @@ pub fn build(
                 (
                     "遥控器测试".into(),
                     "逐个按键，查看机顶盒收到的键名和功能".into(),
+                ),
+                (
+                    "本机信息与诊断".into(),
+                    "网络、服务器、同步、缓存、待发送，和播放测试".into(),
+                ),
+                (
+                    "重新开通本机".into(),
+                    "换村或换户时用；需要县里发的开通码".into(),
                 ),
             ];
             v.row_badges = vec![String::new(); v.rows.len()];

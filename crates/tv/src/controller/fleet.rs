@@ -42,7 +42,7 @@ impl Controller {
                 (true, "已显示".to_string())
             }
             CommandKind::SetConfig { key, value } => {
-                match overrides::set(&self.data_dir, key, value) {
+                match overrides::set(&self.config.data_dir, key, value) {
                     Ok(()) => (true, format!("{key} 已保存，重启后生效")),
                     Err(e) => (false, e.to_string()),
                 }
@@ -55,6 +55,55 @@ impl Controller {
         };
         if let Some(sync) = &self.sync {
             sync.answer(command.id, ok, detail);
+        }
+    }
+
+    /// Gathers 本机信息与诊断 (the headend check waits at most 2 s).
+    pub(super) fn diagnose(&mut self) {
+        let mut lines = crate::diagnose::diagnose(&self.config, std::time::Duration::from_secs(2));
+        if let Some(sync) = &self.sync {
+            let s = sync.status().snapshot();
+            if !s.last_result.is_empty() && s.last_result != "已同步" {
+                lines.push(crate::diagnose::Line {
+                    label: "同步结果".into(),
+                    value: s.last_result,
+                    problem: false,
+                });
+            }
+            if let Some(e) = s.errors.last() {
+                lines.push(crate::diagnose::Line {
+                    label: "最近的错误".into(),
+                    value: e.clone(),
+                    problem: true,
+                });
+            }
+        }
+        lines.push(crate::diagnose::Line {
+            label: "播放测试".into(),
+            value: "按确定键开始".into(),
+            problem: false,
+        });
+        self.diagnosis = lines;
+        self.refresh();
+    }
+
+    /// Plays the test stream (the screen waits up to 8 s).
+    pub(super) fn stream_test(&mut self) {
+        let result = crate::diagnose::stream_test(&self.config, std::time::Duration::from_secs(8));
+        if let Some(last) = self.diagnosis.last_mut() {
+            *last = result;
+        } else {
+            self.diagnosis.push(result);
+        }
+        self.refresh();
+    }
+
+    /// 重新开通本机: the next start is the provisioning wizard (with this
+    /// box's id, behind an installer code); the app restarts now.
+    pub(super) fn reprovision(&mut self) {
+        match crate::install::request_reprovision(&self.config.data_dir) {
+            Ok(()) => self.exit_requested = Some(RESTART_EXIT_CODE),
+            Err(e) => tracing::error!(error = %e, "cannot ask for provisioning"),
         }
     }
 
