@@ -167,6 +167,45 @@ fn shim(arch: Arch) -> Result<PathBuf> {
 
 /// Builds `dangjian-tv` for `arch` with `profile`; returns the binary.
 pub fn build(arch: Arch, profile: &str) -> Result<PathBuf> {
+    debian_cargo(
+        arch,
+        profile,
+        &[
+            "-p",
+            "tv",
+            "--bin",
+            "dangjian-tv",
+            "--no-default-features",
+            "--features",
+            "box",
+        ],
+    )?;
+    let bin = arch.binary(profile);
+    if !bin.exists() {
+        bail!("the build finished but {} is not there", bin.display());
+    }
+    Ok(bin)
+}
+
+/// Builds `dangjian-headend` for `arch` (the shipping profile).
+pub fn build_headend(arch: Arch) -> Result<PathBuf> {
+    debian_cargo(
+        arch,
+        SHIP_PROFILE,
+        &["-p", "headend", "--bin", "dangjian-headend"],
+    )?;
+    let bin = Arch::target_dir()
+        .join(arch.triple())
+        .join(SHIP_PROFILE)
+        .join("dangjian-headend");
+    if !bin.exists() {
+        bail!("the build finished but {} is not there", bin.display());
+    }
+    Ok(bin)
+}
+
+/// Runs Debian's cargo for `arch` with the cross setup.
+fn debian_cargo(arch: Arch, profile: &str, what: &[&str]) -> Result<()> {
     let shim = setup(arch)?;
     let root = workspace_root();
     let target_lib = Path::new("/usr/lib").join(arch.multiarch());
@@ -174,8 +213,7 @@ pub fn build(arch: Arch, profile: &str) -> Result<PathBuf> {
     cmd.current_dir(&root)
         .args(["--config", "cross/config.toml", "build", "--locked"])
         .args(["--profile", profile, "--target", arch.triple()])
-        .args(["-p", "tv", "--bin", "dangjian-tv"])
-        .args(["--no-default-features", "--features", "box"])
+        .args(what)
         .env("RUSTC", "/usr/bin/rustc")
         .env("RUSTDOC", "/usr/bin/rustdoc")
         .env("CARGO_TARGET_DIR", Arch::target_dir())
@@ -202,12 +240,7 @@ pub fn build(arch: Arch, profile: &str) -> Result<PathBuf> {
     ] {
         cmd.env_remove(var);
     }
-    run(&mut cmd)?;
-    let bin = arch.binary(profile);
-    if !bin.exists() {
-        bail!("the build finished but {} is not there", bin.display());
-    }
-    Ok(bin)
+    run(&mut cmd)
 }
 
 /// `cargo xtask cross <arch> [--smoke]`: the shipping build (or the quick

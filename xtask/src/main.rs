@@ -5,13 +5,18 @@
 //!   serve it on loopback and start the TV app against it (a window when
 //!   there is a display, PNG screenshots when there is not).
 //! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
-//!   and every test in the workspace. CI runs exactly this.
+//!   the aarch64 box binary for the qemu smoke test, and every test in the
+//!   workspace. CI runs exactly this.
 //! - `bench startup|sync|keys|render|zap|rollcall|presses|headend`: measure and write JSON
 //!   under `target/bench/`.
+//! - `cross aarch64|armv7 [--smoke]`: `dangjian-tv` for the boxes (size in
+//!   `target/bench/size-<arch>.json`).
+//! - `package [amd64|arm64|armhf…]`: `.deb` packages under `target/deb/`.
 
 mod bench;
 mod cross;
 mod demo;
+mod package;
 mod system;
 
 use anyhow::{bail, Result};
@@ -25,8 +30,9 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("bench") => bench::run(rest),
         Some("cross") => cross::cross(rest),
+        Some("package") => package::package(rest),
         _ => bail!(
-            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend>>\n\
+            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\
              test: set up this machine and run fmt, clippy and every test"
         ),
@@ -44,6 +50,10 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    // The box binary for the qemu smoke test (tests/tests/box_smoke.rs):
+    // the shipping code built quickly (profile box-smoke).
+    let smoke = cross::build(cross::Arch::Aarch64, cross::SMOKE_PROFILE)?;
+    std::env::set_var("DANGJIAN_BOX_BIN", &smoke);
     let (passed, failed) = system::cargo_test(&["test", "--workspace"])?;
     // One closing line for the whole run: cargo's own last line is whichever
     // binary ran last, often a doc-test run with nothing in it.

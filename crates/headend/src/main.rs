@@ -370,6 +370,16 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("binding {bind}"))?;
                 // Printed on stdout so scripts can find the port when bind uses port 0.
                 println!("listening on http://{}", listener.local_addr()?);
+                service::ready();
+                if let Some(every) = service::watchdog_interval() {
+                    // The runtime still schedules tasks: tell systemd so.
+                    tokio::spawn(async move {
+                        loop {
+                            service::watchdog();
+                            tokio::time::sleep(every).await;
+                        }
+                    });
+                }
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };

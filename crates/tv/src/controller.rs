@@ -529,6 +529,12 @@ impl Controller {
     pub fn player_events(&mut self) {
         let drained = self.playback.drain();
         self.save_progress(&drained.progress);
+        if let Some(sync) = &self.sync {
+            let status = sync.status();
+            for e in &drained.errors {
+                status.error(e);
+            }
+        }
         let screen = self.ui.global::<crate::ui::AppState>().get_screen();
         if drained.state_changed {
             self.refresh();

@@ -203,12 +203,17 @@ pub fn run(config: &Config, replay: Option<&Path>) -> Result<Option<i32>, AppErr
     .map_err(AppError::SyncThread)?;
     with_controller(|c| c.set_sync(sync.sender()));
     // The roll-call countdown, and prompts that time out.
+    let watchdog = service::watchdog_interval().is_some();
     let ticker = slint::Timer::default();
     ticker.start(
         slint::TimerMode::Repeated,
         std::time::Duration::from_secs(1),
-        || {
+        move || {
             with_controller(|c| c.tick());
+            // The UI thread is alive: systemd's watchdog restarts a hung app.
+            if watchdog {
+                service::watchdog();
+            }
             // A restart command: give its answer a moment to go out, then
             // end so the service manager starts the app again.
             if with_controller(|c| c.exit_requested()).flatten().is_some() {
@@ -236,7 +241,9 @@ pub fn run(config: &Config, replay: Option<&Path>) -> Result<Option<i32>, AppErr
         )
         .map_err(AppError::InputThread)?;
     }
+    service::ready();
     ui.run()?;
+    service::stopping();
     let exit = with_controller(|c| c.exit_requested()).flatten();
     CONTROLLER.with(|c| c.borrow_mut().take());
     Ok(exit)

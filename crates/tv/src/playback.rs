@@ -73,6 +73,8 @@ pub struct Drained {
     pub frames: Vec<usize>,
     /// Videos to remember the position of (periodic saves, ends).
     pub progress: Vec<Progress>,
+    /// Stream errors, for the heartbeat's recent errors.
+    pub errors: Vec<String>,
 }
 
 type Queued = (u64, usize, PlayerEvent);
@@ -246,6 +248,8 @@ impl Playback {
                 }
                 PlayerEvent::Error { reason, detail } => {
                     tracing::info!(item = %pane.item_id, ?reason, %detail, "stream error");
+                    out.errors
+                        .push(format!("{}: {}", pane.item_id, reason.message()));
                 }
                 _ => {}
             }
