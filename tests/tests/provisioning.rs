@@ -235,3 +235,55 @@ fn the_village_code_can_be_typed_and_an_unreachable_headend_is_explained() {
     tv.press(Back);
     assert_shows(&tv, "选择所在的村");
 }
+
+#[test]
+fn settings_lead_to_provisioning_again_behind_a_new_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_headend_db(dir.path());
+    let server = e2e::start_headend(db);
+    let addr = server.addr;
+    let data_dir = dir.path().join("box");
+    e2e::demo_identity(&data_dir, "demo-box");
+    let text = format!(
+        "headend_url = \"http://{addr}\"\ndata_dir = \"{}\"\n",
+        data_dir.display()
+    );
+    let config = tv::Config::parse(&text, "tv.toml").unwrap();
+    // Slint's platform is set once per thread: each screen gets its own.
+    let on_its_own_thread = |f: Box<dyn FnOnce() + Send>| std::thread::spawn(f).join().unwrap();
+    let app_config = config.clone();
+    on_its_own_thread(Box::new(move || {
+        let mut tv = tv::HeadlessSession::start(&app_config, false).unwrap();
+        tv.acknowledge_notices();
+        // 设置 → 4. 重新开通本机: the app asks to restart into provisioning.
+        tv.press(input::RemoteKey::Menu);
+        tv.press(input::RemoteKey::Digit(4));
+        assert_eq!(tv.exit_requested(), Some(75));
+    }));
+    assert!(tv::install::take_reprovision_request(&data_dir));
+
+    // The wizard keeps the box's id; leaving it changes nothing.
+    let settings = config.install_settings();
+    assert_eq!(settings.device_id.as_deref(), Some("demo-box"));
+    let leave = settings.clone();
+    on_its_own_thread(Box::new(move || {
+        let mut wizard = InstallSession::start(&leave).unwrap();
+        wizard.press(Back);
+        assert_eq!(wizard.finished(), Some(false));
+    }));
+    let code = code_for(addr, VILLAGE);
+    on_its_own_thread(Box::new(move || {
+        let mut wizard = InstallSession::start(&settings).unwrap();
+        wizard.press(Ok);
+        wizard.digits(VILLAGE);
+        wizard.digits(&code);
+        wizard.press(Ok);
+        assert_eq!(wizard.view().title, "谁住在这里", "{:?}", wizard.view());
+    }));
+    let identity = tv::identity::Identity::load(&data_dir).unwrap();
+    assert_eq!(identity.device, "demo-box", "the same box, a new token");
+    assert_ne!(
+        identity.token,
+        headend::seed_meetings::demo_device_token("demo-box")
+    );
+}
