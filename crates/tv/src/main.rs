@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(version, about = "智慧党建 TV app")]
+#[command(name = "dangjian-tv", version, about = "智慧党建 TV app")]
 struct Args {
     /// Configuration file (TOML).
     #[arg(long, default_value = "/etc/dangjian/tv.toml")]
