@@ -26,6 +26,9 @@ const PACKAGES: &[&str] = &[
     // timeoverlay (pango) for the clock in the test streams.
     "gstreamer1.0-x",
     "xvfb",
+    // The web console tests (tests/tests/console.rs) drive a real browser.
+    "chromium",
+    "chromium-driver",
 ];
 
 pub fn workspace_root() -> PathBuf {

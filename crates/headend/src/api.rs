@@ -125,6 +125,7 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .merge(crate::api_stats::routes())
         .merge(crate::api_meetings::routes())
         .merge(crate::api_services::routes())
+        .merge(crate::console::routes(state.clone()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::audit,

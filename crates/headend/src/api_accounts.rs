@@ -52,39 +52,7 @@ async fn login(
 ) -> Result<Response, ApiError> {
     let db = state.db.clone();
     let username = b.username.clone();
-    let result = blocking(move || {
-        let now = now_ms();
-        let result = db.login(&b.username, &b.password, now / 1000)?;
-        let (action, outcome, detail) = match &result {
-            Ok(_) => ("login", Outcome::Ok, String::new()),
-            Err(LoginRefused::BadCredentials) => (
-                "login_failed",
-                Outcome::Failed,
-                "wrong user name or password".to_string(),
-            ),
-            Err(LoginRefused::Locked { until }) => (
-                "login_locked",
-                Outcome::Refused,
-                format!("locked until {until}"),
-            ),
-        };
-        let region = db.account(&b.username)?.map(|a| a.region.to_string());
-        db.audit(
-            &AuditEntry {
-                account: Some(b.username.clone()),
-                action: action.into(),
-                target: b.username.clone(),
-                region,
-                ip,
-                outcome: Some(outcome),
-                detail,
-                ..AuditEntry::default()
-            },
-            now,
-        )?;
-        Ok(result)
-    })
-    .await?;
+    let result = blocking(move || login_audited(&db, &b.username, &b.password, ip)).await?;
     match result {
         Ok(session) => Ok(Json(serde_json::json!({
             "token": session.token,
@@ -97,6 +65,46 @@ async fn login(
             "account {username} is locked after repeated wrong passwords; try again after {until} (unix seconds) or ask an admin to reset the password"
         ))),
     }
+}
+
+/// Tries a login and writes the attempt to the audit log, whatever the
+/// answer (the API and the console both log in through here).
+pub(crate) fn login_audited(
+    db: &crate::db::Db,
+    username: &str,
+    password: &str,
+    ip: String,
+) -> Result<Result<crate::db::Session, LoginRefused>, ApiError> {
+    let now = now_ms();
+    let result = db.login(username, password, now / 1000)?;
+    let (action, outcome, detail) = match &result {
+        Ok(_) => ("login", Outcome::Ok, String::new()),
+        Err(LoginRefused::BadCredentials) => (
+            "login_failed",
+            Outcome::Failed,
+            "wrong user name or password".to_string(),
+        ),
+        Err(LoginRefused::Locked { until }) => (
+            "login_locked",
+            Outcome::Refused,
+            format!("locked until {until}"),
+        ),
+    };
+    let region = db.account(username)?.map(|a| a.region.to_string());
+    db.audit(
+        &AuditEntry {
+            account: Some(username.to_string()),
+            action: action.into(),
+            target: username.to_string(),
+            region,
+            ip,
+            outcome: Some(outcome),
+            detail,
+            ..AuditEntry::default()
+        },
+        now,
+    )?;
+    Ok(result)
 }
 
 async fn logout(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
@@ -127,13 +135,21 @@ async fn create_account(
     caller: Caller,
     Json(new): Json<NewAccount>,
 ) -> Result<Response, ApiError> {
-    let account = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::ManageAccounts, &Target::Region(&new.region))?;
-        Ok(db.create_account(&new, Some(&caller.account.username), now_ms() / 1000)?)
-    })
-    .await?;
+    let account = blocking(move || create_managed(&state, &caller, &new)).await?;
     Ok((StatusCode::CREATED, Json(account)).into_response())
+}
+
+/// Creates `new` if its region lies in the caller's subtree and the role
+/// allows managing accounts (the API and the console both create through
+/// here). Blocking: call it inside [`blocking`].
+pub(crate) fn create_managed(
+    state: &AppState,
+    caller: &Caller,
+    new: &NewAccount,
+) -> Result<crate::db::Account, ApiError> {
+    let db = &state.db;
+    caller.require(db, Permission::ManageAccounts, &Target::Region(&new.region))?;
+    Ok(db.create_account(new, Some(&caller.account.username), now_ms() / 1000)?)
 }
 
 /// The account `username`, if the caller may manage it.
@@ -160,18 +176,27 @@ async fn set_disabled(
     username: String,
     disabled: bool,
 ) -> Result<Response, ApiError> {
-    blocking(move || {
-        if disabled && username == caller.account.username {
-            return Err(ApiError::BadRequest(
-                "you cannot disable your own account; ask another admin".into(),
-            ));
-        }
-        managed(&state, &caller, &username)?;
-        state.db.set_account_disabled(&username, disabled)?;
-        Ok(())
-    })
-    .await?;
+    blocking(move || set_account_disabled(&state, &caller, &username, disabled)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Disables (ending its sessions) or re-enables an account in the caller's
+/// subtree; nobody disables their own (the API and the console both go
+/// through here). Blocking: call it inside [`blocking`].
+pub(crate) fn set_account_disabled(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+    disabled: bool,
+) -> Result<(), ApiError> {
+    if disabled && username == caller.account.username {
+        return Err(ApiError::BadRequest(
+            "you cannot disable your own account; ask another admin".into(),
+        ));
+    }
+    managed(state, caller, username)?;
+    state.db.set_account_disabled(username, disabled)?;
+    Ok(())
 }
 
 async fn disable_account(

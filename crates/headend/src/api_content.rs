@@ -161,6 +161,18 @@ async fn approve(
             .map_err(|e| ApiError::BadRequest(format!("approve body: {e}")))?
             .publish_at
     };
+    let (d, item) = approve_and_push(state, caller, id, publish_at).await?;
+    Ok(Json(serde_json::json!({ "draft": d, "item": item })).into_response())
+}
+
+/// Approves a submitted draft (now, or at `publish_at`) for a reviewer of
+/// the level above, and tells boxes to sync when it was published now.
+pub(crate) async fn approve_and_push(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    publish_at: Option<i64>,
+) -> Result<(crate::db::Draft, Option<model::FeedItem>), ApiError> {
     let hub = state.hub.clone();
     let (d, item) = blocking(move || {
         let db = &state.db;
@@ -184,7 +196,7 @@ async fn approve(
         // Boxes sync now instead of at their next poll.
         hub.publish(HubEvent::FeedChanged { head: item.seq });
     }
-    Ok(Json(serde_json::json!({ "draft": d, "item": item })).into_response())
+    Ok((d, item))
 }
 
 #[derive(Debug, Deserialize)]

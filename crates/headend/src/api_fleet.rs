@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use model::{
-    AreaCode, CommandAck, CommandKind, Heartbeat, HouseholdMembers, ProvisionRequest,
-    ONLINE_WINDOW_SECS,
+    AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, HouseholdMembers,
+    ProvisionRequest, ONLINE_WINDOW_SECS,
 };
 use serde::Deserialize;
 
@@ -181,24 +181,30 @@ async fn devices(
     caller: Caller,
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, ApiError> {
-    let hub = state.hub.clone();
-    let list = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        let mut list = state.db.devices(&q.region)?;
-        let now = now_ms();
-        let online = hub.online(now, ONLINE_WINDOW_SECS * 1000);
-        let seen = hub.last_seen();
-        for d in &mut list {
-            d.last_seen = seen.get(&d.device).copied().or(d.heartbeat_at);
-            d.online = d.revoked_at.is_none()
-                && (online.contains(&d.device)
-                    || d.heartbeat_at
-                        .is_some_and(|at| now - at <= ONLINE_WINDOW_SECS * 1000));
-        }
-        Ok(list)
-    })
-    .await?;
+    let list = blocking(move || devices_with_status(&state, &caller, &q.region)).await?;
     Ok(Json(list).into_response())
+}
+
+/// The boxes under `region` with online status (a push connection, or a
+/// heartbeat within the window) and when each was last seen. Blocking.
+pub(crate) fn devices_with_status(
+    state: &AppState,
+    caller: &Caller,
+    region: &AreaCode,
+) -> Result<Vec<crate::db::DeviceRow>, ApiError> {
+    caller.require(&state.db, Permission::View, &Target::Region(region))?;
+    let mut list = state.db.devices(region)?;
+    let now = now_ms();
+    let online = state.hub.online(now, ONLINE_WINDOW_SECS * 1000);
+    let seen = state.hub.last_seen();
+    for d in &mut list {
+        d.last_seen = seen.get(&d.device).copied().or(d.heartbeat_at);
+        d.online = d.revoked_at.is_none()
+            && (online.contains(&d.device)
+                || d.heartbeat_at
+                    .is_some_and(|at| now - at <= ONLINE_WINDOW_SECS * 1000));
+    }
+    Ok(list)
 }
 
 async fn commands(
@@ -220,35 +226,50 @@ async fn send_command(
     Path(device): Path<String>,
     Json(kind): Json<CommandKind>,
 ) -> Result<Response, ApiError> {
-    match &kind {
+    check_command(&kind)?;
+    let command = blocking(move || queue_command(&state, &caller, &device, &kind)).await?;
+    Ok((StatusCode::CREATED, Json(command)).into_response())
+}
+
+/// A command's own rules, before anyone is asked: a message is 1 to
+/// [`MAX_MESSAGE_CHARS`] characters, a setting has a key.
+pub(crate) fn check_command(kind: &CommandKind) -> Result<(), ApiError> {
+    match kind {
         CommandKind::ShowMessage { text }
             if text.trim().is_empty() || text.chars().count() > MAX_MESSAGE_CHARS =>
         {
-            return Err(ApiError::BadRequest(format!(
+            Err(ApiError::BadRequest(format!(
                 "a message is 1 to {MAX_MESSAGE_CHARS} characters"
-            )));
+            )))
         }
         CommandKind::SetConfig { key, .. } if key.trim().is_empty() => {
-            return Err(ApiError::BadRequest("set_config needs a key".into()));
+            Err(ApiError::BadRequest("set_config needs a key".into()))
         }
-        _ => {}
+        _ => Ok(()),
     }
-    let hub = state.hub.clone();
-    let command = blocking(move || {
-        caller.require(&state.db, Permission::Operate, &Target::Household(&device))?;
-        let command =
-            state
-                .db
-                .queue_command(&device, &kind, &caller.account.username, now_ms() / 1000)?;
-        caller.note_change(None, Some(format!("command {}", command.id)));
-        hub.publish(HubEvent::Command {
-            device: device.clone(),
-            command: command.clone(),
-        });
-        Ok(command)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(command)).into_response())
+}
+
+/// Checks `kind`, queues it for `device` if the caller may operate the
+/// box, and pushes it now if the box is connected (the API and the
+/// console both send through here). Blocking: call it inside [`blocking`].
+pub(crate) fn queue_command(
+    state: &AppState,
+    caller: &Caller,
+    device: &str,
+    kind: &CommandKind,
+) -> Result<DeviceCommand, ApiError> {
+    check_command(kind)?;
+    caller.require(&state.db, Permission::Operate, &Target::Household(device))?;
+    let command =
+        state
+            .db
+            .queue_command(device, kind, &caller.account.username, now_ms() / 1000)?;
+    caller.note_change(None, Some(format!("command {}", command.id)));
+    state.hub.publish(HubEvent::Command {
+        device: device.to_string(),
+        command: command.clone(),
+    });
+    Ok(command)
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,20 +283,37 @@ async fn revoke(
     Path(device): Path<String>,
     Json(body): Json<RevokeBody>,
 ) -> Result<Response, ApiError> {
-    if body.reason.trim().is_empty() {
+    check_reason(&body.reason)?;
+    blocking(move || revoke_box(&state, &caller, &device, &body.reason)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A revocation says why.
+pub(crate) fn check_reason(reason: &str) -> Result<(), ApiError> {
+    if reason.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "say why the box is revoked (reason)".into(),
         ));
     }
-    let hub = state.hub.clone();
-    blocking(move || {
-        caller.require(&state.db, Permission::Operate, &Target::Household(&device))?;
-        state
-            .db
-            .revoke_device(&device, body.reason.trim(), now_ms() / 1000)?;
-        hub.publish(HubEvent::Revoked { device });
-        Ok(())
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
+}
+
+/// Cuts `device` off (its token is refused from now on) if the caller may
+/// operate it, and closes its push connection (the API and the console
+/// both revoke through here). Blocking: call it inside [`blocking`].
+pub(crate) fn revoke_box(
+    state: &AppState,
+    caller: &Caller,
+    device: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    check_reason(reason)?;
+    caller.require(&state.db, Permission::Operate, &Target::Household(device))?;
+    state
+        .db
+        .revoke_device(device, reason.trim(), now_ms() / 1000)?;
+    state.hub.publish(HubEvent::Revoked {
+        device: device.to_string(),
+    });
+    Ok(())
 }

@@ -27,17 +27,17 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-struct ImportQuery {
-    scope: AreaCode,
-    category: String,
-    module: String,
-    period: String,
+pub(crate) struct ImportQuery {
+    pub scope: AreaCode,
+    pub category: String,
+    pub module: String,
+    pub period: String,
     /// Defaults to the first sheet's title row.
-    title: Option<String>,
+    pub title: Option<String>,
     /// `xlsx` or `csv`.
-    format: String,
+    pub format: String,
     /// The file's name, used to name a CSV's "sheet" in problems.
-    name: Option<String>,
+    pub name: Option<String>,
 }
 
 async fn import(
@@ -46,6 +46,33 @@ async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    match import_draft(state, caller, q, body.to_vec()).await? {
+        Ok(draft) => Ok((StatusCode::CREATED, Json(draft)).into_response()),
+        Err(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            Ok((
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({
+                    "code": "import_problems",
+                    "message": format!("{} problem(s) in the file; nothing was imported", problems.len()),
+                    "problems": problems,
+                    "lines": lines,
+                })),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// Reads a workbook or CSV into a disclosure draft for `q.scope` (the API
+/// and the console both import through here). `Ok(Err(problems))`: the
+/// file has problems, named by sheet and cell, and nothing was stored.
+pub(crate) async fn import_draft(
+    state: AppState,
+    caller: Caller,
+    q: ImportQuery,
+    body: Vec<u8>,
+) -> Result<Result<crate::db::Draft, Vec<sheets::Problem>>, ApiError> {
     let category = DisclosureCategory::parse(&q.category).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "category is party, village or finance, not {:?}",
@@ -71,19 +98,7 @@ async fn import(
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     let tables = match read {
         Ok(t) => t,
-        Err(sheets::SheetsError::Problems(problems)) => {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Ok((
-                StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({
-                    "code": "import_problems",
-                    "message": format!("{} problem(s) in the file; nothing was imported", problems.len()),
-                    "problems": problems,
-                    "lines": lines,
-                })),
-            )
-                .into_response());
-        }
+        Err(sheets::SheetsError::Problems(problems)) => return Ok(Err(problems)),
         Err(e) => return Err(ApiError::BadRequest(e.to_string())),
     };
     let title = q
@@ -114,5 +129,5 @@ async fn import(
         Ok(d)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(draft)).into_response())
+    Ok(Ok(draft))
 }

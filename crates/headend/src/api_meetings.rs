@@ -4,6 +4,8 @@
 //! Changes need an operator (or admin) account, reads any account; the
 //! branch, member, household or meeting must lie in the account's region.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +16,10 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
-use crate::db::{AttendanceRate, AttendanceRow, Branch, NewMeeting, NewMember, Permission, Target};
+use crate::db::{
+    AttendanceRate, AttendanceRow, Branch, Db, Meeting, NewMeeting, NewMember, OpenRollCall,
+    Permission, Target,
+};
 use crate::push::{now_ms, HubEvent};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -144,19 +149,27 @@ async fn put_household(
     Ok(Json(h).into_response())
 }
 
+/// Schedules a meeting for `caller` (the API's and the console's one code
+/// path): an operating role, and every invited branch in its region.
+/// Blocking: call it inside [`blocking`].
+pub(crate) fn schedule_meeting(
+    db: &Db,
+    caller: &Caller,
+    new: &NewMeeting,
+) -> Result<Meeting, ApiError> {
+    caller.require_role(Permission::Operate)?;
+    for branch in &new.branches {
+        caller.require(db, Permission::Operate, &Target::Branch(branch))?;
+    }
+    Ok(db.create_meeting(new, now_ms() / 1000)?)
+}
+
 async fn create_meeting(
     State(state): State<AppState>,
     caller: Caller,
     Json(new): Json<NewMeeting>,
 ) -> Result<Response, ApiError> {
-    let meeting = blocking(move || {
-        caller.require_role(Permission::Operate)?;
-        for branch in &new.branches {
-            caller.require(&state.db, Permission::Operate, &Target::Branch(branch))?;
-        }
-        Ok(state.db.create_meeting(&new, now_ms() / 1000)?)
-    })
-    .await?;
+    let meeting = blocking(move || schedule_meeting(&state.db, &caller, &new)).await?;
     Ok((axum::http::StatusCode::CREATED, Json(meeting)).into_response())
 }
 
@@ -172,6 +185,31 @@ pub(crate) fn far_future() -> i64 {
     i64::MAX / 2
 }
 
+/// How much of a meeting (the regions of its branches) lies inside an
+/// account's region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// No branch (or the meeting is unknown).
+    Outside,
+    /// Some branches but not all.
+    Partly,
+    /// Every branch: what [`Caller::require`] asks of a meeting.
+    Wholly,
+}
+
+/// Where `meeting` lies for `caller`. Blocking.
+pub(crate) fn reach(db: &Db, caller: &Caller, meeting: &str) -> Reach {
+    let Ok(regions) = db.target_regions(&Target::Meeting(meeting)) else {
+        return Reach::Outside;
+    };
+    let inside = regions.iter().filter(|r| caller.sees(db, r)).count();
+    match inside {
+        0 => Reach::Outside,
+        n if n == regions.len() => Reach::Wholly,
+        _ => Reach::Partly,
+    }
+}
+
 /// Meetings with at least one branch inside the caller's region.
 async fn list_meetings(
     State(state): State<AppState>,
@@ -181,11 +219,7 @@ async fn list_meetings(
     let list = blocking(move || {
         let db = &state.db;
         let mut list = db.meetings(p.from, p.to)?;
-        list.retain(|m| {
-            db.target_regions(&Target::Meeting(&m.id))
-                .map(|regions| regions.iter().any(|r| caller.sees(db, r)))
-                .unwrap_or(false)
-        });
+        list.retain(|m| reach(db, &caller, &m.id) != Reach::Outside);
         Ok(list)
     })
     .await?;
@@ -213,6 +247,26 @@ struct StartBody {
     window_secs: Option<u32>,
 }
 
+/// Opens a roll-call in `meeting` now (server time) for `caller`, who must
+/// operate every branch of it, and pushes it to the invited boxes. The
+/// API's and the console's one code path.
+pub(crate) async fn open_rollcall_now(
+    state: &AppState,
+    caller: Caller,
+    meeting: String,
+    window_secs: u32,
+) -> Result<Arc<OpenRollCall>, ApiError> {
+    let db = state.db.clone();
+    let open = blocking(move || {
+        caller.require(&db, Permission::Operate, &Target::Meeting(&meeting))?;
+        Ok(db.start_rollcall(&meeting, window_secs, now_ms())?)
+    })
+    .await?;
+    let open = Arc::new(open);
+    state.hub.publish(HubEvent::RollCall(open.clone()));
+    Ok(open)
+}
+
 /// Opens a roll-call now and pushes it to the invited boxes.
 async fn start_rollcall(
     State(state): State<AppState>,
@@ -223,14 +277,7 @@ async fn start_rollcall(
     let window = body
         .and_then(|Json(b)| b.window_secs)
         .unwrap_or(DEFAULT_WINDOW_SECS);
-    let db = state.db.clone();
-    let open = blocking(move || {
-        caller.require(&db, Permission::Operate, &Target::Meeting(&id))?;
-        Ok(db.start_rollcall(&id, window, now_ms())?)
-    })
-    .await?;
-    let open = std::sync::Arc::new(open);
-    state.hub.publish(HubEvent::RollCall(open.clone()));
+    let open = open_rollcall_now(&state, caller, id, window).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(serde_json::json!({

@@ -150,17 +150,26 @@ async fn act(
     id: i64,
     action: RequestAction,
 ) -> Result<Response, ApiError> {
-    let hub = state.hub.clone();
-    let r = blocking(move || {
-        caller.require(&state.db, Permission::Operate, &Target::ServiceRequest(id))?;
-        Ok(state.db.act_on_request(id, &action, now())?)
-    })
-    .await?;
+    let r = blocking(move || act_on_request(&state, &caller, id, &action)).await?;
+    Ok(Json(r).into_response())
+}
+
+/// Assigns, replies to or closes request `id` if the caller may operate
+/// on it, and tells its box (the API and the console both act through
+/// here). Blocking: call it inside [`blocking`].
+pub(crate) fn act_on_request(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: &RequestAction,
+) -> Result<StaffRequest, ApiError> {
+    caller.require(&state.db, Permission::Operate, &Target::ServiceRequest(id))?;
+    let r = state.db.act_on_request(id, action, now())?;
     // The box shows the new status (and the reply) without waiting to poll.
-    hub.publish(HubEvent::ServicesChanged {
+    state.hub.publish(HubEvent::ServicesChanged {
         device: r.device.clone(),
     });
-    Ok(Json(r).into_response())
+    Ok(r)
 }
 
 #[derive(Debug, Deserialize)]

@@ -199,7 +199,10 @@ pub(crate) async fn audit(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    if !path.starts_with("/api/v1/admin/") || path == "/api/v1/admin/login" {
+    let console = path.starts_with("/console/")
+        && path != "/console/login"
+        && !path.starts_with("/console/assets/");
+    if !(console || path.starts_with("/api/v1/admin/")) || path == "/api/v1/admin/login" {
         return next.run(request).await;
     }
     let method = request.method().clone();

@@ -23,6 +23,7 @@ mod api_meetings;
 mod api_services;
 mod api_stats;
 mod auth;
+mod console;
 pub mod db;
 mod ingest;
 mod media;

@@ -1,0 +1,654 @@
+//! Content pages: the list by module, period and status; the editor for new
+//! drafts, edits and corrections; one draft with its preview, actions and
+//! version history; the review queue with approve and return.
+//! Every page asks the same `Caller::require` as the API, so a village
+//! editor who types another village's draft id gets the refusal page.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{html, Markup};
+use model::{Block, Content};
+use serde::Deserialize;
+
+use super::editor::{self, EditorForm, FieldErrors};
+use super::{blocking, layout, see_other, when, Nav, Notice, PageError, PageResult, Staff};
+use crate::api::{ApiError, AppState};
+use crate::db::{Draft, DraftStatus, Permission, Target};
+use crate::push::now_ms;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/content", get(list))
+        .route("/console/content/new", get(new_form).post(create))
+        .route("/console/content/{id}", get(show))
+        .route("/console/content/{id}/edit", get(edit_form).post(update))
+        .route(
+            "/console/content/{id}/correct",
+            get(correct_form).post(correct),
+        )
+        .route("/console/content/{id}/submit", post(submit))
+        .route("/console/content/{id}/approve", post(approve))
+        .route("/console/content/{id}/return", post(return_draft))
+        .route("/console/review", get(review_queue))
+}
+
+fn now() -> i64 {
+    now_ms() / 1000
+}
+
+pub(crate) fn status_label(s: DraftStatus) -> &'static str {
+    match s {
+        DraftStatus::Draft => "草稿",
+        DraftStatus::Submitted => "待审核",
+        DraftStatus::Returned => "已退回",
+        DraftStatus::Scheduled => "定时发布",
+        DraftStatus::Published => "已发布",
+    }
+}
+
+fn module_of(c: &Content) -> String {
+    match c {
+        Content::Disclosure(d) => d.module.clone(),
+        other => other.kind().to_string(),
+    }
+}
+
+fn period_of(c: &Content) -> String {
+    match c {
+        Content::Disclosure(d) => d.period.clone(),
+        _ => String::new(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    module: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+fn draft_rows(drafts: &[Draft], names: &std::collections::HashMap<String, String>) -> Markup {
+    html! {
+        table {
+            thead { tr { th { "标题" } th { "栏目" } th { "时期" } th { "发布到" } th { "状态" } th { "作者" } th { "更新时间" } } }
+            tbody {
+                @for d in drafts {
+                    tr {
+                        td { a href=(format!("/console/content/{}", d.id)) { (d.content.title()) } }
+                        td { (module_of(&d.content)) }
+                        td { (period_of(&d.content)) }
+                        td { (names.get(d.scope.as_str()).cloned().unwrap_or_else(|| d.scope.to_string())) }
+                        td { span class=(format!("badge {}", d.status.as_str())) { (status_label(d.status)) } }
+                        td { (d.author) }
+                        td { (when(d.updated_at)) }
+                    }
+                }
+            }
+        }
+        @if drafts.is_empty() { p.muted { "没有符合条件的内容。" } }
+    }
+}
+
+async fn list(
+    staff: Staff,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let caller = staff.caller.clone();
+    let status = DraftStatus::parse(&q.status);
+    let (module, period) = (q.module.clone(), q.period.trim().to_string());
+    let (drafts, names) = blocking(move || {
+        let region = caller.account.region.clone();
+        caller.require(&state.db, Permission::View, &Target::Region(&region))?;
+        let drafts: Vec<Draft> = state
+            .db
+            .drafts_under(&region, status)?
+            .into_iter()
+            .filter(|d| module.is_empty() || module_of(&d.content) == module)
+            .filter(|d| period.is_empty() || period_of(&d.content).contains(&period))
+            .collect();
+        Ok((drafts, super::region_names(&state)?))
+    })
+    .await?;
+    let body = html! {
+        (layout::notice(&q.ok))
+        form.filters method="get" action="/console/content" {
+            div { label for="f-module" { "栏目" }
+                select #f-module name="module" {
+                    option value="" { "全部栏目" }
+                    @for c in model::DisclosureCategory::ALL {
+                        optgroup label=(c.label()) {
+                            @for m in c.modules() { option value=(m) selected[*m == q.module] { (m) } }
+                        }
+                    }
+                }
+            }
+            div { label for="f-period" { "时期" } input #f-period type="text" name="period" value=(q.period) placeholder="如 2026年第四季度"; }
+            div { label for="f-status" { "状态" }
+                select #f-status name="status" {
+                    option value="" { "全部" }
+                    @for s in [DraftStatus::Draft, DraftStatus::Submitted, DraftStatus::Returned, DraftStatus::Scheduled, DraftStatus::Published] {
+                        option value=(s.as_str()) selected[s.as_str() == q.status] { (status_label(s)) }
+                    }
+                }
+            }
+            button type="submit" { "筛选" }
+            @if staff.role().allows(Permission::EditContent) {
+                a.button.secondary href="/console/content/new" { "新建公开内容" }
+            }
+        }
+        (draft_rows(&drafts, &names))
+    };
+    Ok(super::page(&staff, Nav::Content, "公开内容", body))
+}
+
+/// Regions the account may publish for, as (code, name).
+fn scopes(state: &AppState, staff: &Staff) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(state
+        .db
+        .regions()?
+        .into_iter()
+        .filter(|r| staff.caller.sees(&state.db, &r.code))
+        .map(|r| (r.code.to_string(), r.name))
+        .collect())
+}
+
+fn editor_page(
+    staff: &Staff,
+    title: &str,
+    action: &str,
+    form: &EditorForm,
+    scopes: &[(String, String)],
+    errors: &FieldErrors,
+    correcting: bool,
+) -> axum::response::Response {
+    let body = editor::render(staff, action, form, scopes, errors, correcting);
+    let mut response = super::page(staff, Nav::Content, title, body);
+    if !errors.is_empty() {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    response
+}
+
+async fn new_form(staff: Staff, State(state): State<AppState>) -> PageResult {
+    staff.caller.require_role(Permission::EditContent)?;
+    let who = staff.clone();
+    let scopes = blocking(move || scopes(&state, &who)).await?;
+    let form = EditorForm::new(staff.region());
+    Ok(editor_page(
+        &staff,
+        "新建公开内容",
+        "/console/content/new",
+        &form,
+        &scopes,
+        &Vec::new(),
+        false,
+    ))
+}
+
+/// Reads a posted editor form; stores an uploaded image. `Err` is the form
+/// to show again with its problems.
+async fn read_form(
+    state: &AppState,
+    multipart: Multipart,
+    correcting: bool,
+) -> Result<Result<(EditorForm, model::AreaCode, Content), (EditorForm, FieldErrors)>, PageError> {
+    let (mut form, upload) = EditorForm::read(multipart)
+        .await
+        .map_err(|e| PageError::from(ApiError::BadRequest(e)))?;
+    let mut errors = FieldErrors::new();
+    if let Some(bytes) = upload {
+        let db = state.db.clone();
+        match blocking(move || Ok(db.put_image(&bytes))).await? {
+            Ok(blob) => form.image = Some((blob, form.image_caption.trim().to_string())),
+            Err(e) => errors.push(("image".into(), format!("图片不能用：{e}"))),
+        }
+    }
+    if form.action == "add_row" {
+        form.rows.push(vec![String::new(); editor::COLUMNS]);
+        return Ok(Err((form, errors)));
+    }
+    match form.to_content(correcting) {
+        Ok((scope, content)) if errors.is_empty() => Ok(Ok((form, scope, content))),
+        Ok(_) => Ok(Err((form, errors))),
+        Err(mut more) => {
+            errors.append(&mut more);
+            Ok(Err((form, errors)))
+        }
+    }
+}
+
+async fn create(staff: Staff, State(state): State<AppState>, multipart: Multipart) -> PageResult {
+    let (form, scope, content) = match read_form(&state, multipart, false).await? {
+        Ok(ok) => ok,
+        Err((form, errors)) => {
+            let who = staff.clone();
+            let scopes = blocking(move || scopes(&state, &who)).await?;
+            return Ok(editor_page(
+                &staff,
+                "新建公开内容",
+                "/console/content/new",
+                &form,
+                &scopes,
+                &errors,
+                false,
+            ));
+        }
+    };
+    let caller = staff.caller.clone();
+    let submit = form.action == "submit";
+    let draft = blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::EditContent, &Target::Region(&scope))?;
+        let d = db.create_draft(&caller.account.username, &scope, &content, None, now())?;
+        caller.note_change(None, Some(format!("draft {}", d.id)));
+        if submit {
+            return Ok(db.submit_draft(d.id, now())?);
+        }
+        Ok(d)
+    })
+    .await?;
+    let notice = if submit {
+        "已保存并提交审核"
+    } else {
+        "已保存草稿"
+    };
+    Ok(see_other(&format!("/console/content/{}", draft.id), notice))
+}
+
+/// The draft, if the account may see it (the same check as the API).
+async fn visible_draft(state: &AppState, staff: &Staff, id: i64) -> Result<Draft, PageError> {
+    let (db, caller) = (state.db.clone(), staff.caller.clone());
+    blocking(move || {
+        caller.require(&db, Permission::View, &Target::Draft(id))?;
+        Ok(db.draft(id)?)
+    })
+    .await
+}
+
+async fn edit_form(staff: Staff, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let d = visible_draft(&state, &staff, id).await?;
+    let (db, caller) = (state.db.clone(), staff.caller.clone());
+    blocking(move || caller.require(&db, Permission::EditContent, &Target::Draft(id))).await?;
+    let form = EditorForm::from_content(&d.scope, &d.content).ok_or_else(|| {
+        ApiError::BadRequest("only disclosures are edited here; use the API for other kinds".into())
+    })?;
+    let who = staff.clone();
+    let scopes = blocking(move || scopes(&state, &who)).await?;
+    Ok(editor_page(
+        &staff,
+        "修改草稿",
+        &format!("/console/content/{id}/edit"),
+        &form,
+        &scopes,
+        &Vec::new(),
+        false,
+    ))
+}
+
+async fn update(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> PageResult {
+    let (form, scope, content) = match read_form(&state, multipart, false).await? {
+        Ok(ok) => ok,
+        Err((form, errors)) => {
+            let who = staff.clone();
+            let scopes = blocking(move || scopes(&state, &who)).await?;
+            return Ok(editor_page(
+                &staff,
+                "修改草稿",
+                &format!("/console/content/{id}/edit"),
+                &form,
+                &scopes,
+                &errors,
+                false,
+            ));
+        }
+    };
+    let caller = staff.caller.clone();
+    let submit = form.action == "submit";
+    blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::EditContent, &Target::Draft(id))?;
+        if db.draft(id)?.scope != scope {
+            caller.require(db, Permission::EditContent, &Target::Region(&scope))?;
+            return Err(ApiError::BadRequest(
+                "a draft keeps the region it was written for; start a new one for another region"
+                    .into(),
+            ));
+        }
+        db.update_draft(id, &content, now())?;
+        if submit {
+            db.submit_draft(id, now())?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(see_other(
+        &format!("/console/content/{id}"),
+        if submit {
+            "已保存并提交审核"
+        } else {
+            "已保存"
+        },
+    ))
+}
+
+async fn correct_form(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let d = visible_draft(&state, &staff, id).await?;
+    staff.caller.require_role(Permission::EditContent)?;
+    let form = EditorForm::from_content(&d.scope, &d.content)
+        .ok_or_else(|| ApiError::BadRequest("only disclosures take corrections".into()))?;
+    Ok(editor_page(
+        &staff,
+        "更正已发布的内容",
+        &format!("/console/content/{id}/correct"),
+        &form,
+        &[],
+        &Vec::new(),
+        true,
+    ))
+}
+
+async fn correct(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> PageResult {
+    let d = visible_draft(&state, &staff, id).await?;
+    let (form, _, content) = match read_form(&state, multipart, true).await? {
+        Ok(ok) => ok,
+        Err((form, errors)) => {
+            return Ok(editor_page(
+                &staff,
+                "更正已发布的内容",
+                &format!("/console/content/{id}/correct"),
+                &form,
+                &[],
+                &errors,
+                true,
+            ));
+        }
+    };
+    let caller = staff.caller.clone();
+    let new = blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::EditContent, &Target::Item(&d.item_id))?;
+        Ok(db.create_correction(
+            &caller.account.username,
+            &d.item_id,
+            &content,
+            form.reason.trim(),
+            now(),
+        )?)
+    })
+    .await?;
+    Ok(see_other(
+        &format!("/console/content/{}", new.id),
+        "已保存更正草稿，提交审核后发布",
+    ))
+}
+
+async fn submit(staff: Staff, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let caller = staff.caller.clone();
+    blocking(move || {
+        caller.require(&state.db, Permission::EditContent, &Target::Draft(id))?;
+        Ok(state.db.submit_draft(id, now())?)
+    })
+    .await?;
+    Ok(see_other(&format!("/console/content/{id}"), "已提交审核"))
+}
+
+#[derive(Debug, Deserialize)]
+struct ApproveForm {
+    #[serde(default)]
+    publish_at: String,
+}
+
+async fn approve(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<ApproveForm>,
+) -> PageResult {
+    let publish_at = match f.publish_at.trim() {
+        "" => None,
+        s => Some(
+            super::parse_local(s).ok_or_else(|| ApiError::BadRequest("发布时间格式不对".into()))?,
+        ),
+    };
+    let (d, item) =
+        crate::api_content::approve_and_push(state, staff.caller.clone(), id, publish_at).await?;
+    let notice = match item {
+        Some(i) => format!("已通过并发布（第{}版），机顶盒会马上同步", i.version),
+        None => format!(
+            "已通过，将于 {} 发布",
+            when(d.publish_at.unwrap_or_default())
+        ),
+    };
+    Ok(see_other(&format!("/console/content/{id}"), &notice))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReturnForm {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn return_draft(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<ReturnForm>,
+) -> PageResult {
+    if f.comment.trim().is_empty() {
+        let d = visible_draft(&state, &staff, id).await?;
+        let (history, scope_name) = history_of(&state, &d).await?;
+        let body = draft_page(
+            &staff,
+            &d,
+            &scope_name,
+            &history,
+            &None,
+            Some("请写明退回的原因和需要修改的地方"),
+        );
+        let mut response = super::page(&staff, Nav::Review, &d.content.title(), body);
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        return Ok(response);
+    }
+    let caller = staff.caller.clone();
+    blocking(move || {
+        let db = &state.db;
+        let d = db.draft(id)?;
+        caller.require_review(db, &d.scope)?;
+        Ok(db.return_draft(id, &caller.account.username, &f.comment, now())?)
+    })
+    .await?;
+    Ok(see_other(
+        &format!("/console/content/{id}"),
+        "已退回给作者修改",
+    ))
+}
+
+/// The draft's version history and the name of the region it is for.
+async fn history_of(
+    state: &AppState,
+    d: &Draft,
+) -> Result<(Vec<crate::db::HistoryEntry>, String), PageError> {
+    let (state, item, scope) = (state.clone(), d.item_id.clone(), d.scope.to_string());
+    blocking(move || {
+        let name = super::region_names(&state)?.remove(&scope).unwrap_or(scope);
+        Ok((state.db.item_history(&item)?, name))
+    })
+    .await
+}
+
+/// The content as the box will show it, roughly.
+fn preview(content: &Content) -> Markup {
+    html! {
+        @if let Content::Disclosure(d) = content {
+            p.muted { (d.category.label()) " · " (d.module) " · " (d.period) }
+            @for c in &d.corrections {
+                p.notice { "【更正】第" (c.version) "版（" (when(c.corrected_at)) "）：" (c.reason) }
+            }
+        }
+        @for block in content.body() {
+            @match block {
+                Block::Paragraph { text } => p { (text) },
+                Block::Table(t) => {
+                    table {
+                        caption { (t.caption) }
+                        thead { tr { @for c in &t.columns { th.num[c.kind == model::ColumnKind::Money] { (c.name) } } } }
+                        tbody {
+                            @for row in &t.rows {
+                                tr { @for (i, cell) in row.iter().enumerate() {
+                                    td.num[t.columns.get(i).is_some_and(|c| c.kind == model::ColumnKind::Money)] { (cell) }
+                                } }
+                            }
+                            @if let Some(totals) = &t.totals {
+                                tr { @for (i, cell) in totals.iter().enumerate() {
+                                    th.num[t.columns.get(i).is_some_and(|c| c.kind == model::ColumnKind::Money)] { (cell) }
+                                } }
+                            }
+                        }
+                    }
+                },
+                Block::Image { blob, caption } => figure {
+                    img src=(format!("/api/v1/blobs/{blob}")) alt=(caption) width="360";
+                    figcaption { (caption) }
+                },
+            }
+        }
+    }
+}
+
+fn draft_page(
+    staff: &Staff,
+    d: &Draft,
+    scope_name: &str,
+    history: &[crate::db::HistoryEntry],
+    ok: &Option<String>,
+    return_error: Option<&str>,
+) -> Markup {
+    let role = staff.role();
+    let editable = matches!(d.status, DraftStatus::Draft | DraftStatus::Returned);
+    html! {
+        (layout::notice(ok))
+        p {
+            span class=(format!("badge {}", d.status.as_str())) #status { (status_label(d.status)) }
+            " 作者 " (d.author) " · 发布到 " (scope_name) " · 更新于 " (when(d.updated_at))
+            @if let Some(r) = &d.reviewer { " · 审核 " (r) }
+        }
+        @if let (DraftStatus::Returned, Some(c)) = (d.status, &d.comment) {
+            p.errors { "退回意见：" (c) }
+        }
+        @if let Some(reason) = &d.reason { p.notice { "更正原因：" (reason) } }
+        div.actions {
+            @if editable && role.allows(Permission::EditContent) {
+                a.button.secondary href=(format!("/console/content/{}/edit", d.id)) { "修改" }
+                form.inline method="post" action=(format!("/console/content/{}/submit", d.id)) {
+                    (layout::csrf_field(staff))
+                    button type="submit" { "提交审核" }
+                }
+            }
+            @if d.status == DraftStatus::Published && role.allows(Permission::EditContent)
+                && matches!(d.content, Content::Disclosure(_)) {
+                a.button.secondary href=(format!("/console/content/{}/correct", d.id)) { "更正" }
+            }
+        }
+        @if d.status == DraftStatus::Submitted && role.allows(Permission::ReviewContent) && d.author != staff.caller.account.username {
+            section.card #review {
+                h2 { "审核" }
+                form.stack method="post" action=(format!("/console/content/{}/approve", d.id)) {
+                    (layout::csrf_field(staff))
+                    label for="publish_at" { "定时发布（不填则马上发布）" }
+                    input #publish_at type="datetime-local" name="publish_at";
+                    div.actions { button #approve type="submit" { "通过并发布" } }
+                }
+                form.stack method="post" action=(format!("/console/content/{}/return", d.id)) {
+                    (layout::csrf_field(staff))
+                    label for="comment" { "退回意见" }
+                    textarea #comment name="comment" aria-invalid=(return_error.is_some()) aria-describedby="comment-error" {}
+                    span.field-error #comment-error { @if let Some(e) = return_error { (e) } }
+                    div.actions { button.secondary type="submit" { "退回修改" } }
+                }
+            }
+        }
+        section.card #preview {
+            h2 { "预览" }
+            (preview(&d.content))
+        }
+        section.card #history {
+            h2 { "版本记录" }
+            @if history.is_empty() { p.muted { "尚未发布。" } }
+            @else {
+                table {
+                    thead { tr { th { "版本" } th { "时间" } th { "事件" } th { "原因" } th { "操作人" } } }
+                    tbody { @for h in history {
+                        tr {
+                            td { "第" (h.version) "版" }
+                            td { (when(h.at)) }
+                            td { (match h.kind.as_str() { "published" => "发布", "corrected" => "更正", "retracted" => "撤回", other => other }) }
+                            td { (h.reason.clone().unwrap_or_default()) }
+                            td { (h.by.clone().unwrap_or_default()) }
+                        }
+                    } }
+                }
+            }
+        }
+    }
+}
+
+async fn show(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(n): Query<Notice>,
+) -> PageResult {
+    let d = visible_draft(&state, &staff, id).await?;
+    let (history, scope_name) = history_of(&state, &d).await?;
+    let body = draft_page(&staff, &d, &scope_name, &history, &n.ok, None);
+    Ok(super::page(&staff, Nav::Content, &d.content.title(), body))
+}
+
+async fn review_queue(
+    staff: Staff,
+    State(state): State<AppState>,
+    Query(n): Query<Notice>,
+) -> PageResult {
+    staff.caller.require_role(Permission::ReviewContent)?;
+    let caller = staff.caller.clone();
+    let (drafts, names) = blocking(move || {
+        let db = &state.db;
+        let me = &caller.account;
+        let drafts: Vec<Draft> = db
+            .drafts_under(&me.region, Some(DraftStatus::Submitted))?
+            .into_iter()
+            .filter(|d| d.author != me.username)
+            .filter(|d| db.may_review(&me.region, &d.scope).unwrap_or(false))
+            .collect();
+        Ok((drafts, super::region_names(&state)?))
+    })
+    .await?;
+    let body = html! {
+        (layout::notice(&n.ok))
+        p.hint { "下级提交的内容，打开后可以通过发布或退回修改。" }
+        (draft_rows(&drafts, &names))
+    };
+    Ok(super::page(&staff, Nav::Review, "待审核", body))
+}
