@@ -21,13 +21,14 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("rollcall") => rollcall(),
         Some("presses") => presses(),
         Some("headend") => headend(),
+        Some("console") => crate::bench_console::console(),
         _ => bail!(
-            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend>"
+            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend | console>"
         ),
     }
 }
 
-fn write_json(name: &str, value: &serde_json::Value) -> Result<()> {
+pub fn write_json(name: &str, value: &serde_json::Value) -> Result<()> {
     let dir = workspace_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{name}.json"));

@@ -14,6 +14,7 @@
 //! - `package [amd64|arm64|armhf…]`: `.deb` packages under `target/deb/`.
 
 mod bench;
+mod bench_console;
 mod cross;
 mod demo;
 mod package;

@@ -48,7 +48,8 @@ function addRow(button) {
 
 function refreshLive(box) {
   fetch(box.dataset.live, { credentials: "same-origin", cache: "no-store" })
-    .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+    // An ended session redirects to the login page: keep the last view.
+    .then((r) => (r.ok && !r.redirected ? r.text() : Promise.reject(r.status)))
     .then((html) => { box.innerHTML = html; box.dataset.updated = String(Date.now()); })
     .catch(() => {});
 }

@@ -376,18 +376,12 @@ async fn command(
         }
     }
     let done = format!("已发送“{}”", command_label(&kind));
-    let invalid = errors.message.is_some();
     send(
         staff,
         state,
         device,
         errors,
-        move |state, caller, device| {
-            if invalid {
-                return Ok(());
-            }
-            queue_command(state, caller, device, &kind).map(|_| ())
-        },
+        move |state, caller, device| queue_command(state, caller, device, &kind).map(|_| ()),
         &done,
     )
     .await
@@ -409,25 +403,20 @@ async fn revoke(
     if f.reason.trim().is_empty() {
         errors.reason = Some((f.reason.clone(), "请写明吊销原因".into()));
     }
-    let invalid = errors.reason.is_some();
     send(
         staff,
         state,
         device,
         errors,
-        move |state, caller, device| {
-            if invalid {
-                return Ok(());
-            }
-            revoke_box(state, caller, device, &f.reason)
-        },
+        move |state, caller, device| revoke_box(state, caller, device, &f.reason),
         "已吊销，这台机顶盒不能再同步",
     )
     .await
 }
 
-/// Runs `work` for someone the API would let operate the box; a form
-/// error is shown next to its field only to them (others get the refusal).
+/// Runs `work` for someone the API would let operate the box, unless the
+/// form has errors: those are shown next to their field, but only to such
+/// a person (others get the refusal, as from the API).
 async fn send(
     staff: Staff,
     state: AppState,
@@ -437,12 +426,16 @@ async fn send(
     done: &str,
 ) -> PageResult {
     let (st, caller, dev) = (state.clone(), staff.caller.clone(), device.clone());
+    let invalid = errors.message.is_some() || errors.reason.is_some();
     super::blocking(move || {
         caller.require(&st.db, Permission::Operate, &Target::Household(&dev))?;
+        if invalid {
+            return Ok(());
+        }
         work(&st, &caller, &dev)
     })
     .await?;
-    if errors.message.is_none() && errors.reason.is_none() {
+    if !invalid {
         let to = format!("/console/devices/{}", super::urlencode(&device));
         return Ok(super::see_other(&to, done));
     }
