@@ -170,6 +170,10 @@ pub fn run() -> Result<()> {
         ],
     )?;
     eprintln!("demo headend: {}", headend.url);
+    eprintln!(
+        "web console: {}/console/ (demo login qingshan-admin / dangjian-demo)",
+        headend.url
+    );
     let config = dir.join("tv.toml");
     write_tv_config(&config, &headend.url, &dir.join("box"), (1280, 720))?;
     let tv = bin("debug", "dangjian-tv");

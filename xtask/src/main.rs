@@ -33,7 +33,7 @@ fn main() -> Result<()> {
         Some("cross") => cross::cross(rest),
         Some("package") => package::package(rest),
         _ => bail!(
-            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
+            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend | console> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\
              test: set up this machine and run fmt, clippy and every test"
         ),
