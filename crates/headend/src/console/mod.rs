@@ -17,6 +17,7 @@ mod content;
 mod csrf;
 mod dashboard;
 mod devices;
+mod draft_view;
 mod editor;
 mod import;
 mod layout;
