@@ -23,8 +23,8 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 pub use accounts::{
-    hash_password, Account, LoginRefused, NewAccount, Permission, Role, Session, LOCKOUT_SECS,
-    MAX_FAILED_LOGINS, SESSION_SECS,
+    check_password, check_username, hash_password, Account, LoginRefused, NewAccount, Permission,
+    Role, Session, LOCKOUT_SECS, MAX_FAILED_LOGINS, MIN_PASSWORD_CHARS, SESSION_SECS,
 };
 pub use attendance::{AttendanceRate, AttendanceRow};
 pub use audit::{AuditEntry, AuditQuery, Outcome};

@@ -18,12 +18,11 @@ use serde::Deserialize;
 use super::{layout, role_label, Nav, Notice, PageError, PageResult, Staff};
 use crate::api::{ApiError, AppState};
 use crate::api_accounts::{create_managed, set_account_disabled};
-use crate::db::{Account, NewAccount, Permission, Role, Target};
+use crate::db::{
+    check_password, check_username, Account, NewAccount, Permission, Role, Target,
+    MIN_PASSWORD_CHARS,
+};
 use crate::push::now_ms;
-
-/// Shortest password: the same rule as `db::accounts::MIN_PASSWORD_CHARS`,
-/// which the database checks again.
-const MIN_PASSWORD_CHARS: usize = 10;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -239,11 +238,8 @@ fn text_field(
 fn check(form: &CreateForm) -> (Errors, Option<Role>, Option<AreaCode>) {
     let mut errors = Errors::default();
     let name = form.username.trim();
-    let name_ok = (3..=32).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !name_ok {
+    // The database's own rules, said in Chinese next to the field.
+    if check_username(name).is_err() {
         errors.0.insert(
             "username",
             "用户名要 3 到 32 个字符，只能用小写字母、数字、- 和 _".into(),
@@ -261,7 +257,7 @@ fn check(form: &CreateForm) -> (Errors, Option<Role>, Option<AreaCode>) {
         errors.0.insert("region", "请选择地区".into());
     }
     let n = form.password.chars().count();
-    if n < MIN_PASSWORD_CHARS {
+    if check_password(&form.password).is_err() {
         errors.0.insert(
             "password",
             format!("密码太短：至少 {MIN_PASSWORD_CHARS} 个字符，现在 {n} 个"),

@@ -252,7 +252,7 @@ impl EditorForm {
         let used: Vec<usize> = (0..COLUMNS)
             .filter(|&c| !self.columns[c].0.trim().is_empty())
             .collect();
-        let mut sums = vec![Money::ZERO; COLUMNS];
+        let mut sums = [Money::ZERO; COLUMNS];
         for (r, row) in self.rows.iter().enumerate() {
             for c in 0..COLUMNS {
                 let value = row[c].trim();
