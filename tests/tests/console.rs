@@ -317,3 +317,63 @@ fn every_page_renders_for_the_county_admin_and_works_from_the_keyboard() {
         shoot(&b, name);
     }
 }
+
+#[test]
+fn roll_call_responses_arrive_live_on_the_meeting_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_headend_db(dir.path());
+    let now = headend::push::now_ms();
+    let meeting = headend::seed_meetings::seed_demo_meeting(&db, now / 1000).unwrap();
+    let server = start_headend(db.clone());
+    let base = server.url();
+    let b = Browser::launch().unwrap();
+    b.set_window_size(1280, 1000).unwrap();
+    let (user, password) = headend::seed::DEMO_ADMIN;
+    log_in(&b, &base, user, password);
+    b.wait_for("#boxes-online", PAGE).unwrap();
+
+    // From the list to the meeting, then 现在点名.
+    b.goto(&format!("{base}/console/meetings")).unwrap();
+    b.wait_for(&format!("a[href='/console/meetings/{meeting}']"), PAGE)
+        .unwrap()
+        .click()
+        .unwrap();
+    b.wait_for("#window", PAGE).unwrap();
+    b.find("form.actions button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    b.wait_for_text(".live-box", "正在签到", PAGE).unwrap();
+    b.wait_for_text(".live-box .tile.present .n", "0", PAGE)
+        .unwrap();
+    shoot(&b, "19-rollcall-started");
+
+    // A box signs in while the broadcast plays; the page updates by itself.
+    b.execute("window.stillHere = 'yes'; return 'ok'", &[])
+        .unwrap();
+    let rollcall = db
+        .open_rollcalls(headend::push::now_ms())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.meeting == meeting)
+        .unwrap()
+        .id;
+    let t = headend::push::now_ms();
+    db.playback_beat("demo-box", Some("live-qingshi-party-day"), t)
+        .unwrap();
+    let sign_in = model::SignIn {
+        rollcall,
+        member: "dongpo-01".into(),
+        elapsed_ms: 4_000,
+    };
+    db.sign_in("demo-box", "console-live-1", &sign_in, t + 500)
+        .unwrap();
+    b.wait_for_text(".live-box .tile.present .n", "1", PAGE)
+        .unwrap();
+    assert_eq!(
+        b.execute("return window.stillHere", &[]).unwrap(),
+        "yes",
+        "updated in place, not reloaded"
+    );
+    shoot(&b, "20-rollcall-live");
+}
