@@ -1,11 +1,15 @@
 //! The aarch64 box binary under `qemu-aarch64-static`: it starts
-//! (`--version`) and syncs a small cache from the real headend on loopback
-//! (HTTP, SQLite, the feed and images). Rendering the home screen headlessly
-//! under qemu-user does not finish here (it spins in the UI start-up under
-//! emulation while the same box-feature build renders natively); that part
-//! is open. `cargo xtask test` builds the binary
-//! first (`cargo xtask cross aarch64 --smoke`) and names it in
+//! (`--version`), syncs a small cache from the real headend on loopback
+//! (HTTP, SQLite, the feed and images) and renders the home screen from that
+//! cache headlessly to PNG at 720p and 1080p. `cargo xtask test` builds the
+//! binary first (`cargo xtask cross aarch64 --smoke`) and names it in
 //! `DANGJIAN_BOX_BIN`.
+//!
+//! The loader must come from the same glibc as the libraries: `-L /` takes
+//! the multiarch `libc6:arm64` one. The cross toolchain's
+//! `/usr/aarch64-linux-gnu` holds an older glibc build, and its `ld.so`
+//! with the multiarch `libc.so.6` spins forever in the first
+//! `pthread_create` (their private structures differ).
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
@@ -33,7 +37,7 @@ fn box_binary() -> PathBuf {
 /// Runs the box binary under qemu-user with the target's libraries.
 fn qemu(bin: &Path, args: &[&str], registry: &Path) -> std::process::Output {
     Command::new("qemu-aarch64-static")
-        .args(["-L", "/usr/aarch64-linux-gnu"])
+        .args(["-L", "/"])
         .args(["-E", "LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu"])
         // The plugin scanner hangs under qemu-user when it forks.
         .args(["-E", "GST_REGISTRY_FORK=no"])
@@ -103,4 +107,63 @@ fn the_aarch64_binary_starts_and_syncs_under_qemu() {
         cache.region_names().unwrap().first().map(String::as_str),
         Some("东坡村")
     );
+    drop(cache);
+
+    // The home screen from that cache, rendered by the box build.
+    let shots = dir.path().join("shots");
+    let out = qemu(
+        &bin,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--screenshots",
+            shots.to_str().unwrap(),
+            "--home-only",
+        ],
+        &registry,
+    );
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{log}");
+    for (w, h) in [(1280, 720), (1920, 1080)] {
+        let file = shots.join(format!("01-home-{w}x{h}.png"));
+        let (width, height, pixels) = rgb_pixels(&file);
+        assert_eq!((width, height), (w, h), "{}", file.display());
+        // The red title bar across the top and the tiles: a real frame,
+        // not a blank buffer.
+        let top = &pixels[(width as usize * 3 * 10)..(width as usize * 3 * 11)];
+        let reds = top
+            .chunks(3)
+            .filter(|p| p[0] > 150 && p[1] < 60 && p[2] < 60)
+            .count();
+        assert!(
+            reds > width as usize / 2,
+            "no title bar in {}",
+            file.display()
+        );
+        let mut colours: Vec<[u8; 3]> = pixels.chunks(3).map(|p| [p[0], p[1], p[2]]).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(colours.len() > 50, "{} colours only", colours.len());
+        let shot = e2e::screenshot_dir().join(format!("90-box-aarch64-home-{w}x{h}.png"));
+        std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+        std::fs::copy(&file, shot).unwrap();
+    }
+}
+
+/// Width, height and RGB bytes of a PNG.
+fn rgb_pixels(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let rgb = buf[..info.buffer_size()]
+        .chunks(channels)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    (info.width, info.height, rgb)
 }

@@ -93,6 +93,9 @@ impl Arch {
             "libstd-rust-web-dev",
             "libgstreamer1.0-dev",
             "libgstreamer-plugins-base1.0-0",
+            // gstreamer-video-1.0.pc (shimmed) names orc in Requires.private,
+            // which pkg-config must find even for a dynamic link.
+            "liborc-0.4-dev",
             "libudev-dev",
             "libfontconfig-dev",
             "libxkbcommon-dev",
@@ -263,9 +266,10 @@ pub fn cross(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "run it here: {} -L /usr/{} -E LD_LIBRARY_PATH=/usr/lib/{} -E GST_REGISTRY_FORK=no {} --version",
+        // `-L /`: the multiarch loader, from the same glibc build as the
+        // multiarch libraries (the cross toolchain's own is older).
+        "run it here: {} -L / -E LD_LIBRARY_PATH=/usr/lib/{} -E GST_REGISTRY_FORK=no {} --version",
         arch.qemu(),
-        arch.multiarch(),
         arch.multiarch(),
         bin.display()
     );

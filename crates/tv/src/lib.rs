@@ -487,6 +487,24 @@ impl Drop for HeadlessSession {
     }
 }
 
+/// Renders the home screen at 720p and 1080p into `dir` (the box smoke
+/// test under qemu, where every screen would take minutes); returns the
+/// files.
+pub fn render_home(
+    session: &mut HeadlessSession,
+    dir: &Path,
+) -> Result<Vec<std::path::PathBuf>, AppError> {
+    let mut files = Vec::new();
+    for display in [Display::HD, Display::FULL_HD] {
+        session.set_display(display);
+        session.acknowledge_notices();
+        session.press(RemoteKey::Home);
+        let name = format!("01-home-{}x{}.png", display.width, display.height);
+        files.push(session.save_png(&dir.join(name))?);
+    }
+    Ok(files)
+}
+
 /// Renders every main screen at 720p and 1080p into `dir`; returns the files.
 pub fn render_screens(
     session: &mut HeadlessSession,

@@ -15,6 +15,9 @@ struct Args {
     /// Render every main screen to PNG files in DIR instead of opening a window.
     #[arg(long, value_name = "DIR")]
     screenshots: Option<PathBuf>,
+    /// With --screenshots: only the home screen.
+    #[arg(long, requires = "screenshots")]
+    home_only: bool,
     /// Render the first frame headlessly from the cache, print timing and RSS, exit.
     #[arg(long)]
     bench_first_frame: bool,
@@ -184,7 +187,12 @@ fn main() -> anyhow::Result<()> {
             }
             _ => eprintln!("synced from {}", config.headend_url),
         }
-        for file in tv::render_screens(&mut session, &dir).context("rendering screens")? {
+        let files = if args.home_only {
+            tv::render_home(&mut session, &dir)
+        } else {
+            tv::render_screens(&mut session, &dir)
+        };
+        for file in files.context("rendering screens")? {
             println!("{}", file.display());
         }
         return Ok(());
