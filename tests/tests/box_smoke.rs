@@ -1,9 +1,10 @@
-//! The aarch64 box binary under `qemu-aarch64-static`: it starts
-//! (`--version`), syncs a small cache from the real headend on loopback
-//! (HTTP, SQLite, the feed and images) and renders the home screen from that
-//! cache headlessly to PNG at 720p and 1080p. `cargo xtask test` builds the
-//! binary first (`cargo xtask cross aarch64 --smoke`) and names it in
-//! `DANGJIAN_BOX_BIN`.
+//! The box binaries under qemu-user (`qemu-aarch64-static`,
+//! `qemu-arm-static`): each starts (`--version`), syncs a small cache from
+//! the real headend on loopback (HTTP, SQLite, the feed and images) and
+//! renders the home screen from that cache headlessly to PNG at 720p and
+//! 1080p. `cargo xtask test` builds both first (`cargo xtask cross aarch64
+//! --smoke`, `… armv7 --smoke`) and names them in `DANGJIAN_BOX_BIN` and
+//! `DANGJIAN_BOX_ARMV7_BIN`.
 //!
 //! The loader must come from the same glibc as the libraries: `-L /` takes
 //! the multiarch `libc6:arm64` one. The cross toolchain's
@@ -18,46 +19,93 @@ use std::process::Command;
 
 use e2e::demo_headend_db;
 
-fn box_binary() -> PathBuf {
-    let path = std::env::var_os("DANGJIAN_BOX_BIN").map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/cross/aarch64-unknown-linux-gnu/box-smoke/dangjian-tv")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "no aarch64 box binary at {}: run `cargo xtask cross aarch64 --smoke` (cargo xtask test does)",
-        path.display()
-    );
-    path
+/// One box architecture: its binary, qemu and where qemu finds the loader.
+struct BoxArch {
+    name: &'static str,
+    bin: PathBuf,
+    qemu: &'static str,
+    prefix: PathBuf,
+    /// What `file` says of the binary.
+    kind: &'static str,
+    /// Where its screenshots go, for people to look at.
+    tag: &'static str,
+}
+
+fn cross_dir(triple: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/cross")
+        .join(triple)
+}
+
+fn aarch64() -> BoxArch {
+    BoxArch {
+        name: "aarch64",
+        bin: std::env::var_os("DANGJIAN_BOX_BIN").map_or_else(
+            || cross_dir("aarch64-unknown-linux-gnu").join("box-smoke/dangjian-tv"),
+            PathBuf::from,
+        ),
+        qemu: "qemu-aarch64-static",
+        // The multiarch loader: from the same glibc build as the libraries.
+        prefix: PathBuf::from("/"),
+        kind: "ARM aarch64",
+        tag: "aarch64",
+    }
+}
+
+fn armv7() -> BoxArch {
+    let dir = cross_dir("armv7-unknown-linux-gnueabihf");
+    BoxArch {
+        name: "armv7",
+        bin: std::env::var_os("DANGJIAN_BOX_ARMV7_BIN")
+            .map_or_else(|| dir.join("box-smoke/dangjian-tv"), PathBuf::from),
+        qemu: "qemu-arm-static",
+        // The armv7 build's own sysroot (xtask/src/sysroot.rs).
+        prefix: dir.join("sysroot"),
+        kind: "ARM, EABI5",
+        tag: "armv7",
+    }
 }
 
 /// Runs the box binary under qemu-user with the target's libraries.
-fn qemu(bin: &Path, args: &[&str], registry: &Path) -> std::process::Output {
-    Command::new("qemu-aarch64-static")
-        .args(["-L", "/"])
-        .args(["-E", "LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu"])
+fn qemu(arch: &BoxArch, args: &[&str], registry: &Path) -> std::process::Output {
+    Command::new(arch.qemu)
+        .arg("-L")
+        .arg(&arch.prefix)
         // The plugin scanner hangs under qemu-user when it forks.
         .args(["-E", "GST_REGISTRY_FORK=no"])
         .args(["-E", &format!("GST_REGISTRY={}", registry.display())])
-        .arg(bin)
+        .arg(&arch.bin)
         .args(args)
         .output()
         .unwrap()
 }
 
 #[test]
-fn the_aarch64_binary_starts_and_syncs_under_qemu() {
-    let bin = box_binary();
-    let file = Command::new("file").arg(&bin).output().unwrap();
+fn the_aarch64_binary_starts_syncs_and_renders_under_qemu() {
+    smoke(&aarch64());
+}
+
+#[test]
+fn the_armv7_binary_starts_syncs_and_renders_under_qemu() {
+    smoke(&armv7());
+}
+
+fn smoke(arch: &BoxArch) {
+    assert!(
+        arch.bin.exists(),
+        "no {} box binary at {}: run `cargo xtask cross {} --smoke` (cargo xtask test does)",
+        arch.name,
+        arch.bin.display(),
+        arch.name
+    );
+    let bin = &arch.bin;
+    let file = Command::new("file").arg(bin).output().unwrap();
     let kind = String::from_utf8_lossy(&file.stdout);
-    assert!(kind.contains("ARM aarch64"), "{kind}");
+    assert!(kind.contains(arch.kind), "{kind}");
 
     let dir = tempfile::tempdir().unwrap();
     let registry = dir.path().join("registry.bin");
-    let out = qemu(&bin, &["--version"], &registry);
+    let out = qemu(arch, &["--version"], &registry);
     let version = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -85,7 +133,7 @@ fn the_aarch64_binary_starts_and_syncs_under_qemu() {
     )
     .unwrap();
     let out = qemu(
-        &bin,
+        arch,
         &["--config", config.to_str().unwrap(), "--sync-only"],
         &registry,
     );
@@ -112,7 +160,7 @@ fn the_aarch64_binary_starts_and_syncs_under_qemu() {
     // The home screen from that cache, rendered by the box build.
     let shots = dir.path().join("shots");
     let out = qemu(
-        &bin,
+        arch,
         &[
             "--config",
             config.to_str().unwrap(),
@@ -148,7 +196,7 @@ fn the_aarch64_binary_starts_and_syncs_under_qemu() {
         colours.sort_unstable();
         colours.dedup();
         assert!(colours.len() > 50, "{} colours only", colours.len());
-        let shot = e2e::screenshot_dir().join(format!("90-box-aarch64-home-{w}x{h}.png"));
+        let shot = e2e::screenshot_dir().join(format!("90-box-{}-home-{w}x{h}.png", arch.tag));
         std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
         std::fs::copy(&file, shot).unwrap();
     }

@@ -3,6 +3,10 @@
 //! for each target as a multiarch package; rustup cannot add targets here),
 //! the cross linker from `cross/config.toml`, and the target's libraries.
 //!
+//! armv7 takes its libraries from a sysroot of its own instead (see
+//! `sysroot.rs`: the mirror's armhf security index is broken, so armhf
+//! multiarch packages cannot match the host's versions).
+//!
 //! GStreamer's `plugins-base` development package cannot be installed for
 //! two architectures at once (its GObject introspection files conflict), and
 //! the host's tests need the amd64 one. The cross build only needs to link
@@ -89,6 +93,11 @@ impl Arch {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        if self == Arch::Armv7 {
+            // Its libraries go into its own sysroot (sysroot.rs).
+            p.extend(["curl", "debian-archive-keyring"].map(String::from));
+            return p;
+        }
         for lib in [
             "libstd-rust-web-dev",
             "libgstreamer1.0-dev",
@@ -125,6 +134,20 @@ pub fn setup(arch: Arch) -> Result<PathBuf> {
     let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
     install_packages(&packages, &[arch.deb()])?;
     shim(arch)
+}
+
+/// Where qemu finds the target's loader and libraries: the multiarch ones
+/// for aarch64 (`-L /`, the loader from the same glibc build as the
+/// libraries), armv7's own sysroot.
+pub fn qemu_prefix(arch: Arch) -> PathBuf {
+    match arch {
+        Arch::Aarch64 => PathBuf::from("/"),
+        Arch::Armv7 => armv7_dir().join("sysroot"),
+    }
+}
+
+fn armv7_dir() -> PathBuf {
+    Arch::target_dir().join(Arch::Armv7.triple())
 }
 
 fn shim(arch: Arch) -> Result<PathBuf> {
@@ -209,6 +232,9 @@ pub fn build_headend(arch: Arch) -> Result<PathBuf> {
 
 /// Runs Debian's cargo for `arch` with the cross setup.
 fn debian_cargo(arch: Arch, profile: &str, what: &[&str]) -> Result<()> {
+    if arch == Arch::Armv7 {
+        return armv7_cargo(profile, what);
+    }
     let shim = setup(arch)?;
     let root = workspace_root();
     let target_lib = Path::new("/usr/lib").join(arch.multiarch());
@@ -246,6 +272,54 @@ fn debian_cargo(arch: Arch, profile: &str, what: &[&str]) -> Result<()> {
     run(&mut cmd)
 }
 
+/// Runs Debian's cargo for armv7 against its own sysroot.
+fn armv7_cargo(profile: &str, what: &[&str]) -> Result<()> {
+    let arch = Arch::Armv7;
+    let packages = arch.packages();
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    install_packages(&packages, &[])?;
+    let roots = crate::sysroot::prepare(&armv7_dir(), arch.triple(), arch.deb())?;
+    let c = roots.c.display().to_string();
+    let triple_env = arch.triple().replace('-', "_");
+    let mut cmd = Command::new("/usr/bin/cargo");
+    cmd.current_dir(workspace_root())
+        .args(["--config", "cross/config.toml", "build", "--locked"])
+        .args(["--profile", profile, "--target", arch.triple()])
+        .args(what)
+        .env("RUSTC", "/usr/bin/rustc")
+        .env("RUSTDOC", "/usr/bin/rustdoc")
+        .env("CARGO_TARGET_DIR", Arch::target_dir())
+        .env("PKG_CONFIG_ALLOW_CROSS", "1")
+        .env("PKG_CONFIG_SYSROOT_DIR", &c)
+        .env(
+            "PKG_CONFIG_LIBDIR",
+            format!(
+                "{c}/usr/lib/{}/pkgconfig:{c}/usr/share/pkgconfig",
+                arch.multiarch()
+            ),
+        )
+        .env(format!("CC_{triple_env}"), arch.gcc())
+        .env(format!("CFLAGS_{triple_env}"), format!("--sysroot={c}"))
+        // Target crates only: the std of the sysroot, the C sysroot's libraries.
+        .env(
+            format!("CARGO_TARGET_{}_RUSTFLAGS", triple_env.to_uppercase()),
+            format!(
+                "--sysroot={} -C link-arg=--sysroot={c}",
+                roots.rust.display()
+            ),
+        );
+    for var in [
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    run(&mut cmd)
+}
+
 /// `cargo xtask cross <arch> [--smoke]`: the shipping build (or the quick
 /// one the smoke test uses), with its size.
 pub fn cross(args: &[String]) -> Result<()> {
@@ -266,10 +340,9 @@ pub fn cross(args: &[String]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!(
-        // `-L /`: the multiarch loader, from the same glibc build as the
-        // multiarch libraries (the cross toolchain's own is older).
-        "run it here: {} -L / -E LD_LIBRARY_PATH=/usr/lib/{} -E GST_REGISTRY_FORK=no {} --version",
+        "run it here: {} -L {} -E LD_LIBRARY_PATH=/usr/lib/{} -E GST_REGISTRY_FORK=no {} --version",
         arch.qemu(),
+        qemu_prefix(arch).display(),
         arch.multiarch(),
         bin.display()
     );

@@ -5,9 +5,10 @@
 //!   serve it on loopback and start the TV app against it (a window when
 //!   there is a display, PNG screenshots when there is not).
 //! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
-//!   the aarch64 box binary for the qemu smoke test, and every test in the
-//!   workspace. CI runs exactly this.
-//! - `bench startup|sync|keys|render|zap|rollcall|presses|headend`: measure and write JSON
+//!   the aarch64 and armv7 box binaries for the qemu smoke test, and every
+//!   test in the workspace. CI runs exactly this.
+//! - `bench startup|sync|keys|render|zap|rollcall|presses|headend|console`:
+//!   measure and write JSON
 //!   under `target/bench/`.
 //! - `cross aarch64|armv7 [--smoke]`: `dangjian-tv` for the boxes (size in
 //!   `target/bench/size-<arch>.json`).
@@ -18,6 +19,7 @@ mod bench_console;
 mod cross;
 mod demo;
 mod package;
+mod sysroot;
 mod system;
 
 use anyhow::{bail, Result};
@@ -51,10 +53,12 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ])?;
-    // The box binary for the qemu smoke test (tests/tests/box_smoke.rs):
+    // The box binaries for the qemu smoke test (tests/tests/box_smoke.rs):
     // the shipping code built quickly (profile box-smoke).
     let smoke = cross::build(cross::Arch::Aarch64, cross::SMOKE_PROFILE)?;
     std::env::set_var("DANGJIAN_BOX_BIN", &smoke);
+    let smoke = cross::build(cross::Arch::Armv7, cross::SMOKE_PROFILE)?;
+    std::env::set_var("DANGJIAN_BOX_ARMV7_BIN", &smoke);
     let (passed, failed) = system::cargo_test(&["test", "--workspace"])?;
     // One closing line for the whole run: cargo's own last line is whichever
     // binary ran last, often a doc-test run with nothing in it.
