@@ -236,10 +236,54 @@ fn debian_cargo(arch: Arch, profile: &str, what: &[&str]) -> Result<()> {
         return armv7_cargo(profile, what);
     }
     let shim = setup(arch)?;
-    let root = workspace_root();
     let target_lib = Path::new("/usr/lib").join(arch.multiarch());
+    let mut cmd = cargo_for(arch, profile, what);
+    cmd.env(
+        "PKG_CONFIG_LIBDIR",
+        format!(
+            "{}:{}:/usr/share/pkgconfig",
+            shim.join("pkgconfig").display(),
+            target_lib.join("pkgconfig").display()
+        ),
+    );
+    run(&mut cmd)
+}
+
+/// Runs Debian's cargo for armv7 against its own sysroot.
+fn armv7_cargo(profile: &str, what: &[&str]) -> Result<()> {
+    let arch = Arch::Armv7;
+    let packages = arch.packages();
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    install_packages(&packages, &[])?;
+    let roots = crate::sysroot::prepare(&armv7_dir(), arch.triple(), arch.deb())?;
+    let c = roots.c.display().to_string();
+    let triple_env = arch.triple().replace('-', "_");
+    let mut cmd = cargo_for(arch, profile, what);
+    cmd.env("PKG_CONFIG_SYSROOT_DIR", &c)
+        .env(
+            "PKG_CONFIG_LIBDIR",
+            format!(
+                "{c}/usr/lib/{}/pkgconfig:{c}/usr/share/pkgconfig",
+                arch.multiarch()
+            ),
+        )
+        .env(format!("CFLAGS_{triple_env}"), format!("--sysroot={c}"))
+        // Target crates only: the std of the sysroot, the C sysroot's libraries.
+        .env(
+            format!("CARGO_TARGET_{}_RUSTFLAGS", triple_env.to_uppercase()),
+            format!(
+                "--sysroot={} -C link-arg=--sysroot={c}",
+                roots.rust.display()
+            ),
+        );
+    run(&mut cmd)
+}
+
+/// Debian's cargo and rustc building `what` for `arch`, with the cross C
+/// compiler; the caller adds where the target's libraries are.
+fn cargo_for(arch: Arch, profile: &str, what: &[&str]) -> Command {
     let mut cmd = Command::new("/usr/bin/cargo");
-    cmd.current_dir(&root)
+    cmd.current_dir(workspace_root())
         .args(["--config", "cross/config.toml", "build", "--locked"])
         .args(["--profile", profile, "--target", arch.triple()])
         .args(what)
@@ -247,14 +291,6 @@ fn debian_cargo(arch: Arch, profile: &str, what: &[&str]) -> Result<()> {
         .env("RUSTDOC", "/usr/bin/rustdoc")
         .env("CARGO_TARGET_DIR", Arch::target_dir())
         .env("PKG_CONFIG_ALLOW_CROSS", "1")
-        .env(
-            "PKG_CONFIG_LIBDIR",
-            format!(
-                "{}:{}:/usr/share/pkgconfig",
-                shim.join("pkgconfig").display(),
-                target_lib.join("pkgconfig").display()
-            ),
-        )
         .env(
             format!("CC_{}", arch.triple().replace('-', "_")),
             arch.gcc(),
@@ -269,55 +305,7 @@ fn debian_cargo(arch: Arch, profile: &str, what: &[&str]) -> Result<()> {
     ] {
         cmd.env_remove(var);
     }
-    run(&mut cmd)
-}
-
-/// Runs Debian's cargo for armv7 against its own sysroot.
-fn armv7_cargo(profile: &str, what: &[&str]) -> Result<()> {
-    let arch = Arch::Armv7;
-    let packages = arch.packages();
-    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
-    install_packages(&packages, &[])?;
-    let roots = crate::sysroot::prepare(&armv7_dir(), arch.triple(), arch.deb())?;
-    let c = roots.c.display().to_string();
-    let triple_env = arch.triple().replace('-', "_");
-    let mut cmd = Command::new("/usr/bin/cargo");
-    cmd.current_dir(workspace_root())
-        .args(["--config", "cross/config.toml", "build", "--locked"])
-        .args(["--profile", profile, "--target", arch.triple()])
-        .args(what)
-        .env("RUSTC", "/usr/bin/rustc")
-        .env("RUSTDOC", "/usr/bin/rustdoc")
-        .env("CARGO_TARGET_DIR", Arch::target_dir())
-        .env("PKG_CONFIG_ALLOW_CROSS", "1")
-        .env("PKG_CONFIG_SYSROOT_DIR", &c)
-        .env(
-            "PKG_CONFIG_LIBDIR",
-            format!(
-                "{c}/usr/lib/{}/pkgconfig:{c}/usr/share/pkgconfig",
-                arch.multiarch()
-            ),
-        )
-        .env(format!("CC_{triple_env}"), arch.gcc())
-        .env(format!("CFLAGS_{triple_env}"), format!("--sysroot={c}"))
-        // Target crates only: the std of the sysroot, the C sysroot's libraries.
-        .env(
-            format!("CARGO_TARGET_{}_RUSTFLAGS", triple_env.to_uppercase()),
-            format!(
-                "--sysroot={} -C link-arg=--sysroot={c}",
-                roots.rust.display()
-            ),
-        );
-    for var in [
-        "RUSTUP_TOOLCHAIN",
-        "RUSTC_WRAPPER",
-        "RUSTFLAGS",
-        "CARGO",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    run(&mut cmd)
+    cmd
 }
 
 /// `cargo xtask cross <arch> [--smoke]`: the shipping build (or the quick

@@ -84,15 +84,19 @@ pub(crate) fn session_token(parts: &Parts) -> Option<String> {
     {
         return Some(bearer.trim().to_string());
     }
-    parts
-        .headers
+    cookie(&parts.headers, SESSION_COOKIE)
+}
+
+/// The value of cookie `name` in a request's headers.
+pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .find_map(|c| {
             c.trim()
-                .strip_prefix(SESSION_COOKIE)
+                .strip_prefix(name)
                 .and_then(|rest| rest.strip_prefix('='))
                 .map(str::to_string)
         })

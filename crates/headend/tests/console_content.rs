@@ -13,39 +13,23 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request};
-use console::{send, Console, Page};
-use headend::db::{DraftStatus, NewAccount, Role};
+use console::{account, send, Console, Page, PASSWORD};
+use headend::db::{DraftStatus, Role};
 use headend::{app, seed, Db};
 use model::{Block, Content};
 
 const DONGPO: &str = "990101101001";
 const HEWAN: &str = "990101101002";
 const QINGSHI: &str = "990101101000";
-const PASSWORD: &str = "correct-horse-42";
 const BOUNDARY: &str = "----dangjian-test-boundary";
 
 fn demo() -> (tempfile::TempDir, Arc<Db>, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
     seed::seed_demo(&db).unwrap();
-    for (name, region, role) in [
-        ("dongpo-editor", DONGPO, Role::Editor),
-        ("hewan-editor", HEWAN, Role::Editor),
-        ("qingshi-reviewer", QINGSHI, Role::Reviewer),
-    ] {
-        db.create_account(
-            &NewAccount {
-                username: name.into(),
-                display_name: name.into(),
-                region: region.parse().unwrap(),
-                role,
-                password: PASSWORD.into(),
-            },
-            None,
-            0,
-        )
-        .unwrap();
-    }
+    account(&db, "dongpo-editor", DONGPO, Role::Editor);
+    account(&db, "hewan-editor", HEWAN, Role::Editor);
+    account(&db, "qingshi-reviewer", QINGSHI, Role::Reviewer);
     let router = app(db.clone());
     (dir, db, router)
 }

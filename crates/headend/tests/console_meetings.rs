@@ -11,14 +11,13 @@ mod console;
 
 use std::sync::Arc;
 
-use console::Console;
-use headend::db::{NewAccount, Role};
+use console::{account, Console, PASSWORD};
+use headend::db::Role;
 use headend::{app, push::now_ms, seed, seed_meetings, Db};
 use model::{MeetingKind, SignIn};
 
 const COUNTY: &str = "990101000000";
 const LIUXI: &str = "990101102000";
-const PASSWORD: &str = "correct-horse-42";
 const TITLE: &str = "青石镇11月主题党日：学习贯彻全会精神";
 
 struct Demo {
@@ -41,21 +40,6 @@ fn demo() -> Demo {
         router,
         meeting,
     }
-}
-
-fn account(db: &Db, username: &str, region: &str, role: Role) {
-    db.create_account(
-        &NewAccount {
-            username: username.into(),
-            display_name: username.into(),
-            region: region.parse().unwrap(),
-            role,
-            password: PASSWORD.into(),
-        },
-        None,
-        0,
-    )
-    .unwrap();
 }
 
 async fn admin(demo: &Demo) -> Console {

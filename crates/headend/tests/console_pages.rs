@@ -10,8 +10,8 @@ mod console;
 
 use std::sync::Arc;
 
-use console::Console;
-use headend::db::{NewAccount, RequestFilter, Role};
+use console::{account, Console, PASSWORD};
+use headend::db::{RequestFilter, Role};
 use headend::{app, push::now_ms, seed, Db};
 use model::{CommandKind, RequestStatus, SubmissionBatch};
 use serde_json::json;
@@ -20,7 +20,6 @@ const COUNTY: &str = "990101000000";
 const QINGSHI: &str = "990101101000";
 const DONGPO: &str = "990101101001";
 const LIULIN: &str = "990101102001";
-const PASSWORD: &str = "correct-horse-42";
 /// `api_fleet::MAX_MESSAGE_CHARS`.
 const MAX_MESSAGE_CHARS: usize = 200;
 
@@ -36,21 +35,6 @@ fn demo() -> Demo {
     seed::seed_demo(&db).unwrap();
     let router = app(db.clone());
     Demo { dir, db, router }
-}
-
-fn account(db: &Db, username: &str, region: &str, role: Role) {
-    db.create_account(
-        &NewAccount {
-            username: username.into(),
-            display_name: username.into(),
-            region: region.parse().unwrap(),
-            role,
-            password: PASSWORD.into(),
-        },
-        None,
-        0,
-    )
-    .unwrap();
 }
 
 async fn admin(demo: &Demo, landing: &str) -> Console {

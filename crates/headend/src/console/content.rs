@@ -150,48 +150,61 @@ async fn list(
     Ok(super::page(&staff, Nav::Content, "公开内容", body))
 }
 
-/// Regions the account may publish for, as (code, name).
-fn scopes(state: &AppState, staff: &Staff) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(state
-        .db
-        .regions()?
-        .into_iter()
-        .filter(|r| staff.caller.sees(&state.db, &r.code))
-        .map(|r| (r.code.to_string(), r.name))
-        .collect())
+/// Which editor page: a new draft, a draft's edit, or a correction.
+#[derive(Debug, Clone, Copy)]
+enum EditorMode {
+    New,
+    Edit(i64),
+    Correct(i64),
 }
 
-fn editor_page(
+impl EditorMode {
+    fn title(self) -> &'static str {
+        match self {
+            EditorMode::New => "新建公开内容",
+            EditorMode::Edit(_) => "修改草稿",
+            EditorMode::Correct(_) => "更正已发布的内容",
+        }
+    }
+
+    fn action(self) -> String {
+        match self {
+            EditorMode::New => "/console/content/new".into(),
+            EditorMode::Edit(id) => format!("/console/content/{id}/edit"),
+            EditorMode::Correct(id) => format!("/console/content/{id}/correct"),
+        }
+    }
+}
+
+/// The editor page for `form`, 400 when it shows problems. A correction
+/// keeps its region, so only the other modes offer the regions the account
+/// may publish for.
+async fn editor_page(
+    state: &AppState,
     staff: &Staff,
-    title: &str,
-    action: &str,
+    mode: EditorMode,
     form: &EditorForm,
-    scopes: &[(String, String)],
     errors: &FieldErrors,
-    correcting: bool,
-) -> axum::response::Response {
-    let body = editor::render(staff, action, form, scopes, errors, correcting);
-    let mut response = super::page(staff, Nav::Content, title, body);
+) -> PageResult {
+    let correcting = matches!(mode, EditorMode::Correct(_));
+    let scopes = if correcting {
+        Vec::new()
+    } else {
+        let (state, who) = (state.clone(), staff.clone());
+        blocking(move || super::publish_scopes(&state, &who)).await?
+    };
+    let body = editor::render(staff, &mode.action(), form, &scopes, errors, correcting);
+    let mut response = super::page(staff, Nav::Content, mode.title(), body);
     if !errors.is_empty() {
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
-    response
+    Ok(response)
 }
 
 async fn new_form(staff: Staff, State(state): State<AppState>) -> PageResult {
     staff.caller.require_role(Permission::EditContent)?;
-    let who = staff.clone();
-    let scopes = blocking(move || scopes(&state, &who)).await?;
     let form = EditorForm::new(staff.region());
-    Ok(editor_page(
-        &staff,
-        "新建公开内容",
-        "/console/content/new",
-        &form,
-        &scopes,
-        &Vec::new(),
-        false,
-    ))
+    editor_page(&state, &staff, EditorMode::New, &form, &Vec::new()).await
 }
 
 /// Reads a posted editor form; stores an uploaded image. `Err` is the form
@@ -230,17 +243,7 @@ async fn create(staff: Staff, State(state): State<AppState>, multipart: Multipar
     let (form, scope, content) = match read_form(&state, multipart, false).await? {
         Ok(ok) => ok,
         Err((form, errors)) => {
-            let who = staff.clone();
-            let scopes = blocking(move || scopes(&state, &who)).await?;
-            return Ok(editor_page(
-                &staff,
-                "新建公开内容",
-                "/console/content/new",
-                &form,
-                &scopes,
-                &errors,
-                false,
-            ));
+            return editor_page(&state, &staff, EditorMode::New, &form, &errors).await;
         }
     };
     let caller = staff.caller.clone();
@@ -281,17 +284,7 @@ async fn edit_form(staff: Staff, State(state): State<AppState>, Path(id): Path<i
     let form = EditorForm::from_content(&d.scope, &d.content).ok_or_else(|| {
         ApiError::BadRequest("only disclosures are edited here; use the API for other kinds".into())
     })?;
-    let who = staff.clone();
-    let scopes = blocking(move || scopes(&state, &who)).await?;
-    Ok(editor_page(
-        &staff,
-        "修改草稿",
-        &format!("/console/content/{id}/edit"),
-        &form,
-        &scopes,
-        &Vec::new(),
-        false,
-    ))
+    editor_page(&state, &staff, EditorMode::Edit(id), &form, &Vec::new()).await
 }
 
 async fn update(
@@ -303,17 +296,7 @@ async fn update(
     let (form, scope, content) = match read_form(&state, multipart, false).await? {
         Ok(ok) => ok,
         Err((form, errors)) => {
-            let who = staff.clone();
-            let scopes = blocking(move || scopes(&state, &who)).await?;
-            return Ok(editor_page(
-                &staff,
-                "修改草稿",
-                &format!("/console/content/{id}/edit"),
-                &form,
-                &scopes,
-                &errors,
-                false,
-            ));
+            return editor_page(&state, &staff, EditorMode::Edit(id), &form, &errors).await;
         }
     };
     let caller = staff.caller.clone();
@@ -354,15 +337,7 @@ async fn correct_form(
     staff.caller.require_role(Permission::EditContent)?;
     let form = EditorForm::from_content(&d.scope, &d.content)
         .ok_or_else(|| ApiError::BadRequest("only disclosures take corrections".into()))?;
-    Ok(editor_page(
-        &staff,
-        "更正已发布的内容",
-        &format!("/console/content/{id}/correct"),
-        &form,
-        &[],
-        &Vec::new(),
-        true,
-    ))
+    editor_page(&state, &staff, EditorMode::Correct(id), &form, &Vec::new()).await
 }
 
 async fn correct(
@@ -375,15 +350,7 @@ async fn correct(
     let (form, _, content) = match read_form(&state, multipart, true).await? {
         Ok(ok) => ok,
         Err((form, errors)) => {
-            return Ok(editor_page(
-                &staff,
-                "更正已发布的内容",
-                &format!("/console/content/{id}/correct"),
-                &form,
-                &[],
-                &errors,
-                true,
-            ));
+            return editor_page(&state, &staff, EditorMode::Correct(id), &form, &errors).await;
         }
     };
     let caller = staff.caller.clone();

@@ -17,7 +17,7 @@ use maud::html;
 use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
-use crate::auth::session_token;
+use crate::auth::{cookie, session_token};
 
 /// The login form's double-submit cookie.
 pub(crate) const LOGIN_COOKIE: &str = "dangjian_login_csrf";
@@ -34,20 +34,6 @@ pub(crate) fn for_session(token: &str) -> String {
 /// A fresh random token for the login form.
 pub(crate) fn fresh() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix('='))
-                .map(str::to_string)
-        })
 }
 
 fn same(a: &str, b: &str) -> bool {

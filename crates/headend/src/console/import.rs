@@ -85,20 +85,10 @@ fn render(
     }
 }
 
-fn scopes(state: &AppState, staff: &Staff) -> Result<Vec<(String, String)>, ApiError> {
-    Ok(state
-        .db
-        .regions()?
-        .into_iter()
-        .filter(|r| staff.caller.sees(&state.db, &r.code))
-        .map(|r| (r.code.to_string(), r.name))
-        .collect())
-}
-
 async fn form(staff: Staff, State(state): State<AppState>) -> PageResult {
     staff.caller.require_role(Permission::EditContent)?;
     let who = staff.clone();
-    let scopes = blocking(move || scopes(&state, &who)).await?;
+    let scopes = blocking(move || super::publish_scopes(&state, &who)).await?;
     let f = ImportForm {
         scope: staff.region().to_string(),
         category: "finance".into(),
@@ -173,7 +163,7 @@ async fn upload(
             let state = state.clone();
             async move {
                 let who = staff.clone();
-                let scopes = blocking(move || scopes(&state, &who)).await?;
+                let scopes = blocking(move || super::publish_scopes(&state, &who)).await?;
                 let mut response = super::page(
                     &staff,
                     Nav::Import,

@@ -287,6 +287,21 @@ pub(crate) struct Notice {
     pub ok: Option<String>,
 }
 
+/// Regions the account may publish for, as (code, name): its own and
+/// everything under it. Blocking.
+pub(crate) fn publish_scopes(
+    state: &AppState,
+    staff: &Staff,
+) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(state
+        .db
+        .regions()?
+        .into_iter()
+        .filter(|r| staff.caller.sees(&state.db, &r.code))
+        .map(|r| (r.code.to_string(), r.name))
+        .collect())
+}
+
 /// Region names for codes, for tables that show villages.
 pub(crate) fn region_names(
     state: &AppState,

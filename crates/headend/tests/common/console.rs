@@ -14,6 +14,25 @@ use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// The password of the accounts [`account`] creates.
+pub const PASSWORD: &str = "correct-horse-42";
+
+/// Creates a staff account with [`PASSWORD`] directly in the database.
+pub fn account(db: &headend::Db, username: &str, region: &str, role: headend::db::Role) {
+    db.create_account(
+        &headend::db::NewAccount {
+            username: username.into(),
+            display_name: username.into(),
+            region: region.parse().unwrap(),
+            role,
+            password: PASSWORD.into(),
+        },
+        None,
+        0,
+    )
+    .unwrap();
+}
+
 /// One answer: status, where a redirect goes, cookies set, and the body.
 #[derive(Debug, Clone)]
 pub struct Page {
