@@ -173,3 +173,31 @@ fn raw_http(addr: SocketAddr, method: &str, path: &str, body: &str, headers: &st
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
 }
+
+/// Waits (up to `timeout`) until the box's open screen shows `text`,
+/// pressing `reopen` before each look (to reopen a list the sync changed)
+/// and waiting for the next sync in between. Panics with what was shown.
+pub fn wait_until_shown(
+    tv: &mut tv::HeadlessSession,
+    text: &str,
+    reopen: &[input::RemoteKey],
+    timeout: std::time::Duration,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        for key in reopen {
+            tv.press(*key);
+        }
+        if tv.visible_texts().iter().any(|t| t.contains(text)) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{text:?} never showed: {:?}",
+            tv.visible_texts()
+        );
+        let _ = tv.wait_for("a sync", std::time::Duration::from_secs(1), |e| {
+            matches!(e, sync::SyncEvent::Synced(_))
+        });
+    }
+}

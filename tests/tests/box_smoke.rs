@@ -80,6 +80,18 @@ fn qemu(arch: &BoxArch, args: &[&str], registry: &Path) -> std::process::Output 
         .unwrap()
 }
 
+/// Runs the box binary and asserts it succeeded; its stdout and stderr.
+fn qemu_ok(arch: &BoxArch, args: &[&str], registry: &Path) -> String {
+    let out = qemu(arch, args, registry);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{} {args:?}: {log}", arch.name);
+    log
+}
+
 #[test]
 fn the_aarch64_binary_starts_syncs_and_renders_under_qemu() {
     smoke(&aarch64());
@@ -132,17 +144,11 @@ fn smoke(arch: &BoxArch) {
         ),
     )
     .unwrap();
-    let out = qemu(
+    let log = qemu_ok(
         arch,
         &["--config", config.to_str().unwrap(), "--sync-only"],
         &registry,
     );
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{log}");
     assert!(log.contains("upserted: "), "{log}");
     assert!(
         !log.contains("upserted: 0,"),
@@ -159,7 +165,7 @@ fn smoke(arch: &BoxArch) {
 
     // The home screen from that cache, rendered by the box build.
     let shots = dir.path().join("shots");
-    let out = qemu(
+    qemu_ok(
         arch,
         &[
             "--config",
@@ -170,12 +176,6 @@ fn smoke(arch: &BoxArch) {
         ],
         &registry,
     );
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{log}");
     for (w, h) in [(1280, 720), (1920, 1080)] {
         let file = shots.join(format!("01-home-{w}x{h}.png"));
         let (width, height, pixels) = rgb_pixels(&file);

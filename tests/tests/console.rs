@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use browser::Browser;
 use e2e::{demo_headend_db, screenshot_dir, start_headend, VILLAGE};
@@ -65,27 +65,6 @@ fn account(db: &headend::Db, name: &str, region: &str, role: Role) {
         0,
     )
     .unwrap();
-}
-
-/// Waits until the box's open screen shows `text`, syncing as pushed.
-fn tv_shows(tv: &mut HeadlessSession, text: &str, reopen: &[input::RemoteKey]) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        for key in reopen {
-            tv.press(*key);
-        }
-        if tv.visible_texts().iter().any(|t| t.contains(text)) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{text:?} never showed: {:?}",
-            tv.visible_texts()
-        );
-        let _ = tv.wait_for("a sync", Duration::from_secs(1), |e| {
-            matches!(e, sync::SyncEvent::Synced(_))
-        });
-    }
 }
 
 fn write_bad_csv(dir: &Path) -> PathBuf {
@@ -254,7 +233,7 @@ fn a_disclosure_written_in_the_console_is_approved_and_reaches_a_box() {
     tv.press(OkKey);
     tv.press(Digit(3));
     tv.press(Digit(2));
-    tv_shows(&mut tv, TITLE, &[input::RemoteKey::Back, Digit(2)]);
+    e2e::wait_until_shown(&mut tv, TITLE, &[input::RemoteKey::Back, Digit(2)], WAIT);
     let rows = tv.view().rows;
     let row = rows.iter().position(|(t, _)| t.contains(TITLE)).unwrap();
     tv.press(Digit(row as u8 + 1));

@@ -36,27 +36,6 @@ fn call(addr: std::net::SocketAddr, token: &str, method: &str, path: &str, body:
     serde_json::from_str(&answer).unwrap_or(Value::Null)
 }
 
-/// Waits until the box's open screen shows `text`, syncing as pushed.
-fn wait_for_text(tv: &mut HeadlessSession, text: &str, reopen: &[input::RemoteKey]) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        for key in reopen {
-            tv.press(*key);
-        }
-        if tv.visible_texts().iter().any(|t| t.contains(text)) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{text:?} never showed: {:?}",
-            tv.visible_texts()
-        );
-        let _ = tv.wait_for("a sync", Duration::from_secs(1), |e| {
-            matches!(e, sync::SyncEvent::Synced(_))
-        });
-    }
-}
-
 #[test]
 fn an_approved_disclosure_and_its_correction_reach_a_synced_box() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,10 +106,11 @@ fn an_approved_disclosure_and_its_correction_reach_a_synced_box() {
     tv.press(OkKey);
     tv.press(Digit(3));
     tv.press(Digit(2));
-    wait_for_text(
+    e2e::wait_until_shown(
         &mut tv,
         "2026年11月种粮补贴发放",
         &[input::RemoteKey::Back, Digit(2)],
+        WAIT,
     );
     let rows = tv.view().rows;
     let row = rows
@@ -164,10 +144,11 @@ fn an_approved_disclosure_and_its_correction_reach_a_synced_box() {
         Value::Null,
     );
     assert_eq!(approved["item"]["version"], 2, "{approved}");
-    wait_for_text(
+    e2e::wait_until_shown(
         &mut tv,
         "【更正】第2版",
         &[input::RemoteKey::Back, Digit(row as u8 + 1)],
+        WAIT,
     );
     let texts = tv.visible_texts();
     assert!(
