@@ -12,7 +12,9 @@ use model::{AreaCode, API_VERSION, API_VERSION_HEADER, MAX_FEED_PAGE};
 use serde::Deserialize;
 
 use crate::db::{Db, DbError, FeedAnswer};
+use crate::options::ServeOptions;
 use crate::push::Hub;
+use crate::throttle::Throttles;
 
 /// Default number of changes per feed page.
 pub const DEFAULT_FEED_PAGE: usize = 500;
@@ -93,6 +95,8 @@ pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub hub: Arc<Hub>,
     pub ingest: crate::ingest::Ingest,
+    pub options: Arc<ServeOptions>,
+    pub throttles: Arc<Throttles>,
 }
 
 /// The whole API as a router, so tests can drive it without a socket.
@@ -103,13 +107,29 @@ pub fn app(db: Arc<Db>) -> Router {
 /// The API plus `/media/…` served from `media_dir` (HLS for videos and
 /// live), pushing to boxes through `hub`.
 pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf>) -> Router {
+    app_with_options(
+        db,
+        hub,
+        ServeOptions {
+            media_dir,
+            ..ServeOptions::default()
+        },
+    )
+}
+
+/// The API as [`serve_with`](crate::serve_with) runs it: `options` name the
+/// media directory, the trusted proxies and the limits.
+pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Router {
     let media = Router::new()
         .route("/media/{*path}", get(crate::media::media))
-        .with_state(media_dir);
+        .with_state(options.media_dir.clone());
+    let trusted = Arc::new(options.trusted_proxies.clone());
     let state = AppState {
         ingest: crate::ingest::Ingest::start(db.clone()),
         db,
         hub,
+        options: Arc::new(options),
+        throttles: Arc::new(Throttles::default()),
     };
     Router::new()
         .route("/api/v1/health", get(health))
@@ -133,6 +153,11 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
         .layer(middleware::from_fn(api_version))
         .with_state(state)
         .merge(media)
+        // Outermost: everything below sees the client address we believe.
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            crate::client_addr::record,
+        ))
 }
 
 /// Refuses clients that speak another API version; tags every response.

@@ -7,10 +7,9 @@
 //! subtree. The [`audit`] middleware writes one audit entry per admin
 //! request that changes something or is refused.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -54,11 +53,7 @@ pub(crate) struct Caller {
 }
 
 pub(crate) fn client_ip(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_default()
+    crate::client_addr::of(&parts.extensions)
 }
 
 /// The peer address of a request ("" when served without one, as in tests
@@ -212,11 +207,7 @@ pub(crate) async fn audit(
     let method = request.method().clone();
     let note = AuditNote::default();
     request.extensions_mut().insert(note.clone());
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| a.ip().to_string())
-        .unwrap_or_default();
+    let ip = crate::client_addr::of(request.extensions());
     let response = next.run(request).await;
     let status = response.status();
     let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);

@@ -23,25 +23,29 @@ mod api_meetings;
 mod api_services;
 mod api_stats;
 mod auth;
+pub mod client_addr;
 mod console;
 pub mod db;
 mod ingest;
 mod media;
+pub mod options;
 pub mod push;
 pub mod seed;
 pub mod seed_meetings;
 mod seed_people;
 pub mod seed_services;
 pub mod seed_streams;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use api::{app, app_with, ApiError, DEFAULT_FEED_PAGE};
+pub use api::{app, app_with, app_with_options, ApiError, DEFAULT_FEED_PAGE};
 pub use api_box::MAX_SUBMISSIONS;
 pub use auth::SESSION_COOKIE;
 pub use db::{Db, DbError, NewItem};
+pub use options::{IpNet, Limits, ServeOptions, TlsFiles};
 pub use push::Hub;
 
 /// Serves the API on `listener` until `shutdown` resolves, opening planned
@@ -52,6 +56,20 @@ pub async fn serve(
     media_dir: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let options = ServeOptions {
+        media_dir,
+        ..ServeOptions::default()
+    };
+    serve_with(listener, db, options, shutdown).await
+}
+
+/// Like [`serve`], with TLS, trusted proxies and limits from `options`.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    db: Arc<Db>,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let hub = Arc::new(Hub::new());
     let scheduler = tokio::spawn(schedule_rollcalls(db.clone(), hub.clone()));
     let closing = hub.clone();
@@ -60,7 +78,7 @@ pub async fn serve(
         // Held push connections would keep a graceful shutdown waiting.
         closing.close();
     };
-    let app = app_with(db, hub, media_dir);
+    let app = app_with_options(db, hub, options);
     // The peer address goes into the audit log.
     let served = axum::serve(
         listener,
@@ -142,6 +160,19 @@ impl TestServer {
         addr: SocketAddr,
         media_dir: Option<PathBuf>,
     ) -> std::io::Result<TestServer> {
+        let options = ServeOptions {
+            media_dir,
+            ..ServeOptions::default()
+        };
+        Self::start_with_options(db, addr, options)
+    }
+
+    /// Like [`TestServer::start`], served as `serve_with` would with `options`.
+    pub fn start_with_options(
+        db: Arc<Db>,
+        addr: SocketAddr,
+        options: ServeOptions,
+    ) -> std::io::Result<TestServer> {
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -164,7 +195,7 @@ impl TestServer {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    if let Err(e) = serve(listener, db, media_dir, shutdown).await {
+                    if let Err(e) = serve_with(listener, db, options, shutdown).await {
                         tracing::error!("headend stopped: {e}");
                     }
                 });

@@ -3,11 +3,8 @@
 
 use model::{Column, ColumnKind, Money, Table, TableRole};
 
-use crate::{Problem, SheetTable};
-
-/// Most data rows a sheet may have (a village list is hundreds; this
-/// keeps a mistaken export from becoming a disclosure nobody can page).
-pub const MAX_ROWS: usize = 20_000;
+use crate::limits::{Problems, MAX_ROWS};
+use crate::SheetTable;
 
 /// A header containing one of these marks a money column.
 pub const MONEY_HINTS: [&str; 3] = ["元", "金额", "款"];
@@ -103,15 +100,9 @@ fn is_total_label(value: &Value) -> bool {
 }
 
 /// Reads one grid; problems are pushed to `problems`.
-pub(crate) fn table(grid: &Grid, problems: &mut Vec<Problem>) -> Option<SheetTable> {
+pub(crate) fn table(grid: &Grid, problems: &mut Problems) -> Option<SheetTable> {
     let before = problems.len();
-    let mut problem = |cell: String, message: &str| {
-        problems.push(Problem {
-            sheet: grid.name.clone(),
-            cell,
-            message: message.to_string(),
-        });
-    };
+    let mut problem = |cell: String, message: &str| problems.push(&grid.name, cell, message);
     let filled: Vec<usize> = (0..grid.rows.len())
         .filter(|r| grid.rows[*r].iter().any(|v| !v.is_empty()))
         .collect();
@@ -247,18 +238,7 @@ pub(crate) fn table(grid: &Grid, problems: &mut Vec<Problem>) -> Option<SheetTab
     })
 }
 
-/// Every sheet's table, or every problem in the file.
-pub(crate) fn tables(grids: &[Grid]) -> Result<Vec<SheetTable>, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut out = Vec::new();
-    for grid in grids {
-        if let Some(t) = table(grid, &mut problems) {
-            out.push(t);
-        }
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+/// Every sheet's table; what is wrong goes to `problems`.
+pub(crate) fn tables(grids: &[Grid], problems: &mut Problems) -> Vec<SheetTable> {
+    grids.iter().filter_map(|g| table(g, problems)).collect()
 }

@@ -8,13 +8,21 @@
 //! words (`Sheet1!C7: 金额格式错误`), so the whole file can be fixed in one
 //! go; a file with any problem yields no tables at all.
 //!
-//! This crate owns calamine and csv; callers see only [`SheetTable`] and
-//! [`Problem`].
+//! Files are hostile input: every bound in [`limits`] (declared sheet
+//! size, cells, columns, inflated bytes, shared strings) is checked before
+//! the memory it protects is taken, and a refused file is answered like any
+//! other problem, by sheet and cell.
+//!
+//! This crate owns calamine, zip and csv; callers see only [`SheetTable`]
+//! and [`Problem`].
 
 mod layout;
+pub mod limits;
 mod read;
+mod zipcheck;
 
-pub use layout::{MAX_ROWS, MONEY_HINTS};
+pub use layout::MONEY_HINTS;
+pub use limits::MAX_ROWS;
 pub use read::{read_csv, read_xlsx};
 
 /// One sheet read as a table.
