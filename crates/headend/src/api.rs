@@ -124,6 +124,7 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
         .route("/media/{*path}", get(crate::media::media))
         .with_state(options.media_dir.clone());
     let trusted = Arc::new(options.trusted_proxies.clone());
+    let tls = options.tls.is_some();
     let state = AppState {
         ingest: crate::ingest::Ingest::start(db.clone()),
         db,
@@ -151,8 +152,13 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
             crate::auth::audit,
         ))
         .layer(middleware::from_fn(api_version))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::body_limit::limit,
+        ))
         .with_state(state)
         .merge(media)
+        .layer(middleware::from_fn_with_state(tls, crate::https::mark))
         // Outermost: everything below sees the client address we believe.
         .layer(middleware::from_fn_with_state(
             trusted,

@@ -23,9 +23,11 @@ mod api_meetings;
 mod api_services;
 mod api_stats;
 mod auth;
+mod body_limit;
 pub mod client_addr;
 mod console;
 pub mod db;
+mod https;
 mod ingest;
 mod media;
 pub mod options;
@@ -35,7 +37,9 @@ pub mod seed_meetings;
 mod seed_people;
 pub mod seed_services;
 pub mod seed_streams;
+mod server;
 pub mod throttle;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -78,14 +82,16 @@ pub async fn serve_with(
         // Held push connections would keep a graceful shutdown waiting.
         closing.close();
     };
+    let tls = match &options.tls {
+        Some(files) => Some(
+            server::acceptor(files)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        ),
+        None => None,
+    };
+    let limits = options.limits.clone();
     let app = app_with_options(db, hub, options);
-    // The peer address goes into the audit log.
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = server::run(listener, app, tls, limits, shutdown).await;
     scheduler.abort();
     served
 }

@@ -17,15 +17,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API.
+    /// Serve the API. Every option can also come from the environment
+    /// (the systemd unit reads /etc/dangjian/headend.env).
     Serve {
-        #[arg(long)]
+        #[arg(long, env = "DANGJIAN_DB")]
         db: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "DANGJIAN_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
         /// Directory served under /media/ (HLS videos and live streams).
-        #[arg(long)]
+        #[arg(long, env = "DANGJIAN_MEDIA_DIR")]
         media_dir: Option<PathBuf>,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Create the demo county (2 towns x 3 villages) with disclosures and notices.
     SeedDemo {
@@ -76,6 +79,63 @@ enum Command {
         #[arg(long)]
         count: usize,
     },
+}
+
+/// TLS, proxies and limits of `serve`.
+#[derive(clap::Args)]
+struct SecurityArgs {
+    /// PEM certificate chain: serve HTTPS (with HSTS and Secure cookies).
+    #[arg(long, env = "DANGJIAN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(long, env = "DANGJIAN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Reverse proxies whose X-Forwarded-For is believed (addresses or
+    /// CIDR blocks, comma-separated). Nobody else's is.
+    #[arg(long, env = "DANGJIAN_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// Headend URLs a set_config command may point boxes at
+    /// (comma-separated; empty: boxes' headend_url cannot be changed remotely).
+    #[arg(long, env = "DANGJIAN_HEADEND_URL_ALLOW", default_value = "")]
+    headend_url_allow: String,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "DANGJIAN_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds without a byte either way before a connection is closed.
+    #[arg(long, env = "DANGJIAN_IDLE_TIMEOUT_SECS", default_value_t = 120)]
+    idle_timeout_secs: u64,
+    /// Connections served at once (each held push stream is one).
+    #[arg(long, env = "DANGJIAN_MAX_CONNECTIONS", default_value_t = 200_000)]
+    max_connections: usize,
+}
+
+impl SecurityArgs {
+    fn options(self, media_dir: Option<PathBuf>) -> anyhow::Result<headend::ServeOptions> {
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(headend::TlsFiles { cert, key }),
+            _ => None,
+        };
+        let trusted_proxies = headend::options::parse_nets(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("DANGJIAN_TRUSTED_PROXIES: {e}"))?;
+        Ok(headend::ServeOptions {
+            media_dir,
+            tls,
+            trusted_proxies,
+            headend_url_allow_list: self
+                .headend_url_allow
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            limits: headend::Limits {
+                header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
+                idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
+                max_connections: self.max_connections,
+                ..headend::Limits::default()
+            },
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -361,7 +421,14 @@ fn main() -> anyhow::Result<()> {
             db,
             bind,
             media_dir,
+            security,
         } => {
+            let options = security.options(media_dir)?;
+            let scheme = if options.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             let db = Arc::new(Db::open(&db).with_context(|| format!("opening {}", db.display()))?);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
@@ -369,7 +436,7 @@ fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("binding {bind}"))?;
                 // Printed on stdout so scripts can find the port when bind uses port 0.
-                println!("listening on http://{}", listener.local_addr()?);
+                println!("listening on {scheme}://{}", listener.local_addr()?);
                 service::ready();
                 if let Some(every) = service::watchdog_interval() {
                     // The runtime still schedules tasks: tell systemd so.
@@ -383,7 +450,7 @@ fn main() -> anyhow::Result<()> {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                headend::serve(listener, db, media_dir, shutdown).await?;
+                headend::serve_with(listener, db, options, shutdown).await?;
                 anyhow::Ok(())
             })
         }

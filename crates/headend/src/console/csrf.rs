@@ -22,8 +22,25 @@ use crate::auth::{cookie, session_token};
 /// The login form's double-submit cookie.
 pub(crate) const LOGIN_COOKIE: &str = "dangjian_login_csrf";
 
-/// The largest console form (the spreadsheet import).
-const MAX_FORM_BYTES: usize = crate::api_import::MAX_IMPORT_BYTES + 1024 * 1024;
+/// The largest console form (the spreadsheet import). The body-limit
+/// middleware has already cut the body to what this request may send
+/// (64 KB without a valid session), so this is only the ceiling.
+const MAX_FORM_BYTES: usize = crate::body_limit::LARGE_BYTES;
+
+/// The page for a body over its limit.
+pub(crate) fn too_large_page(limit: usize) -> maud::Markup {
+    let mb = (limit as f64 / (1024.0 * 1024.0)).max(0.1);
+    super::layout::bare(
+        "内容太大",
+        html! {
+            main.narrow {
+                h1 { "提交的内容太大，没有保存" }
+                p { (format!("这一页最多可以提交 {mb:.1} MB。如果已经很久没有操作，请先重新登录再提交。")) }
+                p { a href="/console/" { "返回概览" } }
+            }
+        },
+    )
+}
 
 /// The token the forms of the session `token` carry.
 pub(crate) fn for_session(token: &str) -> String {
@@ -153,10 +170,7 @@ pub(crate) async fn guard(State(_): State<AppState>, mut request: Request, next:
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
-            super::layout::bare(
-                "文件太大",
-                html! { main.narrow { h1 { "文件太大，没有保存" } p { "请上传小于 16 MB 的文件。" } } },
-            ),
+            too_large_page(MAX_FORM_BYTES),
         )
             .into_response();
     };

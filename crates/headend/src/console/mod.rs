@@ -40,6 +40,8 @@ use crate::db::Role;
 
 pub(crate) use layout::Nav;
 
+pub(crate) use csrf::too_large_page;
+
 pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/console", get(|| async { Redirect::to("/console/") }))
