@@ -20,6 +20,10 @@ use crate::push::now_ms;
 /// Largest file accepted (a county-wide list with remarks stays well under).
 pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
 
+/// Files parsed at once.
+const PARSERS: usize = 2;
+static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARSERS);
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/import", post(import))
@@ -46,7 +50,7 @@ async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    match import_draft(state, caller, q, body.to_vec()).await? {
+    match import_draft(state, caller, q, Vec::from(body)).await? {
         Ok(draft) => Ok((StatusCode::CREATED, Json(draft)).into_response()),
         Err(problems) => {
             let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -84,7 +88,13 @@ pub(crate) async fn import_draft(
     let allowed = caller.clone();
     blocking(move || allowed.require(&db, Permission::EditContent, &Target::Region(&scope)))
         .await?;
-    // Parsing a large workbook is CPU work: off the async threads.
+    // Parsing a large workbook is CPU work: off the async threads, and at
+    // most PARSERS at once, so the memory a burst of imports takes is
+    // bounded by PARSERS times what one file may cost.
+    let _parser = PARSING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let format = q.format.clone();
     let name = q.name.clone().unwrap_or_else(|| "CSV".into());
     let read = tokio::task::spawn_blocking(move || match format.as_str() {

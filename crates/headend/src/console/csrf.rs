@@ -214,6 +214,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any bytes decode without a panic, and never into more text than
+        /// was sent (no amplification).
+        #[test]
+        fn decoding_is_total_and_bounded(bytes in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..4096)) {
+            let pairs = form_pairs(&bytes);
+            let decoded: usize = pairs.iter().map(|(k, v)| k.len() + v.len()).sum();
+            // U+FFFD (3 bytes) may replace each invalid byte.
+            proptest::prop_assert!(decoded <= bytes.len() * 3);
+            let _ = field("multipart/form-data; boundary=x", &bytes);
+            let _ = field("application/x-www-form-urlencoded", &bytes);
+        }
+    }
+
     #[test]
     fn tokens_differ_per_session() {
         assert_ne!(for_session("a"), for_session("b"));

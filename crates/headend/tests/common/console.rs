@@ -240,3 +240,47 @@ impl Console {
         )
     }
 }
+
+/// The boundary [`multipart_body`] uses.
+pub const MULTIPART_BOUNDARY: &str = "----dangjian-test-boundary";
+
+/// A multipart body: text fields, then an optional (field, file name,
+/// bytes) file.
+pub fn multipart_body(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Vec<u8> {
+    let b = MULTIPART_BOUNDARY;
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+    body
+}
+
+impl Console {
+    /// Posts raw multipart `body` (boundary [`MULTIPART_BOUNDARY`]) with
+    /// the session cookie.
+    pub async fn post_multipart(&self, path: &str, body: Vec<u8>) -> Page {
+        let request = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}"),
+            )
+            .header(header::COOKIE, self.cookie())
+            .body(Body::from(body))
+            .unwrap();
+        send(&self.router, request).await
+    }
+}
