@@ -22,8 +22,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("presses") => presses(),
         Some("headend") => headend(),
         Some("console") => crate::bench_console::console(),
+        Some("security") => crate::bench_security::security(),
         _ => bail!(
-            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend | console>"
+            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend | console | security>"
         ),
     }
 }

@@ -12,7 +12,7 @@ pub const DEMO_VILLAGE: &str = "990101101001";
 
 /// A headend child process that is killed when dropped.
 pub struct Headend {
-    child: Child,
+    pub child: Child,
     pub url: String,
 }
 

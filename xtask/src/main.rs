@@ -7,7 +7,7 @@
 //! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
 //!   the aarch64 and armv7 box binaries for the qemu smoke test, and every
 //!   test in the workspace. CI runs exactly this.
-//! - `bench startup|sync|keys|render|zap|rollcall|presses|headend|console`:
+//! - `bench startup|sync|keys|render|zap|rollcall|presses|headend|console|security`:
 //!   measure and write JSON
 //!   under `target/bench/`.
 //! - `cross aarch64|armv7 [--smoke]`: `dangjian-tv` for the boxes (size in
@@ -16,6 +16,7 @@
 
 mod bench;
 mod bench_console;
+mod bench_security;
 mod cross;
 mod demo;
 mod package;
@@ -35,7 +36,7 @@ fn main() -> Result<()> {
         Some("cross") => cross::cross(rest),
         Some("package") => package::package(rest),
         _ => bail!(
-            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend | console> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
+            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend | console | security> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\
              test: set up this machine and run fmt, clippy and every test"
         ),
