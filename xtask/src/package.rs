@@ -59,13 +59,15 @@ Wants=network-online.target
 [Service]
 Type=notify
 EnvironmentFile=-/etc/dangjian/headend.env
-ExecStart=/usr/bin/dangjian-headend serve --db /var/lib/dangjian/headend.db --bind ${DANGJIAN_BIND} --media-dir /var/lib/dangjian/media
+ExecStart=/usr/bin/dangjian-headend serve --db /var/lib/dangjian/headend.db --media-dir /var/lib/dangjian/media
 Restart=on-failure
 RestartSec=2
 WatchdogSec=30
 StateDirectory=dangjian dangjian/media
 DynamicUser=yes
 Environment=RUST_LOG=info
+# Each held push stream is a descriptor (DANGJIAN_MAX_CONNECTIONS).
+LimitNOFILE=262144
 StandardOutput=journal
 StandardError=journal
 
@@ -85,8 +87,17 @@ data_dir = \"/var/lib/dangjian\"
 evdev = true
 ";
 
-pub const HEADEND_ENV: &str = "# /etc/dangjian/headend.env: where the headend listens.
+pub const HEADEND_ENV: &str = "# /etc/dangjian/headend.env: where and how the headend listens
+# (every DANGJIAN_ variable is listed in the API contract, Transport).
 DANGJIAN_BIND=0.0.0.0:8080
+# Serve HTTPS (HSTS, Secure cookies): PEM certificate chain and key.
+#DANGJIAN_TLS_CERT=/etc/dangjian/tls/fullchain.pem
+#DANGJIAN_TLS_KEY=/etc/dangjian/tls/privkey.pem
+# Or, behind a reverse proxy that terminates TLS, trust only that proxy's
+# X-Forwarded-For (addresses or CIDR blocks, comma-separated).
+#DANGJIAN_TRUSTED_PROXIES=10.0.0.5
+# Headend URLs a set_config command may move boxes to (comma-separated).
+#DANGJIAN_HEADEND_URL_ALLOW=
 ";
 
 const POSTINST: &str = "#!/bin/sh
