@@ -35,15 +35,60 @@ pub enum Pushed {
     },
 }
 
+/// Most text held waiting for the end of an event: a server that never
+/// ends one cannot make the box hold more.
+const MAX_PENDING_EVENT: usize = 256 * 1024;
+
 /// Splits a server-sent-event stream into (event, data) pairs.
 #[derive(Debug, Default)]
 pub struct SseParser {
     buffer: String,
+    /// The start of a UTF-8 character whose other bytes are in the next
+    /// read (TCP splits where it likes, including inside 你).
+    partial: Vec<u8>,
 }
 
 impl SseParser {
+    /// Appends `bytes` as text, holding back an incomplete character at
+    /// the end; bytes that can never be UTF-8 become U+FFFD.
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        let mut joined;
+        let mut rest: &[u8] = if self.partial.is_empty() {
+            bytes
+        } else {
+            joined = std::mem::take(&mut self.partial);
+            joined.extend_from_slice(bytes);
+            &joined[..]
+        };
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    self.buffer.push_str(text);
+                    return;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    // Checked by from_utf8 up to valid_up_to.
+                    self.buffer
+                        .push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    match e.error_len() {
+                        // Cut off at the end: wait for the rest.
+                        None => {
+                            self.partial = after.to_vec();
+                            return;
+                        }
+                        Some(bad) => {
+                            self.buffer.push(char::REPLACEMENT_CHARACTER);
+                            rest = &after[bad..];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<(String, String)> {
-        self.buffer.push_str(&String::from_utf8_lossy(bytes));
+        self.push_bytes(bytes);
         // Normalise line ends so "\r\n\r\n" and "\n\n" both end an event.
         if self.buffer.contains('\r') {
             self.buffer = self.buffer.replace("\r\n", "\n");
@@ -65,6 +110,13 @@ impl SseParser {
             if !data.is_empty() {
                 out.push((name, data));
             }
+        }
+        if self.buffer.len() > MAX_PENDING_EVENT {
+            tracing::warn!(
+                bytes = self.buffer.len(),
+                "dropping a push event that never ends"
+            );
+            self.buffer.clear();
         }
         out
     }
@@ -215,5 +267,50 @@ mod tests {
             ]
         );
         assert!(decode("{\"type\":\"teleport\"}").is_none());
+    }
+
+    #[test]
+    fn chinese_split_inside_a_character_survives_at_every_byte() {
+        let stream = "event: message\ndata: {\"text\":\"你好，村民\"}\n\n".as_bytes();
+        for cut in 0..=stream.len() {
+            for second in cut..=stream.len() {
+                let mut p = SseParser::default();
+                let mut got = p.feed(&stream[..cut]);
+                got.extend(p.feed(&stream[cut..second]));
+                got.extend(p.feed(&stream[second..]));
+                assert_eq!(
+                    got,
+                    vec![(
+                        "message".to_string(),
+                        "{\"text\":\"你好，村民\"}".to_string()
+                    )],
+                    "cut at {cut} and {second}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_never_utf8_become_replacement_characters() {
+        let mut p = SseParser::default();
+        let got = p.feed(b"data: a\xffb\xe4\n\n");
+        assert_eq!(
+            got,
+            vec![("message".to_string(), "a\u{fffd}b\u{fffd}".to_string())]
+        );
+    }
+
+    #[test]
+    fn an_event_that_never_ends_is_dropped_not_kept() {
+        let mut p = SseParser::default();
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..8 {
+            assert!(p.feed(&chunk).is_empty());
+        }
+        assert!(p.buffer.len() <= MAX_PENDING_EVENT);
+        assert_eq!(
+            p.feed(b"\n\ndata: ok\n\n"),
+            vec![("message".to_string(), "ok".to_string())]
+        );
     }
 }
