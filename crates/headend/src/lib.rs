@@ -25,6 +25,7 @@ mod api_stats;
 mod auth;
 pub mod client_addr;
 mod console;
+mod csv_export;
 pub mod db;
 mod ingest;
 mod media;
