@@ -28,6 +28,7 @@ mod console;
 mod csv_export;
 pub mod db;
 mod ingest;
+mod login;
 mod media;
 pub mod options;
 pub mod push;
