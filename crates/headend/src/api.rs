@@ -96,7 +96,6 @@ pub(crate) struct AppState {
     pub hub: Arc<Hub>,
     pub ingest: crate::ingest::Ingest,
     pub options: Arc<ServeOptions>,
-    #[allow(dead_code)] // until the login and provisioning limits land
     pub throttles: Arc<Throttles>,
 }
 

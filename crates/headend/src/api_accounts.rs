@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::{session_token, Caller, ClientIp};
-use crate::db::{AuditEntry, AuditQuery, LoginRefused, NewAccount, Outcome, Permission, Target};
+use crate::db::{AuditQuery, LoginRefused, NewAccount, Permission, Target};
+use crate::login::{change_own_password, throttled_response, Checked};
 use crate::push::now_ms;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -44,67 +45,22 @@ struct LoginBody {
 }
 
 /// `{username, password}` -> `{token, expires_at, account}`. Every attempt
-/// is in the audit log; the answer never says which part was wrong.
+/// is in the audit log; every refusal reads the same (`crate::login`).
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Json(b): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let db = state.db.clone();
-    let username = b.username.clone();
-    let result = blocking(move || login_audited(&db, &b.username, &b.password, ip)).await?;
-    match result {
-        Ok(session) => Ok(Json(serde_json::json!({
+    match crate::login::login(&state, b.username, b.password, ip).await? {
+        Checked::Ok(session) => Ok(Json(serde_json::json!({
             "token": session.token,
             "expires_at": session.expires_at,
             "account": session.account,
         }))
         .into_response()),
-        Err(LoginRefused::BadCredentials) => Err(ApiError::WrongPassword),
-        Err(LoginRefused::Locked { until }) => Err(ApiError::Forbidden(format!(
-            "account {username} is locked after repeated wrong passwords; try again after {until} (unix seconds) or ask an admin to reset the password"
-        ))),
+        Checked::Refused(_) => Err(ApiError::WrongPassword),
+        Checked::Throttled(wait) => Ok(throttled_response(wait)),
     }
-}
-
-/// Tries a login and writes the attempt to the audit log, whatever the
-/// answer (the API and the console both log in through here).
-pub(crate) fn login_audited(
-    db: &crate::db::Db,
-    username: &str,
-    password: &str,
-    ip: String,
-) -> Result<Result<crate::db::Session, LoginRefused>, ApiError> {
-    let now = now_ms();
-    let result = db.login(username, password, now / 1000)?;
-    let (action, outcome, detail) = match &result {
-        Ok(_) => ("login", Outcome::Ok, String::new()),
-        Err(LoginRefused::BadCredentials) => (
-            "login_failed",
-            Outcome::Failed,
-            "wrong user name or password".to_string(),
-        ),
-        Err(LoginRefused::Locked { until }) => (
-            "login_locked",
-            Outcome::Refused,
-            format!("locked until {until}"),
-        ),
-    };
-    let region = db.account(username)?.map(|a| a.region.to_string());
-    db.audit(
-        &AuditEntry {
-            account: Some(username.to_string()),
-            action: action.into(),
-            target: username.to_string(),
-            region,
-            ip,
-            outcome: Some(outcome),
-            detail,
-            ..AuditEntry::default()
-        },
-        now,
-    )?;
-    Ok(result)
 }
 
 async fn logout(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
@@ -218,19 +174,39 @@ async fn enable_account(
 #[derive(Debug, Deserialize)]
 struct PasswordBody {
     password: String,
+    /// Needed to change one's own.
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
-/// One's own password, or (an admin) someone's in the subtree.
+/// One's own password, given the current one (a wrong one counts like a
+/// failed login from this address); or, an admin, someone's in the subtree.
 async fn set_password(
     State(state): State<AppState>,
     caller: Caller,
+    ClientIp(ip): ClientIp,
     Path(username): Path<String>,
     Json(b): Json<PasswordBody>,
 ) -> Result<Response, ApiError> {
+    if username == caller.account.username {
+        let Some(current) = b.current_password else {
+            return Err(ApiError::BadRequest(
+                "give current_password: changing your own password needs the current one".into(),
+            ));
+        };
+        return match change_own_password(&state, &caller, ip, current, b.password).await? {
+            Checked::Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+            Checked::Refused(LoginRefused::Locked { until }) => Err(ApiError::Forbidden(format!(
+                "the current password was not checked: too many wrong passwords, the account is locked until {until} (unix seconds) for addresses it has not logged in from"
+            ))),
+            Checked::Refused(_) => Err(ApiError::Forbidden(
+                "the current password is wrong; the password was not changed".into(),
+            )),
+            Checked::Throttled(wait) => Ok(throttled_response(wait)),
+        };
+    }
     blocking(move || {
-        if username != caller.account.username {
-            managed(&state, &caller, &username)?;
-        }
+        managed(&state, &caller, &username)?;
         state.db.set_password(&username, &b.password)?;
         Ok(())
     })

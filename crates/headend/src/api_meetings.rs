@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -16,6 +15,7 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
+use crate::csv_export::CsvExport;
 use crate::db::{
     AttendanceRate, AttendanceRow, Branch, Db, Meeting, NewMeeting, NewMember, OpenRollCall,
     Permission, Target,
@@ -299,66 +299,48 @@ fn wants_csv(f: &Format) -> bool {
     f.format.as_deref() == Some("csv")
 }
 
-/// A CSV field, quoted when it needs to be.
-pub(crate) fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-pub(crate) fn csv_response(name: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-        ],
-        // A byte-order mark so spreadsheet programs read the Chinese right.
-        format!("\u{feff}{body}"),
-    )
-        .into_response()
-}
-
-fn attendance_csv(rows: &[AttendanceRow]) -> String {
-    let mut out = String::from("成员编号,姓名,支部,状态,签到用时(秒),签到时间(毫秒),机顶盒\n");
+/// A meeting's or roll-call's attendance as CSV.
+fn attendance_csv(name: &str, rows: &[AttendanceRow]) -> Result<Response, ApiError> {
+    let mut csv = CsvExport::new(&[
+        "成员编号",
+        "姓名",
+        "支部",
+        "状态",
+        "签到用时(秒)",
+        "签到时间(毫秒)",
+        "机顶盒",
+    ])?;
     for r in rows {
-        let line = [
-            field(&r.member),
-            field(&r.name),
-            field(&r.branch_name),
+        csv.row([
+            r.member.clone(),
+            r.name.clone(),
+            r.branch_name.clone(),
             r.status.label().to_string(),
             r.elapsed_ms
                 .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
                 .unwrap_or_default(),
             r.received_at_ms.map(|t| t.to_string()).unwrap_or_default(),
-            field(r.device.as_deref().unwrap_or("")),
-        ];
-        out.push_str(&line.join(","));
-        out.push('\n');
+            r.device.clone().unwrap_or_default(),
+        ])?;
     }
-    out
+    csv.into_response(name)
 }
 
-fn rates_csv(kind: &str, rates: &[AttendanceRate]) -> String {
-    let mut out = String::new();
+fn rates_csv(csv: &mut CsvExport, kind: &str, rates: &[AttendanceRate]) -> Result<(), ApiError> {
     for r in rates {
-        out.push_str(&format!(
-            "{kind},{},{},{},{},{},{},{},{:.3}\n",
-            field(&r.id),
-            field(&r.name),
-            r.invited,
-            r.present,
-            r.late,
-            r.flagged,
-            r.absent,
-            r.rate
-        ));
+        csv.row([
+            kind.to_string(),
+            r.id.clone(),
+            r.name.clone(),
+            r.invited.to_string(),
+            r.present.to_string(),
+            r.late.to_string(),
+            r.flagged.to_string(),
+            r.absent.to_string(),
+            format!("{:.3}", r.rate),
+        ])?;
     }
-    out
+    Ok(())
 }
 
 /// Attendance with the late and absent lists split out, as admins read it.
@@ -393,10 +375,7 @@ async fn meeting_attendance(
     })
     .await?;
     if wants_csv(&f) {
-        return Ok(csv_response(
-            &format!("attendance-{name}"),
-            attendance_csv(&rows),
-        ));
+        return attendance_csv(&format!("attendance-{name}"), &rows);
     }
     Ok(Json(attendance_json(rows)).into_response())
 }
@@ -414,10 +393,7 @@ async fn rollcall_attendance(
     })
     .await?;
     if wants_csv(&f) {
-        return Ok(csv_response(
-            &format!("rollcall-{name}"),
-            attendance_csv(&rows),
-        ));
+        return attendance_csv(&format!("rollcall-{name}"), &rows);
     }
     Ok(Json(attendance_json(rows)).into_response())
 }
@@ -457,12 +433,20 @@ async fn rates(
     })
     .await?;
     if csv {
-        let body = format!(
-            "类别,编号,名称,应到,已到,迟到,待核实,缺席,出勤率\n{}{}",
-            rates_csv("支部", &branches),
-            rates_csv("村", &villages)
-        );
-        return Ok(csv_response("attendance-rates", body));
+        let mut csv = CsvExport::new(&[
+            "类别",
+            "编号",
+            "名称",
+            "应到",
+            "已到",
+            "迟到",
+            "待核实",
+            "缺席",
+            "出勤率",
+        ])?;
+        rates_csv(&mut csv, "支部", &branches)?;
+        rates_csv(&mut csv, "村", &villages)?;
+        return csv.into_response("attendance-rates");
     }
     Ok(Json(serde_json::json!({ "branches": branches, "villages": villages })).into_response())
 }

@@ -16,11 +16,11 @@ use model::{AreaCode, Content, Question, QuestionKind, Questionnaire, RequestSta
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_meetings::{csv_response, far_future, field};
+use crate::api_meetings::far_future;
 use crate::auth::Caller;
+use crate::csv_export::CsvExport;
 use crate::db::{
-    menu_id, BankQuestion, NewExam, Permission, RequestAction, RequestCount, RequestFilter,
-    StaffRequest, Target,
+    menu_id, BankQuestion, NewExam, Permission, RequestAction, RequestFilter, StaffRequest, Target,
 };
 use crate::push::{now_ms, HubEvent};
 
@@ -103,32 +103,41 @@ async fn list_requests(
     })
     .await?;
     if csv {
-        return Ok(csv_response("service-requests", requests_csv(&rows)));
+        return requests_csv(&rows);
     }
     Ok(Json(rows).into_response())
 }
 
-fn requests_csv(rows: &[StaffRequest]) -> String {
-    let mut out =
-        String::from("编号,村,类别,内容,联系电话,状态,提交时间,回复期限,超期,受理人,回复\n");
+fn requests_csv(rows: &[StaffRequest]) -> Result<Response, ApiError> {
+    let mut csv = CsvExport::new(&[
+        "编号",
+        "村",
+        "类别",
+        "内容",
+        "联系电话",
+        "状态",
+        "提交时间",
+        "回复期限",
+        "超期",
+        "受理人",
+        "回复",
+    ])?;
     for r in rows {
-        let line = [
+        csv.row([
             r.id.to_string(),
-            field(&r.village_name),
-            field(&r.category_name),
-            field(r.preset.as_deref().unwrap_or("")),
-            field(&r.phone),
+            r.village_name.clone(),
+            r.category_name.clone(),
+            r.preset.clone().unwrap_or_default(),
+            r.phone.clone(),
             r.status.label().to_string(),
             r.received_at.to_string(),
             r.reply_due.to_string(),
             if r.overdue { "是" } else { "否" }.to_string(),
-            field(r.assignee.as_deref().unwrap_or("")),
-            field(r.reply.as_deref().unwrap_or("")),
-        ];
-        out.push_str(&line.join(","));
-        out.push('\n');
+            r.assignee.clone().unwrap_or_default(),
+            r.reply.clone().unwrap_or_default(),
+        ])?;
     }
-    out
+    csv.into_response("service-requests")
 }
 
 async fn one_request(
@@ -230,26 +239,20 @@ async fn counts(
     })
     .await?;
     if csv {
-        let rows = |kind: &str, list: &[RequestCount]| -> String {
-            list.iter()
-                .map(|c| {
-                    format!(
-                        "{kind},{},{},{},{},{}\n",
-                        field(&c.id),
-                        field(&c.name),
-                        c.total,
-                        c.open,
-                        c.overdue
-                    )
-                })
-                .collect()
-        };
-        let body = format!(
-            "类别,编号,名称,总数,未办结,超期\n{}{}",
-            rows("服务类别", &categories),
-            rows("村", &villages)
-        );
-        return Ok(csv_response("service-counts", body));
+        let mut csv = CsvExport::new(&["类别", "编号", "名称", "总数", "未办结", "超期"])?;
+        for (kind, list) in [("服务类别", &categories), ("村", &villages)] {
+            for c in list.iter() {
+                csv.row([
+                    kind.to_string(),
+                    c.id.clone(),
+                    c.name.clone(),
+                    c.total.to_string(),
+                    c.open.to_string(),
+                    c.overdue.to_string(),
+                ])?;
+            }
+        }
+        return csv.into_response("service-counts");
     }
     Ok(Json(serde_json::json!({ "categories": categories, "villages": villages })).into_response())
 }

@@ -10,8 +10,9 @@ use model::AreaCode;
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_meetings::{csv_response, far_future, field};
+use crate::api_meetings::far_future;
 use crate::auth::Caller;
+use crate::csv_export::CsvExport;
 use crate::db::{Permission, Target, REQUIRED_MODULES};
 use crate::push::now_ms;
 
@@ -52,18 +53,17 @@ async fn uploads(
     })
     .await?;
     if csv {
-        let mut body = String::from("村编码,村,模块,条数,最近发布\n");
+        let mut csv = CsvExport::new(&["村编码", "村", "模块", "条数", "最近发布"])?;
         for c in &counts {
-            body.push_str(&format!(
-                "{},{},{},{},{}\n",
-                c.village,
-                field(&c.village_name),
-                field(&c.module),
-                c.count,
-                date(c.last_published_at)
-            ));
+            csv.row([
+                c.village.clone(),
+                c.village_name.clone(),
+                c.module.clone(),
+                c.count.to_string(),
+                date(c.last_published_at),
+            ])?;
         }
-        return Ok(csv_response("uploads", body));
+        return csv.into_response("uploads");
     }
     Ok(Json(serde_json::json!({ "villages": counts, "authors": authors })).into_response())
 }
@@ -101,22 +101,21 @@ async fn supervision(
     })
     .await?;
     if csv {
-        let mut body = String::from("村编码,村,缺少的模块,各模块最近发布\n");
+        let mut csv = CsvExport::new(&["村编码", "村", "缺少的模块", "各模块最近发布"])?;
         for l in &lagging {
             let last: Vec<String> = l
                 .last
                 .iter()
                 .map(|(m, at)| format!("{m}:{}", at.map(date).unwrap_or_else(|| "从未".into())))
                 .collect();
-            body.push_str(&format!(
-                "{},{},{},{}\n",
-                l.village,
-                field(&l.village_name),
-                field(&l.missing.join("、")),
-                field(&last.join("；"))
-            ));
+            csv.row([
+                l.village.clone(),
+                l.village_name.clone(),
+                l.missing.join("、"),
+                last.join("；"),
+            ])?;
         }
-        return Ok(csv_response("supervision", body));
+        return csv.into_response("supervision");
     }
     Ok(Json(serde_json::json!({
         "modules": modules,
@@ -154,17 +153,16 @@ async fn boxes(
         })
         .collect();
     if csv {
-        let mut body = String::from("村编码,村,机顶盒,在线\n");
+        let mut csv = CsvExport::new(&["村编码", "村", "机顶盒", "在线"])?;
         for r in &rows {
-            body.push_str(&format!(
-                "{},{},{},{}\n",
-                r["village"].as_str().unwrap_or_default(),
-                field(r["village_name"].as_str().unwrap_or_default()),
-                r["boxes"],
-                r["online"]
-            ));
+            csv.row([
+                r["village"].as_str().unwrap_or_default().to_string(),
+                r["village_name"].as_str().unwrap_or_default().to_string(),
+                r["boxes"].to_string(),
+                r["online"].to_string(),
+            ])?;
         }
-        return Ok(csv_response("boxes", body));
+        return csv.into_response("boxes");
     }
     let total: usize = villages.iter().map(|(_, _, d)| d.len()).sum();
     let up: usize = rows
@@ -187,18 +185,17 @@ async fn usage(
     })
     .await?;
     if csv {
-        let mut body = String::from("村编码,村,模块,打开次数,机顶盒数\n");
+        let mut csv = CsvExport::new(&["村编码", "村", "模块", "打开次数", "机顶盒数"])?;
         for c in &counts {
-            body.push_str(&format!(
-                "{},{},{},{},{}\n",
-                c.village,
-                field(&c.village_name),
-                field(&c.module),
-                c.opens,
-                c.boxes
-            ));
+            csv.row([
+                c.village.clone(),
+                c.village_name.clone(),
+                c.module.clone(),
+                c.opens.to_string(),
+                c.boxes.to_string(),
+            ])?;
         }
-        return Ok(csv_response("usage", body));
+        return csv.into_response("usage");
     }
     Ok(Json(serde_json::json!({ "villages": counts })).into_response())
 }

@@ -50,6 +50,17 @@ impl AuditNote {
 pub(crate) struct Caller {
     pub account: Account,
     note: AuditNote,
+    token: SessionToken,
+}
+
+/// The session token a caller came with, kept out of `Debug` output.
+#[derive(Clone)]
+struct SessionToken(String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
 }
 
 pub(crate) fn client_ip(parts: &Parts) -> String {
@@ -110,19 +121,35 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::Unauthorized);
         };
         let db = state.db.clone();
-        let account = blocking(move || Ok(db.session_account(&token, now_ms() / 1000)?)).await?;
+        let presented = token.clone();
+        let account =
+            blocking(move || Ok(db.session_account(&presented, now_ms() / 1000)?)).await?;
         let Some(account) = account else {
             return Err(ApiError::Unauthorized);
         };
         note.update(|n| n.account = Some(account.username.clone()));
-        Ok(Caller { account, note })
+        Ok(Caller {
+            account,
+            note,
+            token: SessionToken(token),
+        })
     }
 }
 
 impl Caller {
     fn refuse(&self, why: String) -> ApiError {
-        self.note.update(|n| n.refusal = Some(why.clone()));
+        self.note_refusal(&why);
         ApiError::Forbidden(why)
+    }
+
+    /// Why the request was refused, for its audit entry.
+    pub fn note_refusal(&self, why: &str) {
+        self.note.update(|n| n.refusal = Some(why.to_string()));
+    }
+
+    /// The session token this request came with.
+    pub fn session_token(&self) -> &str {
+        &self.token.0
     }
 
     /// The role allows `permission` (no region involved).
@@ -210,7 +237,10 @@ pub(crate) async fn audit(
     let ip = crate::client_addr::of(request.extensions());
     let response = next.run(request).await;
     let status = response.status();
-    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    let refused = matches!(
+        status,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+    );
     if method == Method::GET && !refused {
         return response;
     }
@@ -230,9 +260,10 @@ pub(crate) async fn audit(
         target: path,
         region,
         ip,
+        // A console form that worked answers with a redirect.
         outcome: Some(if refused {
             Outcome::Refused
-        } else if status.is_success() {
+        } else if status.is_success() || status.is_redirection() {
             Outcome::Ok
         } else {
             Outcome::Failed

@@ -12,6 +12,7 @@ mod audit;
 mod content;
 mod devices;
 mod forms;
+mod login;
 mod meetings;
 mod people;
 mod scopes;
@@ -23,14 +24,15 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 pub use accounts::{
-    check_password, check_username, hash_password, Account, LoginRefused, NewAccount, Permission,
-    Role, Session, LOCKOUT_SECS, MAX_FAILED_LOGINS, MIN_PASSWORD_CHARS, SESSION_SECS,
+    check_password, check_username, hash_password, Account, NewAccount, Permission, Role, Session,
+    LOCKOUT_SECS, MAX_FAILED_LOGINS, MIN_PASSWORD_CHARS, SESSION_SECS,
 };
 pub use attendance::{AttendanceRate, AttendanceRow};
 pub use audit::{AuditEntry, AuditQuery, Outcome};
 pub use content::{Draft, DraftStatus, HistoryEntry};
 pub use devices::{CommandRow, DeviceRow, Refusal};
 pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
+pub use login::{LoginRefused, TRUSTED_ADDRESS_SECS};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
 pub use scopes::Target;
@@ -167,6 +169,7 @@ impl Db {
         conn.execute_batch(services::SCHEMA)?;
         conn.execute_batch(forms::SCHEMA)?;
         conn.execute_batch(accounts::SCHEMA)?;
+        conn.execute_batch(login::SCHEMA)?;
         conn.execute_batch(audit::SCHEMA)?;
         conn.execute_batch(content::SCHEMA)?;
         conn.execute_batch(stats::SCHEMA)?;

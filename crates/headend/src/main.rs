@@ -229,20 +229,24 @@ fn now_secs() -> anyhow::Result<i64> {
 
 fn admin(action: AdminAction) -> anyhow::Result<()> {
     let open = |db: &PathBuf| Db::open(db).with_context(|| format!("opening {}", db.display()));
-    let audit = |db: &Db, action: &str, target: &str| -> anyhow::Result<()> {
-        db.audit(
-            &headend::db::AuditEntry {
-                account: None,
-                action: action.into(),
-                target: target.into(),
-                ip: "cli".into(),
-                detail: "dangjian-headend admin".into(),
-                ..Default::default()
-            },
-            now_secs()? * 1000,
-        )?;
-        Ok(())
-    };
+    // In the region the action concerns, so that region's admins see it;
+    // without one, only the county's admins do.
+    let audit =
+        |db: &Db, action: &str, target: &str, region: Option<String>| -> anyhow::Result<()> {
+            db.audit(
+                &headend::db::AuditEntry {
+                    account: None,
+                    action: action.into(),
+                    target: target.into(),
+                    region,
+                    ip: "cli".into(),
+                    detail: "dangjian-headend admin".into(),
+                    ..Default::default()
+                },
+                now_secs()? * 1000,
+            )?;
+            Ok(())
+        };
     match action {
         AdminAction::CreateAccount {
             db,
@@ -266,7 +270,12 @@ fn admin(action: AdminAction) -> anyhow::Result<()> {
                 None,
                 now_secs()?,
             )?;
-            audit(&db, "account.create", &username)?;
+            audit(
+                &db,
+                "account.create",
+                &username,
+                Some(account.region.to_string()),
+            )?;
             println!(
                 "created {} ({}) for region {}",
                 account.username,
@@ -277,13 +286,15 @@ fn admin(action: AdminAction) -> anyhow::Result<()> {
         AdminAction::SetPassword { db, username } => {
             let db = open(&db)?;
             db.set_password(&username, &read_password()?)?;
-            audit(&db, "account.password", &username)?;
+            let region = db.account(&username)?.map(|a| a.region.to_string());
+            audit(&db, "account.password", &username, region)?;
             println!("password of {username} set; its sessions are ended");
         }
         AdminAction::Disable { db, username } => {
             let db = open(&db)?;
             db.set_account_disabled(&username, true)?;
-            audit(&db, "account.disable", &username)?;
+            let region = db.account(&username)?.map(|a| a.region.to_string());
+            audit(&db, "account.disable", &username, region)?;
             println!("{username} disabled");
         }
         AdminAction::Import {
@@ -348,7 +359,12 @@ fn admin(action: AdminAction) -> anyhow::Result<()> {
                 corrections: Vec::new(),
             });
             let draft = db.create_draft(&author, &scope, &content, None, now_secs()?)?;
-            audit(&db, "content.import", &format!("draft {}", draft.id))?;
+            audit(
+                &db,
+                "content.import",
+                &format!("draft {}", draft.id),
+                Some(scope.to_string()),
+            )?;
             println!(
                 "draft {} ({}) by {author}; submit and approve it to publish",
                 draft.id, draft.item_id
@@ -379,6 +395,7 @@ fn admin(action: AdminAction) -> anyhow::Result<()> {
                 &db,
                 "content.publish",
                 &format!("{}@{}", item.id, item.version),
+                Some(d.scope.to_string()),
             )?;
             println!("published {} version {}", item.id, item.version);
         }

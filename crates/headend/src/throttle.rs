@@ -108,6 +108,20 @@ impl Throttle {
         }
     }
 
+    /// Gives back one attempt taken by [`Throttle::hit`] (e.g. a login
+    /// that turned out right: only failures should use up the limit).
+    pub fn refund(&self, key: &str, now_ms: i64) {
+        if let Ok(mut buckets) = self.buckets.lock() {
+            if let Some(bucket) = buckets.get_mut(key) {
+                let tokens = self.refilled(*bucket, now_ms);
+                *bucket = Bucket {
+                    tokens: (tokens + 1.0).min(self.burst),
+                    at_ms: now_ms,
+                };
+            }
+        }
+    }
+
     /// Forgets `key` (e.g. after a successful login from that address).
     pub fn forget(&self, key: &str) {
         if let Ok(mut buckets) = self.buckets.lock() {
@@ -139,11 +153,20 @@ impl Throttle {
     }
 }
 
+/// Failed logins (and wrong current passwords) one address may make at once.
+pub const LOGIN_FAILURE_BURST: u32 = 10;
+/// ... and how fast it may make more after that.
+pub const LOGIN_FAILURES_PER_MINUTE: u32 = 1;
+
 /// The limits the headend applies, one per kind of attempt.
 #[derive(Debug)]
 pub struct Throttles {
     /// Failed logins from one source address.
     pub login_failures_by_addr: Throttle,
+    /// Audit entries for logins refused by `login_failures_by_addr`, per
+    /// address: one a minute is enough to see it, a flood must not fill
+    /// the disk.
+    pub throttled_logins_logged_by_addr: Throttle,
     /// `/provision` attempts from one source address.
     pub provision_by_addr: Throttle,
     /// `/provision` attempts naming codes with the same first digits (a
@@ -154,7 +177,12 @@ pub struct Throttles {
 impl Default for Throttles {
     fn default() -> Self {
         Throttles {
-            login_failures_by_addr: Throttle::new(10, 6),
+            // Ten mistakes at once (an office behind one address), then
+            // one a minute: a password spray from one address gets ~1,400
+            // guesses a day over all accounts, while each account's own
+            // lock-out allows 5 per 15 minutes (see `crate::login`).
+            login_failures_by_addr: Throttle::new(LOGIN_FAILURE_BURST, LOGIN_FAILURES_PER_MINUTE),
+            throttled_logins_logged_by_addr: Throttle::new(1, 1),
             provision_by_addr: Throttle::new(10, 6),
             provision_by_code_prefix: Throttle::new(20, 10),
         }
@@ -179,6 +207,20 @@ mod tests {
         assert!(t.check("a", 1_000).is_err());
         t.forget("a");
         assert_eq!(t.check("a", 1_000), Ok(()));
+    }
+
+    #[test]
+    fn a_refund_gives_back_one_attempt_only() {
+        let t = Throttle::new(2, 1);
+        assert!(t.hit("a", 0).is_ok());
+        assert!(t.hit("a", 0).is_ok());
+        assert!(t.hit("a", 0).is_err());
+        t.refund("a", 0);
+        t.refund("a", 0);
+        t.refund("a", 0);
+        assert!(t.hit("a", 0).is_ok());
+        assert!(t.hit("a", 0).is_ok());
+        assert!(t.hit("a", 0).is_err(), "never more than the burst");
     }
 
     #[test]

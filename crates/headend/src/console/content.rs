@@ -207,20 +207,41 @@ async fn new_form(staff: Staff, State(state): State<AppState>) -> PageResult {
     editor_page(&state, &staff, EditorMode::New, &form, &Vec::new()).await
 }
 
-/// Reads a posted editor form; stores an uploaded image. `Err` is the form
-/// to show again with its problems.
+/// Reads a posted editor form; stores an uploaded image. The account must
+/// be allowed to edit what the form is for before the body is read, and a
+/// new draft's image is kept only once the region the form names is the
+/// account's too: a refused request stores nothing. `Err` is the form to
+/// show again with its problems.
 async fn read_form(
     state: &AppState,
+    staff: &Staff,
+    mode: EditorMode,
     multipart: Multipart,
-    correcting: bool,
 ) -> Result<Result<(EditorForm, model::AreaCode, Content), (EditorForm, FieldErrors)>, PageError> {
+    let (db, caller) = (state.db.clone(), staff.caller.clone());
+    blocking(move || match mode {
+        EditorMode::New => caller.require_role(Permission::EditContent),
+        EditorMode::Edit(id) | EditorMode::Correct(id) => {
+            caller.require(&db, Permission::EditContent, &Target::Draft(id))
+        }
+    })
+    .await?;
+    let correcting = matches!(mode, EditorMode::Correct(_));
     let (mut form, upload) = EditorForm::read(multipart)
         .await
         .map_err(|e| PageError::from(ApiError::BadRequest(e)))?;
     let mut errors = FieldErrors::new();
     if let Some(bytes) = upload {
-        let db = state.db.clone();
-        match blocking(move || Ok(db.put_image(&bytes))).await? {
+        let (db, caller) = (state.db.clone(), staff.caller.clone());
+        let scope = form.scope.trim().parse::<model::AreaCode>().ok();
+        let stored = blocking(move || {
+            if let (EditorMode::New, Some(scope)) = (mode, &scope) {
+                caller.require(&db, Permission::EditContent, &Target::Region(scope))?;
+            }
+            Ok(db.put_image(&bytes))
+        })
+        .await?;
+        match stored {
             Ok(blob) => form.image = Some((blob, form.image_caption.trim().to_string())),
             Err(e) => errors.push(("image".into(), format!("图片不能用：{e}"))),
         }
@@ -240,7 +261,8 @@ async fn read_form(
 }
 
 async fn create(staff: Staff, State(state): State<AppState>, multipart: Multipart) -> PageResult {
-    let (form, scope, content) = match read_form(&state, multipart, false).await? {
+    let (form, scope, content) = match read_form(&state, &staff, EditorMode::New, multipart).await?
+    {
         Ok(ok) => ok,
         Err((form, errors)) => {
             return editor_page(&state, &staff, EditorMode::New, &form, &errors).await;
@@ -293,12 +315,13 @@ async fn update(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> PageResult {
-    let (form, scope, content) = match read_form(&state, multipart, false).await? {
-        Ok(ok) => ok,
-        Err((form, errors)) => {
-            return editor_page(&state, &staff, EditorMode::Edit(id), &form, &errors).await;
-        }
-    };
+    let (form, scope, content) =
+        match read_form(&state, &staff, EditorMode::Edit(id), multipart).await? {
+            Ok(ok) => ok,
+            Err((form, errors)) => {
+                return editor_page(&state, &staff, EditorMode::Edit(id), &form, &errors).await;
+            }
+        };
     let caller = staff.caller.clone();
     let submit = form.action == "submit";
     blocking(move || {
@@ -347,12 +370,13 @@ async fn correct(
     multipart: Multipart,
 ) -> PageResult {
     let d = visible_draft(&state, &staff, id).await?;
-    let (form, _, content) = match read_form(&state, multipart, true).await? {
-        Ok(ok) => ok,
-        Err((form, errors)) => {
-            return editor_page(&state, &staff, EditorMode::Correct(id), &form, &errors).await;
-        }
-    };
+    let (form, _, content) =
+        match read_form(&state, &staff, EditorMode::Correct(id), multipart).await? {
+            Ok(ok) => ok,
+            Err((form, errors)) => {
+                return editor_page(&state, &staff, EditorMode::Correct(id), &form, &errors).await;
+            }
+        };
     let caller = staff.caller.clone();
     let new = blocking(move || {
         let db = &state.db;

@@ -24,6 +24,8 @@ pub(crate) enum Nav {
     Services,
     Devices,
     Accounts,
+    /// One's own password (linked next to the name, not in the menu).
+    Password,
 }
 
 impl Nav {
@@ -48,6 +50,7 @@ impl Nav {
             Nav::Services => "服务工单",
             Nav::Devices => "机顶盒",
             Nav::Accounts => "账号",
+            Nav::Password => "修改密码",
         }
     }
 
@@ -61,6 +64,7 @@ impl Nav {
             Nav::Services => "/console/services",
             Nav::Devices => "/console/devices",
             Nav::Accounts => "/console/accounts",
+            Nav::Password => "/console/password",
         }
     }
 
@@ -74,6 +78,7 @@ impl Nav {
                 role.allows(Permission::Operate) || role == Role::Viewer
             }
             Nav::Accounts => role.allows(Permission::ManageAccounts),
+            Nav::Password => false,
         }
     }
 }
@@ -111,6 +116,8 @@ pub(crate) fn page(staff: &Staff, current: Nav, title: &str, body: Markup) -> Ma
                     }
                     div.who {
                         span { (account.display_name) " · " (staff.region_name) (role_label(account.role)) }
+                        a href=(Nav::Password.href())
+                            aria-current=[(current == Nav::Password).then_some("page")] { (Nav::Password.label()) }
                         form method="post" action="/console/logout" {
                             input type="hidden" name="csrf" value=(staff.csrf);
                             button.link type="submit" { "退出" }

@@ -1,6 +1,7 @@
 //! Logging in and out of the console. The same login as the API (Argon2id,
-//! lock-out, audit log); the session token goes into an `HttpOnly;
-//! SameSite=Strict` cookie instead of the page.
+//! lock-out, per-address limit, audit log: `crate::login`); the session
+//! token goes into an `HttpOnly; SameSite=Strict` cookie instead of the
+//! page.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -13,9 +14,10 @@ use serde::Deserialize;
 use super::csrf::{self, LOGIN_COOKIE};
 use super::{blocking, layout, PageResult};
 use crate::api::AppState;
-use crate::api_accounts::login_audited;
 use crate::auth::{session_token, ClientIp, SESSION_COOKIE};
-use crate::db::{LoginRefused, SESSION_SECS};
+use crate::db::SESSION_SECS;
+use crate::login::Checked;
+use crate::throttle::RetryAfter;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -94,25 +96,53 @@ struct LoginForm {
     next: Option<String>,
 }
 
+/// What the form says for every refused login, whatever the reason (an
+/// unknown name, a wrong password, a disabled or locked account), so the
+/// page does not tell which accounts exist or are locked.
+pub(crate) const REFUSED: &str =
+    "用户名或密码不对，请重新输入。连续输错多次后账号会暂时锁定，请稍后再试或请上级管理员重设密码。";
+
+/// `429` for an address that failed too often, in plain Chinese.
+pub(crate) fn too_many_attempts(wait: RetryAfter) -> Response {
+    let minutes = wait.0.div_ceil(60);
+    let body = layout::bare(
+        "尝试次数太多",
+        html! {
+            main.narrow {
+                h1 { "尝试次数太多，请稍后再试" }
+                p { "这台电脑输错密码的次数太多，为了账号安全，请 " (minutes) " 分钟后再登录。" }
+                p { "如果忘记了密码，请联系上级管理员重设。" }
+                p { a href="/console/login" { "返回登录" } }
+            }
+        },
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (header::RETRY_AFTER, wait.0.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Form(f): Form<LoginForm>,
 ) -> PageResult {
-    let db = state.db.clone();
     let username = f.username.trim().to_string();
-    let name = username.clone();
-    let result = blocking(move || login_audited(&db, &name, &f.password, ip)).await?;
     let next = safe_next(f.next.as_deref());
-    let error = match result {
-        Ok(session) => {
+    match crate::login::login(&state, username.clone(), f.password, ip).await? {
+        Checked::Ok(session) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECS}",
                 session.token
             );
             // Two cookies: `AppendHeaders` keeps both (an array would
             // keep only the last).
-            return Ok((
+            Ok((
                 AppendHeaders([
                     (header::SET_COOKIE, cookie),
                     (
@@ -122,20 +152,18 @@ async fn submit(
                 ]),
                 Redirect::to(&next),
             )
-                .into_response());
+                .into_response())
         }
-        Err(LoginRefused::BadCredentials) => "用户名或密码不对，请重新输入。".to_string(),
-        Err(LoginRefused::Locked { until }) => format!(
-            "密码输错次数太多，账号已锁定到 {}。请稍后再试，或请管理员重设密码。",
-            super::when(until)
-        ),
-    };
-    let token = csrf::fresh();
-    Ok(with_login_cookie(
-        &token,
-        StatusCode::UNAUTHORIZED,
-        login_page(&token, &username, &next, Some(&error)),
-    ))
+        Checked::Refused(_) => {
+            let token = csrf::fresh();
+            Ok(with_login_cookie(
+                &token,
+                StatusCode::UNAUTHORIZED,
+                login_page(&token, &username, &next, Some(REFUSED)),
+            ))
+        }
+        Checked::Throttled(wait) => Ok(too_many_attempts(wait)),
+    }
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> PageResult {

@@ -23,6 +23,7 @@ mod import;
 mod layout;
 mod login;
 mod meetings;
+mod password;
 mod services;
 
 use axum::extract::FromRequestParts;
@@ -55,6 +56,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .merge(services::routes())
         .merge(devices::routes())
         .merge(accounts::routes())
+        .merge(password::routes())
         .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(middleware::from_fn(layout::security_headers))
 }

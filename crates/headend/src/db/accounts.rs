@@ -1,6 +1,7 @@
 //! Staff accounts: each attached to a region node with one role, a password
-//! hashed with Argon2id, sessions that expire, and a lock-out after
-//! repeated failures. What an account may touch is its region's subtree.
+//! hashed with Argon2id, and sessions that expire. What an account may
+//! touch is its region's subtree. Logging in and the lock-out after
+//! repeated failures are in `db::login`.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -125,16 +126,6 @@ pub struct NewAccount {
     pub password: String,
 }
 
-/// Why a login did not give a session. The API tells the person only
-/// "wrong user name or password" or "locked", never which part was wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginRefused {
-    /// Unknown user, wrong password or disabled account.
-    BadCredentials,
-    /// Too many failures; try again after `until` (unix seconds).
-    Locked { until: i64 },
-}
-
 /// A session that was granted.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -160,19 +151,13 @@ pub fn hash_password(password: &str) -> Result<String, DbError> {
         .map_err(|e| DbError::BadInput(format!("cannot hash the password: {e}")))
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
+pub(super) fn password_matches(password: &str, stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };
     hasher()
         .map(|h| h.verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
-}
-
-/// Hashes a password once so an unknown user name costs as much time as a
-/// wrong password (no user enumeration by timing).
-fn burn_time(password: &str) {
-    let _ = hash_password(password);
 }
 
 pub(super) fn token_digest(token: &str) -> String {
@@ -235,7 +220,7 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
     ))
 }
 
-fn account(conn: &Connection, username: &str) -> Result<Option<Account>, DbError> {
+pub(super) fn account(conn: &Connection, username: &str) -> Result<Option<Account>, DbError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"
@@ -328,6 +313,8 @@ impl Db {
         Ok(())
     }
 
+    /// Sets a password without asking for the old one: an admin's reset or
+    /// the command line. Unlocks the account and ends its sessions.
     pub fn set_password(&self, username: &str, password: &str) -> Result<(), DbError> {
         check_password(password)?;
         let hash = hash_password(password)?;
@@ -341,74 +328,12 @@ impl Db {
             return Err(DbError::NotFound(format!("account {username}")));
         }
         conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
-        Ok(())
-    }
-
-    /// Checks a password and, if right, opens a session. Failures count
-    /// towards a lock-out; a success clears them.
-    pub fn login(
-        &self,
-        username: &str,
-        password: &str,
-        now: i64,
-    ) -> Result<Result<Session, LoginRefused>, DbError> {
-        let stored: Option<(String, bool, i64)> = self
-            .lock()?
-            .prepare_cached(
-                "SELECT password_hash, disabled, locked_until FROM accounts WHERE username = ?1",
-            )?
-            .query_row([username], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? != 0, r.get(2)?))
-            })
-            .optional()?;
-        let Some((hash, disabled, locked_until)) = stored else {
-            burn_time(password);
-            return Ok(Err(LoginRefused::BadCredentials));
-        };
-        if locked_until > now {
-            return Ok(Err(LoginRefused::Locked {
-                until: locked_until,
-            }));
-        }
-        // Verify outside the lock: Argon2id takes tens of milliseconds.
-        let right = password_matches(password, &hash);
-        let conn = self.lock()?;
-        if !right || disabled {
-            let failed: i64 = conn.query_row(
-                "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE username = ?1
-                 RETURNING failed_logins",
-                [username],
-                |r| r.get(0),
-            )?;
-            if failed >= i64::from(MAX_FAILED_LOGINS) {
-                let until = now + LOCKOUT_SECS;
-                conn.execute(
-                    "UPDATE accounts SET locked_until = ?2, failed_logins = 0 WHERE username = ?1",
-                    params![username, until],
-                )?;
-                return Ok(Err(LoginRefused::Locked { until }));
-            }
-            return Ok(Err(LoginRefused::BadCredentials));
-        }
+        // A new password starts with no trusted addresses (db::login).
         conn.execute(
-            "UPDATE accounts SET failed_logins = 0, locked_until = 0 WHERE username = ?1",
+            "DELETE FROM login_addresses WHERE username = ?1",
             [username],
         )?;
-        let token = new_token();
-        let expires_at = now + SESSION_SECS;
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
-        conn.execute(
-            "INSERT INTO sessions(token_sha256, username, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![token_digest(&token), username, now, expires_at],
-        )?;
-        let account =
-            account(&conn, username)?.ok_or_else(|| DbError::NotFound("account".into()))?;
-        Ok(Ok(Session {
-            token,
-            expires_at,
-            account,
-        }))
+        Ok(())
     }
 
     /// The account a session token belongs to, if the token is current and

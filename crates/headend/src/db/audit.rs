@@ -2,10 +2,12 @@
 //! whether it was allowed. SQLite triggers refuse any UPDATE or DELETE, so
 //! not even a bug in this crate can rewrite history; the API only reads it.
 
+use std::collections::HashMap;
+
 use model::AreaCode;
 use rusqlite::params;
 
-use super::{accounts::within, Db, DbError};
+use super::{accounts::within, scope_chain, Db, DbError};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS audit(
@@ -110,7 +112,10 @@ impl Db {
     }
 
     /// Entries newest first, limited to what `viewer_region` may see:
-    /// entries about its subtree, and those of accounts in it.
+    /// entries about its subtree, and those of accounts in it. Entries
+    /// that belong to no region at all (a request refused before any
+    /// region was known, a guess at a user name nobody has, the command
+    /// line) are seen from the top of the tree (the county) only.
     pub fn audit_log(
         &self,
         viewer_region: &AreaCode,
@@ -149,15 +154,27 @@ impl Db {
                 ))
             },
         )?;
-        let visible = |code: &Option<String>| {
-            code.as_deref()
-                .and_then(|c| c.parse::<AreaCode>().ok())
-                .is_some_and(|c| within(&conn, viewer_region, &c))
+        let at_top = scope_chain(&conn, viewer_region).is_ok_and(|chain| chain.len() == 1);
+        // Whether a region is the viewer's; None when the code names no
+        // region we have. Remembered: the same few regions recur.
+        let mut seen: HashMap<String, Option<bool>> = HashMap::new();
+        let mut place = |code: &Option<String>| -> Option<bool> {
+            let code = code.as_deref()?;
+            *seen.entry(code.to_string()).or_insert_with(|| {
+                let code = code.parse::<AreaCode>().ok()?;
+                scope_chain(&conn, &code).ok()?;
+                Some(within(&conn, viewer_region, &code))
+            })
         };
         let mut out = Vec::new();
         for row in rows {
             let (entry, account_region) = row?;
-            if visible(&entry.region) || visible(&account_region) {
+            let visible = match (place(&entry.region), place(&account_region)) {
+                (Some(true), _) | (_, Some(true)) => true,
+                (None, None) => at_top,
+                _ => false,
+            };
+            if visible {
                 out.push(entry);
                 if out.len() >= query.limit.max(1) {
                     break;
