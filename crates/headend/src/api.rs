@@ -95,6 +95,7 @@ pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub hub: Arc<Hub>,
     pub ingest: crate::ingest::Ingest,
+    pub audit: crate::audit_writer::AuditWriter,
     pub options: Arc<ServeOptions>,
     pub throttles: Arc<Throttles>,
 }
@@ -127,6 +128,7 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
     let tls = options.tls.is_some();
     let state = AppState {
         ingest: crate::ingest::Ingest::start(db.clone()),
+        audit: crate::audit_writer::AuditWriter::start(db.clone()),
         db,
         hub,
         options: Arc::new(options),

@@ -273,10 +273,8 @@ pub(crate) async fn audit(
         after_id,
         ..AuditEntry::default()
     };
-    let db = state.db.clone();
-    let written = tokio::task::spawn_blocking(move || db.audit(&entry, now_ms())).await;
-    if !matches!(written, Ok(Ok(()))) {
-        tracing::error!(?written, "cannot write the audit log");
+    if !state.audit.record(entry).await {
+        tracing::error!("cannot write the audit log");
     }
     response
 }

@@ -84,6 +84,8 @@ pub enum FeedAnswer {
 
 pub struct Db {
     conn: Mutex<Connection>,
+    /// Audit transactions committed (see `audit_batch`).
+    audit_commits: std::sync::atomic::AtomicU64,
 }
 
 const SCHEMA: &str = "
@@ -176,6 +178,7 @@ impl Db {
         conn.execute_batch(devices::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
+            audit_commits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

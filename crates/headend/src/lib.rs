@@ -22,6 +22,7 @@ mod api_import;
 mod api_meetings;
 mod api_services;
 mod api_stats;
+mod audit_writer;
 mod auth;
 mod body_limit;
 pub mod client_addr;

@@ -131,25 +131,23 @@ async fn record(
 ) -> Result<(), ApiError> {
     let db = state.db.clone();
     let name: String = username.chars().take(MAX_LOGGED_NAME).collect();
-    let action = action.to_string();
-    blocking(move || {
-        let region = db.account(&name)?.map(|a| a.region.to_string());
-        db.audit(
-            &AuditEntry {
-                account: Some(name.clone()),
-                action,
-                target: name,
-                region,
-                ip,
-                outcome: Some(outcome),
-                detail,
-                ..AuditEntry::default()
-            },
-            now_ms(),
-        )?;
+    let lookup = name.clone();
+    let region = blocking(move || Ok(db.account(&lookup)?.map(|a| a.region.to_string()))).await?;
+    let entry = AuditEntry {
+        account: Some(name.clone()),
+        action: action.to_string(),
+        target: name,
+        region,
+        ip,
+        outcome: Some(outcome),
+        detail,
+        ..AuditEntry::default()
+    };
+    if state.audit.record(entry).await {
         Ok(())
-    })
-    .await
+    } else {
+        Err(ApiError::Internal("cannot write the audit log".into()))
+    }
 }
 
 fn throttled_detail(wait: RetryAfter) -> String {

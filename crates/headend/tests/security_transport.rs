@@ -409,3 +409,49 @@ mod tls {
         assert!(err.to_string().contains("DANGJIAN_TLS_KEY"), "{err}");
     }
 }
+
+#[test]
+fn a_storm_of_unauthorised_requests_is_audited_in_full() {
+    let (_dir, db, server) = demo(ServeOptions::default());
+    let county: model::AreaCode = seed::COUNTY.0.parse().unwrap();
+    let refused = |db: &Db| {
+        db.audit_log(
+            &county,
+            &headend::db::AuditQuery {
+                limit: 100_000,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "POST /api/v1/admin/installer-codes")
+        .count()
+    };
+    let before = refused(&db);
+    let addr = server.addr;
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| {
+                        common::call_as(
+                            addr,
+                            Some("forged"),
+                            "POST",
+                            "/api/v1/admin/installer-codes",
+                            Some("{}"),
+                        )
+                        .0
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().iter().all(|s| *s == 401));
+    }
+    // Every refusal is in the log (written in batches, before its answer).
+    assert_eq!(refused(&db) - before, 400);
+    let (status, _) = common::call_as(addr, None, "GET", "/api/v1/regions", None);
+    assert_eq!(status, 200);
+}
