@@ -12,6 +12,7 @@ mod audit;
 mod content;
 mod devices;
 mod forms;
+mod households;
 mod meetings;
 mod people;
 mod scopes;
@@ -31,6 +32,7 @@ pub use audit::{AuditEntry, AuditQuery, Outcome};
 pub use content::{Draft, DraftStatus, HistoryEntry};
 pub use devices::{CommandRow, DeviceRow, Refusal};
 pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
+pub use households::{Claimed, HouseholdClaim};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
 pub use scopes::Target;
@@ -171,6 +173,7 @@ impl Db {
         conn.execute_batch(content::SCHEMA)?;
         conn.execute_batch(stats::SCHEMA)?;
         conn.execute_batch(devices::SCHEMA)?;
+        conn.execute_batch(households::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
         })
