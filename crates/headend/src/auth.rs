@@ -120,7 +120,8 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    fn refuse(&self, why: String) -> ApiError {
+    /// Refuses the request with `why`, noted for the audit log.
+    pub(crate) fn refuse(&self, why: String) -> ApiError {
         self.note.update(|n| n.refusal = Some(why.clone()));
         ApiError::Forbidden(why)
     }

@@ -15,6 +15,7 @@ mod forms;
 mod households;
 mod meetings;
 mod people;
+mod publishing;
 mod scopes;
 mod services;
 mod stats;

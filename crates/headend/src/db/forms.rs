@@ -10,7 +10,7 @@
 
 use model::{
     exam_score, Answer, AreaCode, Content, EvaluationAnswers, Exam, ExamPaper, ExamResult,
-    Household, Question, QuestionKind, Questionnaire, SubmissionAnswer,
+    Household, Question, QuestionKind, SubmissionAnswer,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -371,9 +371,10 @@ impl Db {
             .collect()
     }
 
-    /// Draws an exam from the bank, keeps its answer key and publishes the
-    /// questions as feed item `id`.
-    pub fn publish_exam(&self, id: &str, new: &NewExam, now: i64) -> Result<Exam, DbError> {
+    /// Draws an exam from the bank: the questions (never the answers) as
+    /// a draft's content; the key is copied from the bank when the exam is
+    /// approved and published.
+    pub fn draw_exam(&self, new: &NewExam) -> Result<Exam, DbError> {
         let bank = self.bank_questions()?;
         let chosen: Vec<BankQuestion> = if new.questions.is_empty() {
             let mut pool: Vec<BankQuestion> = bank
@@ -408,31 +409,13 @@ impl Db {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let exam = Exam {
+        Ok(Exam {
             title: new.title.clone(),
             time_limit_s: new.time_limit_s,
             opens_at: new.opens_at,
             closes_at: new.closes_at,
-            questions: chosen.iter().map(|b| b.question.clone()).collect(),
-        };
-        let item = super::NewItem {
-            id: id.to_string(),
-            scope: new.scope.clone(),
-            published_at: now,
-            content: Content::Exam(exam.clone()),
-        };
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM exam_keys WHERE exam = ?1", [id])?;
-        for b in &chosen {
-            tx.execute(
-                "INSERT INTO exam_keys(exam, question, answer) VALUES (?1, ?2, ?3)",
-                params![id, b.question.id, serde_json::to_string(&b.answer)?],
-            )?;
-        }
-        super::publish_one(&tx, &item)?;
-        tx.commit()?;
-        Ok(exam)
+            questions: chosen.into_iter().map(|b| b.question).collect(),
+        })
     }
 
     /// Every member's result of `exam`, best first.
@@ -510,23 +493,6 @@ impl Db {
             },
             withheld,
         })
-    }
-
-    /// Publishes a questionnaire as feed item `id`.
-    pub fn publish_questionnaire(
-        &self,
-        id: &str,
-        scope: &AreaCode,
-        q: &Questionnaire,
-        now: i64,
-    ) -> Result<(), DbError> {
-        self.publish(&[super::NewItem {
-            id: id.to_string(),
-            scope: scope.clone(),
-            published_at: now,
-            content: Content::Questionnaire(q.clone()),
-        }])?;
-        Ok(())
     }
 }
 
