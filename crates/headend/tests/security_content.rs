@@ -1,8 +1,9 @@
 //! Issue 19, content and households, as an attacker on the real server:
 //! an editor alone tries to put a menu, a questionnaire and an exam in
 //! front of boxes; a village editor's draft tries to take the town's item
-//! ids; a box claims members of another household. Each is refused,
-//! logged, and leaves nothing changed.
+//! ids; a box claims members of another household; staff difference
+//! questionnaire totals down to one household. Each is refused, logged,
+//! and leaves nothing changed.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use common::{call_as, get_json, json, login};
 use headend::db::{NewAccount, Role};
+use headend::seed_services::TOWN_EVALUATION;
 use headend::{seed, Db, TestServer};
 use serde_json::{json, Value};
 
@@ -20,6 +22,7 @@ const COUNTY: &str = "990101000000";
 const QINGSHI: &str = "990101101000";
 const DONGPO: &str = "990101101001";
 const HEWAN: &str = "990101101002";
+const TAOYUAN: &str = "990101101003";
 const PASSWORD: &str = "correct-horse-42";
 
 struct Site {
@@ -531,4 +534,127 @@ fn a_box_cannot_claim_members_of_another_household() {
     assert!(log
         .iter()
         .any(|e| e["account"] == "hewan-operator" && e["outcome"] == "refused"));
+}
+
+/// Answers to every question of the town questionnaire: `pick` for
+/// ratings, option `pick % n` for choices.
+fn answers(questionnaire: &Value, pick: u8) -> Value {
+    let answers: Vec<Value> = questionnaire["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            let n = q["options"].as_array().map_or(5, Vec::len) as u8;
+            let choice = if q["type"] == "rating" {
+                pick
+            } else {
+                pick % n
+            };
+            json!({ "question": q["id"], "choices": [choice] })
+        })
+        .collect();
+    json!({ "questionnaire": TOWN_EVALUATION, "answers": answers })
+}
+
+#[test]
+fn questionnaire_totals_cannot_be_differenced_down_to_one_household() {
+    let s = Site::start();
+    let addr = s.server.addr;
+    // 青石镇: 东坡村 5 households (two demo boxes and three more), 河湾村 4,
+    // 桃源村 1, whose answers stand out.
+    let mut boxes: Vec<(String, &str)> =
+        vec![("demo-box".into(), DONGPO), ("demo-box-2".into(), DONGPO)];
+    for (village, n) in [(DONGPO, 3), (HEWAN, 4), (TAOYUAN, 1)] {
+        for i in 0..n {
+            let device = format!("box-{village}-{i}");
+            s.add_box(&device, village, &[]);
+            boxes.push((device, village));
+        }
+    }
+    let questionnaire = s
+        .feed(DONGPO)
+        .into_iter()
+        .find(|(id, _)| id == TOWN_EVALUATION)
+        .unwrap()
+        .1;
+    for (device, village) in &boxes {
+        let pick = if *village == TAOYUAN { 0 } else { 4 };
+        let answer = s.submit(device, "e1", "evaluation", answers(&questionnaire, pick));
+        assert_eq!(answer["result"], "accepted", "{answer}");
+    }
+
+    // Everything the stats endpoint gives for every region of the county.
+    let (_, regions) = get_json(addr, "/api/v1/regions");
+    let parent: HashMap<String, Option<String>> = regions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap().to_string(),
+                r["parent"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let mut shown: HashMap<String, (u64, Vec<Vec<u64>>)> = HashMap::new();
+    for code in parent.keys() {
+        let (status, r) = get_json(
+            addr,
+            &format!("/api/v1/admin/questionnaires/{TOWN_EVALUATION}/results?region={code}"),
+        );
+        assert_eq!(status, 200, "{r}");
+        let households = r["households"].as_u64().unwrap();
+        let questions = r["questions"].as_array().unwrap();
+        if questions.is_empty() {
+            assert!(households == 0 || r["withheld"].is_string(), "{r}");
+            continue;
+        }
+        let counts = questions
+            .iter()
+            .map(|q| {
+                q["counts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_u64().unwrap())
+                    .collect()
+            })
+            .collect();
+        shown.insert(code.clone(), (households, counts));
+    }
+    assert!(!shown.contains_key(TAOYUAN), "one household shown");
+    assert!(shown.contains_key(QINGSHI), "the town's totals are kept");
+
+    // Every difference of a shown region and shown regions under it that
+    // do not overlap covers no household or at least three.
+    let within = |code: &str, above: &str| {
+        let mut at = parent[code].clone();
+        while let Some(p) = at {
+            if p == above {
+                return true;
+            }
+            at = parent[&p].clone();
+        }
+        false
+    };
+    for (top, (households, _)) in &shown {
+        let below: Vec<&String> = shown.keys().filter(|c| within(c, top)).collect();
+        for mask in 0u32..(1 << below.len()) {
+            let picked: Vec<&String> = (0..below.len())
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| below[i])
+                .collect();
+            let overlapping = picked
+                .iter()
+                .any(|a| picked.iter().any(|b| a != b && within(a, b)));
+            if overlapping {
+                continue;
+            }
+            let rest = households - picked.iter().map(|c| shown[*c].0).sum::<u64>();
+            assert!(
+                rest == 0 || rest >= 3,
+                "{top} minus {picked:?} gives the answers of {rest} household(s)"
+            );
+        }
+    }
 }

@@ -2,9 +2,7 @@
 //! as feed items; the answers come back through the outbox.
 //!
 //! A household answers a questionnaire once; only totals per question are
-//! ever given out, and none for a group of fewer than
-//! [`MIN_GROUP`] households, so nobody's answers can be read off a small
-//! village. Exams are drawn from a question bank whose answers stay here:
+//! ever given out (see [`super::evaluation_totals`]). Exams are drawn from a question bank whose answers stay here:
 //! the box gets the questions only, the headend scores each member's paper
 //! once.
 
@@ -14,7 +12,7 @@ use model::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{published, scope_chain, subtree, Db, DbError};
+use super::{published, scope_chain, Db, DbError};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS evaluations(
@@ -51,8 +49,6 @@ CREATE TABLE IF NOT EXISTS exam_results(
 );
 ";
 
-/// Fewest households whose answers are totalled for one region.
-pub const MIN_GROUP: u32 = 3;
 /// Answers made offline are taken this long after a questionnaire or exam
 /// closes, for boxes that were offline when their household answered.
 const LATE_GRACE_SECS: i64 = 24 * 3600;
@@ -85,31 +81,6 @@ pub struct NewExam {
     /// Draw only from questions with this tag.
     #[serde(default)]
     pub tag: Option<String>,
-}
-
-/// Totals for one question.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct QuestionTotals {
-    pub id: String,
-    pub text: String,
-    pub kind: String,
-    pub options: Vec<String>,
-    /// How many households chose each option.
-    pub counts: Vec<u32>,
-    /// For ratings: the mean of 1..5.
-    pub mean_rating: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EvaluationResults {
-    pub questionnaire: String,
-    pub title: String,
-    pub target: String,
-    pub target_name: String,
-    pub households: u32,
-    /// Empty when fewer than [`MIN_GROUP`] households answered here.
-    pub questions: Vec<QuestionTotals>,
-    pub withheld: Option<String>,
 }
 
 fn village_of(conn: &Connection, device: &str) -> Result<Option<String>, DbError> {
@@ -426,84 +397,5 @@ impl Db {
             &format!("{RESULT_SELECT} WHERE e.exam = ?1 ORDER BY e.score DESC, m.name"),
             [exam],
         )
-    }
-
-    /// Totals per question for households in villages under `region`.
-    pub fn evaluation_results(
-        &self,
-        questionnaire: &str,
-        region: &AreaCode,
-    ) -> Result<EvaluationResults, DbError> {
-        let conn = self.lock()?;
-        let Some((_, Content::Questionnaire(q))) = published(&conn, questionnaire)? else {
-            return Err(DbError::NotFound(format!("questionnaire {questionnaire}")));
-        };
-        let villages = subtree(&conn, region)?;
-        let mut stmt = conn
-            .prepare_cached("SELECT village, answers FROM evaluations WHERE questionnaire = ?1")?;
-        let rows = stmt
-            .query_map([questionnaire], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut totals: Vec<QuestionTotals> = q.questions.iter().map(question_totals).collect();
-        let mut households = 0;
-        let mut ratings: Vec<(u32, u32)> = vec![(0, 0); q.questions.len()];
-        for (village, answers) in rows {
-            if !villages.contains(&village) {
-                continue;
-            }
-            households += 1;
-            let answers: Vec<Answer> = serde_json::from_str(&answers)?;
-            for a in answers {
-                let Some(i) = q.questions.iter().position(|x| x.id == a.question) else {
-                    continue;
-                };
-                for c in &a.choices {
-                    if let Some(n) = totals[i].counts.get_mut(usize::from(*c)) {
-                        *n += 1;
-                    }
-                    if q.questions[i].kind == QuestionKind::Rating {
-                        ratings[i].0 += u32::from(*c) + 1;
-                        ratings[i].1 += 1;
-                    }
-                }
-            }
-        }
-        for (t, (sum, n)) in totals.iter_mut().zip(ratings) {
-            if n > 0 {
-                t.mean_rating = Some(f64::from(sum) / f64::from(n));
-            }
-        }
-        let withheld = (households > 0 && households < MIN_GROUP).then(|| {
-            format!(
-                "only {households} households answered here; totals are shown from {MIN_GROUP} on, so no household's answers can be told"
-            )
-        });
-        Ok(EvaluationResults {
-            questionnaire: questionnaire.to_string(),
-            title: q.title.clone(),
-            target: q.target.label().to_string(),
-            target_name: q.target_name.clone(),
-            households,
-            questions: if withheld.is_some() {
-                Vec::new()
-            } else {
-                totals
-            },
-            withheld,
-        })
-    }
-}
-
-fn question_totals(q: &Question) -> QuestionTotals {
-    let options = q.kind.options();
-    QuestionTotals {
-        id: q.id.clone(),
-        text: q.text.clone(),
-        kind: q.kind.label().to_string(),
-        counts: vec![0; options.len()],
-        options,
-        mean_rating: None,
     }
 }
