@@ -142,6 +142,7 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
         .route("/api/v1/blobs/{sha256}", get(blob))
         .merge(crate::api_box::routes())
         .merge(crate::api_fleet::routes())
+        .merge(crate::api_households::routes())
         .merge(crate::api_accounts::routes())
         .merge(crate::api_content::routes())
         .merge(crate::api_import::routes())

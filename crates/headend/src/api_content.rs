@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
-use crate::db::{DraftStatus, Permission, Target};
+use crate::db::{Db, Draft, DraftStatus, Permission, Target};
 use crate::push::{now_ms, HubEvent};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -50,20 +50,51 @@ async fn create_draft(
     Json(new): Json<NewDraft>,
 ) -> Result<Response, ApiError> {
     let d = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::EditContent, &Target::Region(&new.scope))?;
-        let d = db.create_draft(
-            &caller.account.username,
+        new_draft(
+            &state.db,
+            &caller,
             &new.scope,
             &new.content,
             new.item_id.as_deref(),
-            now(),
-        )?;
-        caller.note_change(None, Some(format!("draft {}", d.id)));
-        Ok(d)
+        )
     })
     .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+/// Makes a draft as `caller` (content, menus, questionnaires and exams
+/// all start here): an editing role for `scope`, and an item id that no
+/// other region has taken. Blocking: call it inside [`blocking`].
+pub(crate) fn new_draft(
+    db: &Db,
+    caller: &Caller,
+    scope: &AreaCode,
+    content: &Content,
+    item_id: Option<&str>,
+) -> Result<Draft, ApiError> {
+    caller.require(db, Permission::EditContent, &Target::Region(scope))?;
+    if let Some(id) = item_id {
+        refuse_foreign_item(db, caller, id, scope)?;
+    }
+    let d = db.create_draft(&caller.account.username, scope, content, item_id, now())?;
+    caller.note_change(None, Some(format!("draft {}", d.id)));
+    Ok(d)
+}
+
+/// A draft for `scope` never takes (to overwrite or squat) an item id
+/// another region holds.
+fn refuse_foreign_item(
+    db: &Db,
+    caller: &Caller,
+    item_id: &str,
+    scope: &AreaCode,
+) -> Result<(), ApiError> {
+    match db.item_owner(item_id)? {
+        Some(owner) if owner != *scope => Err(caller.refuse(format!(
+            "item {item_id} belongs to region {owner}; a draft for {scope} cannot take it"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +209,7 @@ pub(crate) async fn approve_and_push(
         let db = &state.db;
         let d = db.draft(id)?;
         caller.require_review(db, &d.scope)?;
+        refuse_foreign_item(db, &caller, &d.item_id, &d.scope)?;
         let before = db
             .item_history(&d.item_id)?
             .last()

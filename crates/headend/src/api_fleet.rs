@@ -10,11 +10,11 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use model::{
-    AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, HouseholdMembers,
-    ProvisionRequest, ONLINE_WINDOW_SECS,
+    AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, ProvisionRequest,
+    ONLINE_WINDOW_SECS,
 };
 use serde::Deserialize;
 
@@ -32,7 +32,6 @@ pub const MAX_MESSAGE_CHARS: usize = 200;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/provision", post(provision))
-        .route("/api/v1/devices/{device}/members", put(members))
         .route("/api/v1/devices/{device}/heartbeat", post(heartbeat))
         .route("/api/v1/devices/{device}/commands/{id}/ack", post(ack))
         .route("/api/v1/admin/installer-codes", post(issue_code))
@@ -64,33 +63,6 @@ async fn provision(
         }
         Err(refusal) => Err(ApiError::Device(refusal)),
     }
-}
-
-async fn members(
-    State(state): State<AppState>,
-    token: BoxToken,
-    Path(device): Path<String>,
-    Json(body): Json<HouseholdMembers>,
-) -> Result<Response, ApiError> {
-    let household = blocking(move || {
-        let db = &state.db;
-        authorize(db, &device, &token)?;
-        let village = db.device_village(&device)?;
-        let known = db.village_members(&village)?;
-        if let Some(stranger) = body
-            .members
-            .iter()
-            .find(|m| !known.iter().any(|k| &k.id == *m))
-        {
-            return Err(ApiError::BadRequest(format!(
-                "member {stranger} is not in this box's village {village}"
-            )));
-        }
-        db.set_household(&device, &village, &body.members)?;
-        Ok(db.household(&device)?)
-    })
-    .await?;
-    Ok(Json(household).into_response())
 }
 
 async fn heartbeat(

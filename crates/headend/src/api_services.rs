@@ -6,6 +6,8 @@
 //! Menus, questionnaires, the bank and exams need an editor; the inbox an
 //! operator; reading results any account; always inside its region. The
 //! bank is shared by the whole county, so only county accounts edit it.
+//! Menus, questionnaires and exams are drafts like any content: they reach
+//! boxes only through review (see [`crate::api_content`]).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,6 +18,7 @@ use model::{AreaCode, Content, Question, QuestionKind, Questionnaire, RequestSta
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
+use crate::api_content::new_draft;
 use crate::api_meetings::far_future;
 use crate::auth::Caller;
 use crate::csv_export::CsvExport;
@@ -48,26 +51,26 @@ fn now() -> i64 {
     now_ms() / 1000
 }
 
-/// Publishes `menu` for `region` (a county, or a town or village that
-/// needs its own); boxes use the nearest one.
+/// A draft of `menu` for `region` (a county, or a town or village that
+/// needs its own; boxes use the nearest one). Like all content it reaches
+/// boxes only once a reviewer approves it (`/api/v1/admin/content/…`).
 async fn put_menu(
     State(state): State<AppState>,
     caller: Caller,
     Path(region): Path<AreaCode>,
     Json(menu): Json<ServiceMenu>,
 ) -> Result<Response, ApiError> {
-    let item = blocking(move || {
-        caller.require(&state.db, Permission::EditContent, &Target::Region(&region))?;
-        let item = crate::db::NewItem {
-            id: menu_id(&region),
-            scope: region,
-            published_at: now(),
-            content: Content::ServiceMenu(menu),
-        };
-        Ok(state.db.publish(&[item])?.remove(0))
+    let d = blocking(move || {
+        new_draft(
+            &state.db,
+            &caller,
+            &region,
+            &Content::ServiceMenu(menu),
+            Some(&menu_id(&region)),
+        )
     })
     .await?;
-    Ok(Json(serde_json::json!({ "id": item.id, "version": item.version })).into_response())
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,25 +267,24 @@ struct NewQuestionnaire {
     questionnaire: Questionnaire,
 }
 
+/// A draft questionnaire; boxes get it once a reviewer approves it.
 async fn create_questionnaire(
     State(state): State<AppState>,
     caller: Caller,
     Json(new): Json<NewQuestionnaire>,
 ) -> Result<Response, ApiError> {
     let id = format!("eval-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let published = id.clone();
-    blocking(move || {
-        caller.require(
+    let d = blocking(move || {
+        new_draft(
             &state.db,
-            Permission::EditContent,
-            &Target::Region(&new.scope),
-        )?;
-        Ok(state
-            .db
-            .publish_questionnaire(&published, &new.scope, &new.questionnaire, now())?)
+            &caller,
+            &new.scope,
+            &Content::Questionnaire(new.questionnaire),
+            Some(&id),
+        )
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -366,30 +368,22 @@ async fn put_question(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A draft exam drawn from the bank (questions only); boxes get it once a
+/// reviewer approves it, and its answer key is copied from the bank then.
 async fn create_exam(
     State(state): State<AppState>,
     caller: Caller,
     Json(new): Json<NewExam>,
 ) -> Result<Response, ApiError> {
     let id = format!("exam-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let published = id.clone();
-    let exam = blocking(move || {
-        caller.require(
-            &state.db,
-            Permission::EditContent,
-            &Target::Region(&new.scope),
-        )?;
-        Ok(state.db.publish_exam(&published, &new, now())?)
+    let d = blocking(move || {
+        let db = &state.db;
+        caller.require(db, Permission::EditContent, &Target::Region(&new.scope))?;
+        let exam = db.draw_exam(&new)?;
+        new_draft(db, &caller, &new.scope, &Content::Exam(exam), Some(&id))
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({
-            "id": id,
-            "questions": exam.questions.iter().map(|q| &q.id).collect::<Vec<_>>(),
-        })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
 async fn exam_results(

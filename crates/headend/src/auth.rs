@@ -137,7 +137,8 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    fn refuse(&self, why: String) -> ApiError {
+    /// Refuses the request with `why`, noted for the audit log.
+    pub(crate) fn refuse(&self, why: String) -> ApiError {
         self.note_refusal(&why);
         ApiError::Forbidden(why)
     }

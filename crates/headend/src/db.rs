@@ -11,10 +11,13 @@ mod attendance;
 mod audit;
 mod content;
 mod devices;
+mod evaluation_totals;
 mod forms;
+mod households;
 mod login;
 mod meetings;
 mod people;
+mod publishing;
 mod scopes;
 mod services;
 mod stats;
@@ -31,7 +34,9 @@ pub use attendance::{AttendanceRate, AttendanceRow};
 pub use audit::{AuditEntry, AuditQuery, Outcome};
 pub use content::{Draft, DraftStatus, HistoryEntry};
 pub use devices::{CommandRow, DeviceRow, Refusal};
-pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
+pub use evaluation_totals::{EvaluationResults, QuestionTotals, MIN_GROUP};
+pub use forms::{BankQuestion, NewExam};
+pub use households::{Claimed, HouseholdClaim};
 pub use login::{LoginRefused, TRUSTED_ADDRESS_SECS};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
@@ -176,6 +181,7 @@ impl Db {
         conn.execute_batch(content::SCHEMA)?;
         conn.execute_batch(stats::SCHEMA)?;
         conn.execute_batch(devices::SCHEMA)?;
+        conn.execute_batch(households::SCHEMA)?;
         Ok(Db {
             conn: Mutex::new(conn),
             audit_commits: std::sync::atomic::AtomicU64::new(0),

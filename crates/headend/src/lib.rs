@@ -18,6 +18,7 @@ mod api_accounts;
 mod api_box;
 mod api_content;
 mod api_fleet;
+mod api_households;
 mod api_import;
 mod api_meetings;
 mod api_services;

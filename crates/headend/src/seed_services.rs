@@ -7,7 +7,7 @@ use model::{
 };
 
 use crate::db::{menu_id, BankQuestion, Db, DbError, NewExam, NewItem};
-use crate::seed::{COUNTY, TOWNS, VILLAGES};
+use crate::seed::{COUNTY, DEMO_ADMIN, TOWNS, VILLAGES};
 
 /// Feed ids of the demo's questionnaires and exam.
 pub const TOWN_EVALUATION: &str = "eval-qingshi-leadership-2026";
@@ -141,14 +141,16 @@ pub fn bank() -> Vec<BankQuestion> {
         .collect()
 }
 
-/// Publishes the demo's services content, open from a week ago for a month.
+/// Publishes the demo's services content, open from a week ago for a month,
+/// as reviewed by the demo admin (the history says so): boxes see nothing
+/// that no reviewer approved.
 pub fn seed_services(db: &Db, now: i64) -> Result<(), DbError> {
     let county = code(COUNTY.0)?;
     let qingshi = code(TOWNS[0].0)?;
     let dongpo = code(VILLAGES[0].0)?;
     let (opens_at, closes_at) = (now - 7 * 86_400, now + 30 * 86_400);
     let satisfaction = &["满意", "基本满意", "不满意", "不了解"];
-    db.publish(&[
+    let items = [
         NewItem {
             id: menu_id(&county),
             scope: county,
@@ -204,23 +206,31 @@ pub fn seed_services(db: &Db, now: i64) -> Result<(), DbError> {
                 ],
             }),
         },
-    ])?;
+    ];
+    for item in &items {
+        db.publish_reviewed(DEMO_ADMIN.0, item)?;
+    }
     for q in bank() {
         db.put_bank_question(&q)?;
     }
-    db.publish_exam(
-        DEMO_EXAM,
-        &NewExam {
+    let exam = db.draw_exam(&NewExam {
+        scope: code(COUNTY.0)?,
+        title: "2026年党章知识考试".into(),
+        time_limit_s: 600,
+        opens_at,
+        closes_at,
+        questions: BANK.iter().take(10).map(|q| q.0.to_string()).collect(),
+        pick: 0,
+        tag: None,
+    })?;
+    db.publish_reviewed(
+        DEMO_ADMIN.0,
+        &NewItem {
+            id: DEMO_EXAM.into(),
             scope: code(COUNTY.0)?,
-            title: "2026年党章知识考试".into(),
-            time_limit_s: 600,
-            opens_at,
-            closes_at,
-            questions: BANK.iter().take(10).map(|q| q.0.to_string()).collect(),
-            pick: 0,
-            tag: None,
+            published_at: now,
+            content: Content::Exam(exam),
         },
-        now,
     )?;
     Ok(())
 }

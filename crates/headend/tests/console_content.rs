@@ -391,3 +391,46 @@ async fn the_import_page_names_each_bad_cell_and_stores_nothing() {
         "导入的补贴"
     );
 }
+
+#[tokio::test]
+async fn a_reviewer_sees_what_a_menu_questionnaire_or_exam_draft_holds() {
+    let (_dir, db, router) = demo();
+    let dongpo: model::AreaCode = DONGPO.parse().unwrap();
+    let mut menu = model::ServiceMenu::standard();
+    menu.categories[0].name = "村里的农技服务".into();
+    let exam = db
+        .draw_exam(&headend::db::NewExam {
+            scope: dongpo.clone(),
+            title: "村里的小测验".into(),
+            time_limit_s: 300,
+            opens_at: 0,
+            closes_at: 4_000_000_000,
+            questions: vec!["dz-02".into()],
+            pick: 0,
+            tag: None,
+        })
+        .unwrap();
+    let menu = db
+        .create_draft(
+            "dongpo-editor",
+            &dongpo,
+            &Content::ServiceMenu(menu),
+            None,
+            0,
+        )
+        .unwrap();
+    let exam = db
+        .create_draft("dongpo-editor", &dongpo, &Content::Exam(exam), None, 0)
+        .unwrap();
+    let reviewer = Console::login(&router, "qingshi-reviewer", PASSWORD, "/console/review").await;
+    let page = reviewer.get(&format!("/console/content/{}", menu.id)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("村里的农技服务"), "{}", page.body);
+    let page = reviewer.get(&format!("/console/content/{}", exam.id)).await;
+    assert!(
+        page.body.contains("预备党员的预备期为多长时间？"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("半年 / 一年"), "{}", page.body);
+}

@@ -120,7 +120,8 @@ fn installer_codes_are_single_use_expiring_and_regional() {
     assert_eq!(status, 201);
 
     // The box picks its household from the village's members; a member of
-    // another village is refused.
+    // another village is refused (and one of another household: see
+    // tests/security_content.rs).
     let path = format!("/api/v1/devices/{device}/members");
     let (status, err) = as_box(
         &server,
@@ -135,10 +136,10 @@ fn installer_codes_are_single_use_expiring_and_regional() {
         &token,
         "PUT",
         &path,
-        json!({ "members": ["dongpo-01"] }),
+        json!({ "members": ["dongpo-04"] }),
     );
     assert_eq!(status, 200, "{household}");
-    assert_eq!(household["members"][0]["name"], "王建国");
+    assert_eq!(household["members"][0]["name"], "赵秀英");
     let (status, _) = as_box(&server, "wrong", "PUT", &path, json!({ "members": [] }));
     assert_eq!(status, 401);
     let (status, fetched) = as_box(

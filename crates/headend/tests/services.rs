@@ -381,7 +381,7 @@ fn exams_are_scored_here_and_their_answers_never_reach_the_feed() {
     );
     assert_eq!(board[0]["name"], "王建国");
 
-    // A new exam drawn from the bank at random.
+    // A new exam drawn from the bank at random: a draft for review.
     let (code, drawn) = json(
         server.addr,
         "POST",
@@ -390,7 +390,8 @@ fn exams_are_scored_here_and_their_answers_never_reach_the_feed() {
                 "opens_at": 0, "closes_at": 4_000_000_000i64, "pick": 5, "tag": "党章" }),
     );
     assert_eq!(code, 201, "{drawn}");
-    assert_eq!(drawn["questions"].as_array().unwrap().len(), 5);
+    assert_eq!(drawn["status"], "draft");
+    assert_eq!(drawn["content"]["questions"].as_array().unwrap().len(), 5);
     let (code, too_many) = json(
         server.addr,
         "POST",

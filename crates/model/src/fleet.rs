@@ -23,6 +23,9 @@ pub const MAX_LOG_BYTES: usize = 64 * 1024;
 
 /// `ApiError.code` values a provisioning box turns into plain words.
 pub mod refusal {
+    /// A member the box named lives in another box's household; an
+    /// operator must confirm the move (`409`).
+    pub const MEMBER_ELSEWHERE: &str = "member_in_other_household";
     pub const CODE_UNKNOWN: &str = "code_unknown";
     pub const CODE_EXPIRED: &str = "code_expired";
     pub const CODE_USED: &str = "code_used";

@@ -18,6 +18,7 @@ fn preview(content: &Content) -> Markup {
                 p.notice { "【更正】第" (c.version) "版（" (when(c.corrected_at)) "）：" (c.reason) }
             }
         }
+        (form_preview(content))
         @for block in content.body() {
             @match block {
                 Block::Paragraph { text } => p { (text) },
@@ -44,6 +45,43 @@ fn preview(content: &Content) -> Markup {
                     figcaption { (caption) }
                 },
             }
+        }
+    }
+}
+
+/// Menus, questionnaires and exams have no body: the reviewer sees their
+/// categories or questions (an exam's without the answers, which stay in
+/// the bank).
+fn form_preview(content: &Content) -> Markup {
+    let questions = |questions: &[model::Question]| {
+        html! {
+            ol { @for q in questions {
+                li { (q.text) " （" (q.kind.label()) "）"
+                    @let options = q.kind.options();
+                    @if !options.is_empty() { br; span.muted { (options.join(" / ")) } }
+                }
+            } }
+        }
+    };
+    html! {
+        @match content {
+            Content::ServiceMenu(menu) => {
+                p.muted { "一键服务菜单" }
+                ul { @for c in &menu.categories {
+                    li { (c.name) @if !c.presets.is_empty() { "：" (c.presets.join("、")) } }
+                } }
+            },
+            Content::Questionnaire(q) => {
+                p.muted { "评议 · " (q.target.label()) " · " (q.target_name) " · "
+                    (when(q.opens_at)) " 至 " (when(q.closes_at)) }
+                (questions(&q.questions))
+            },
+            Content::Exam(e) => {
+                p.muted { "考试 · 限时 " (e.time_limit_s / 60) " 分钟 · "
+                    (when(e.opens_at)) " 至 " (when(e.closes_at)) }
+                (questions(&e.questions))
+            },
+            _ => {},
         }
     }
 }

@@ -6,10 +6,11 @@
 //! its history. A retraction withdraws the item from boxes but keeps the
 //! record and the reason.
 
-use model::{AreaCode, Content, Correction, FeedItem};
+use model::{AreaCode, Content, FeedItem};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{publish_one, scope_chain, Db, DbError, NewItem};
+use super::publishing::{check_draft, default_item_id, publish_draft};
+use super::{scope_chain, Db, DbError};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS drafts(
@@ -169,7 +170,7 @@ fn check(item_id: &str, scope: &AreaCode, content: &Content) -> Result<(), DbErr
     Ok(())
 }
 
-fn history(conn: &Connection, item_id: &str) -> Result<Vec<HistoryEntry>, DbError> {
+pub(super) fn history(conn: &Connection, item_id: &str) -> Result<Vec<HistoryEntry>, DbError> {
     let rows = conn
         .prepare_cached(
             "SELECT version, at, kind, reason, by_account FROM item_history
@@ -186,68 +187,6 @@ fn history(conn: &Connection, item_id: &str) -> Result<Vec<HistoryEntry>, DbErro
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
-}
-
-/// Publishes an approved draft in `conn`'s transaction: the next version,
-/// with the correction history carried in a disclosure.
-fn publish_draft(
-    conn: &mut Connection,
-    d: &Draft,
-    by: &str,
-    now: i64,
-) -> Result<FeedItem, DbError> {
-    let tx = conn.transaction()?;
-    let mut content = d.content.clone();
-    let current: Option<i64> = tx
-        .query_row(
-            "SELECT version FROM items WHERE id = ?1 AND deleted = 0",
-            [&d.item_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let (Some(reason), Content::Disclosure(disclosure)) = (&d.reason, &mut content) {
-        let mut corrections: Vec<Correction> = history(&tx, &d.item_id)?
-            .into_iter()
-            .filter(|h| h.kind == "corrected")
-            .map(|h| Correction {
-                version: h.version,
-                corrected_at: h.at,
-                reason: h.reason.unwrap_or_default(),
-            })
-            .collect();
-        corrections.push(Correction {
-            version: current.map_or(1, |v| v as u32 + 1),
-            corrected_at: now,
-            reason: reason.clone(),
-        });
-        disclosure.corrections = corrections;
-    }
-    let item = publish_one(
-        &tx,
-        &NewItem {
-            id: d.item_id.clone(),
-            scope: d.scope.clone(),
-            published_at: now,
-            content,
-        },
-    )?;
-    let kind = if d.reason.is_some() {
-        "corrected"
-    } else {
-        "published"
-    };
-    tx.execute(
-        "INSERT OR REPLACE INTO item_history(item_id, version, at, kind, reason, by_account, draft)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![d.item_id, item.version, now, kind, d.reason, by, d.id],
-    )?;
-    tx.execute(
-        "UPDATE drafts SET status = 'published', published_version = ?2, updated_at = ?3
-         WHERE id = ?1",
-        params![d.id, item.version, now],
-    )?;
-    tx.commit()?;
-    Ok(item)
 }
 
 fn set_status(
@@ -285,15 +224,13 @@ impl Db {
         item_id: Option<&str>,
         now: i64,
     ) -> Result<Draft, DbError> {
-        let item_id = item_id.map(str::to_string).unwrap_or_else(|| {
-            format!(
-                "{scope}-{}",
-                &uuid::Uuid::new_v4().simple().to_string()[..12]
-            )
-        });
+        let item_id = item_id
+            .map(str::to_string)
+            .unwrap_or_else(|| default_item_id(scope, content));
         check(&item_id, scope, content)?;
         let conn = self.lock()?;
         scope_chain(&conn, scope)?;
+        check_draft(&conn, &item_id, scope, content)?;
         let published: Option<i64> = conn
             .query_row(
                 "SELECT 1 FROM items WHERE id = ?1 AND deleted = 0",
@@ -301,7 +238,9 @@ impl Db {
                 |r| r.get(0),
             )
             .optional()?;
-        if published.is_some() {
+        // A menu is replaced by its next version; a disclosure is corrected
+        // with a reason; other kinds are published anew.
+        if published.is_some() && !matches!(content, Content::ServiceMenu(_)) {
             return Err(DbError::BadInput(format!(
                 "{item_id} is published; correct it (with a reason) instead of editing it"
             )));
@@ -404,6 +343,7 @@ impl Db {
             )));
         }
         check(&d.item_id, &d.scope, content)?;
+        check_draft(&conn, &d.item_id, &d.scope, content)?;
         conn.execute(
             "UPDATE drafts SET content = ?2, status = 'draft', updated_at = ?3 WHERE id = ?1",
             params![id, serde_json::to_string(content)?, now],
@@ -472,6 +412,9 @@ impl Db {
                 "a draft is approved by someone other than its author".into(),
             ));
         }
+        // Checked again: the item may have been taken since the draft was
+        // made, or the draft made before these checks existed.
+        check_draft(&conn, &d.item_id, &d.scope, &d.content)?;
         conn.execute(
             "UPDATE drafts SET reviewer = ?2, publish_at = ?3, comment = NULL WHERE id = ?1",
             params![id, reviewer, publish_at],
@@ -501,7 +444,21 @@ impl Db {
         let mut out = Vec::new();
         for (d, _, _) in due {
             let by = d.reviewer.clone().unwrap_or_default();
-            out.push(publish_draft(&mut conn, &d, &by, now)?);
+            match publish_draft(&mut conn, &d, &by, now) {
+                Ok(item) => out.push(item),
+                // One that can no longer be published goes back to its
+                // author with the reason, instead of blocking the others.
+                Err(
+                    e @ (DbError::BadInput(_) | DbError::ScopeChange { .. } | DbError::Invalid(_)),
+                ) => {
+                    conn.execute(
+                        "UPDATE drafts SET status = 'returned', comment = ?2, updated_at = ?3
+                         WHERE id = ?1",
+                        params![d.id, format!("could not be published: {e}"), now],
+                    )?;
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }

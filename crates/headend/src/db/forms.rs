@@ -2,19 +2,17 @@
 //! as feed items; the answers come back through the outbox.
 //!
 //! A household answers a questionnaire once; only totals per question are
-//! ever given out, and none for a group of fewer than
-//! [`MIN_GROUP`] households, so nobody's answers can be read off a small
-//! village. Exams are drawn from a question bank whose answers stay here:
+//! ever given out (see [`super::evaluation_totals`]). Exams are drawn from a question bank whose answers stay here:
 //! the box gets the questions only, the headend scores each member's paper
 //! once.
 
 use model::{
     exam_score, Answer, AreaCode, Content, EvaluationAnswers, Exam, ExamPaper, ExamResult,
-    Household, Question, QuestionKind, Questionnaire, SubmissionAnswer,
+    Household, Question, QuestionKind, SubmissionAnswer,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{published, scope_chain, subtree, Db, DbError};
+use super::{published, scope_chain, Db, DbError};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS evaluations(
@@ -51,8 +49,6 @@ CREATE TABLE IF NOT EXISTS exam_results(
 );
 ";
 
-/// Fewest households whose answers are totalled for one region.
-pub const MIN_GROUP: u32 = 3;
 /// Answers made offline are taken this long after a questionnaire or exam
 /// closes, for boxes that were offline when their household answered.
 const LATE_GRACE_SECS: i64 = 24 * 3600;
@@ -85,31 +81,6 @@ pub struct NewExam {
     /// Draw only from questions with this tag.
     #[serde(default)]
     pub tag: Option<String>,
-}
-
-/// Totals for one question.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct QuestionTotals {
-    pub id: String,
-    pub text: String,
-    pub kind: String,
-    pub options: Vec<String>,
-    /// How many households chose each option.
-    pub counts: Vec<u32>,
-    /// For ratings: the mean of 1..5.
-    pub mean_rating: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EvaluationResults {
-    pub questionnaire: String,
-    pub title: String,
-    pub target: String,
-    pub target_name: String,
-    pub households: u32,
-    /// Empty when fewer than [`MIN_GROUP`] households answered here.
-    pub questions: Vec<QuestionTotals>,
-    pub withheld: Option<String>,
 }
 
 fn village_of(conn: &Connection, device: &str) -> Result<Option<String>, DbError> {
@@ -371,9 +342,10 @@ impl Db {
             .collect()
     }
 
-    /// Draws an exam from the bank, keeps its answer key and publishes the
-    /// questions as feed item `id`.
-    pub fn publish_exam(&self, id: &str, new: &NewExam, now: i64) -> Result<Exam, DbError> {
+    /// Draws an exam from the bank: the questions (never the answers) as
+    /// a draft's content; the key is copied from the bank when the exam is
+    /// approved and published.
+    pub fn draw_exam(&self, new: &NewExam) -> Result<Exam, DbError> {
         let bank = self.bank_questions()?;
         let chosen: Vec<BankQuestion> = if new.questions.is_empty() {
             let mut pool: Vec<BankQuestion> = bank
@@ -408,31 +380,13 @@ impl Db {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let exam = Exam {
+        Ok(Exam {
             title: new.title.clone(),
             time_limit_s: new.time_limit_s,
             opens_at: new.opens_at,
             closes_at: new.closes_at,
-            questions: chosen.iter().map(|b| b.question.clone()).collect(),
-        };
-        let item = super::NewItem {
-            id: id.to_string(),
-            scope: new.scope.clone(),
-            published_at: now,
-            content: Content::Exam(exam.clone()),
-        };
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM exam_keys WHERE exam = ?1", [id])?;
-        for b in &chosen {
-            tx.execute(
-                "INSERT INTO exam_keys(exam, question, answer) VALUES (?1, ?2, ?3)",
-                params![id, b.question.id, serde_json::to_string(&b.answer)?],
-            )?;
-        }
-        super::publish_one(&tx, &item)?;
-        tx.commit()?;
-        Ok(exam)
+            questions: chosen.into_iter().map(|b| b.question).collect(),
+        })
     }
 
     /// Every member's result of `exam`, best first.
@@ -443,101 +397,5 @@ impl Db {
             &format!("{RESULT_SELECT} WHERE e.exam = ?1 ORDER BY e.score DESC, m.name"),
             [exam],
         )
-    }
-
-    /// Totals per question for households in villages under `region`.
-    pub fn evaluation_results(
-        &self,
-        questionnaire: &str,
-        region: &AreaCode,
-    ) -> Result<EvaluationResults, DbError> {
-        let conn = self.lock()?;
-        let Some((_, Content::Questionnaire(q))) = published(&conn, questionnaire)? else {
-            return Err(DbError::NotFound(format!("questionnaire {questionnaire}")));
-        };
-        let villages = subtree(&conn, region)?;
-        let mut stmt = conn
-            .prepare_cached("SELECT village, answers FROM evaluations WHERE questionnaire = ?1")?;
-        let rows = stmt
-            .query_map([questionnaire], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut totals: Vec<QuestionTotals> = q.questions.iter().map(question_totals).collect();
-        let mut households = 0;
-        let mut ratings: Vec<(u32, u32)> = vec![(0, 0); q.questions.len()];
-        for (village, answers) in rows {
-            if !villages.contains(&village) {
-                continue;
-            }
-            households += 1;
-            let answers: Vec<Answer> = serde_json::from_str(&answers)?;
-            for a in answers {
-                let Some(i) = q.questions.iter().position(|x| x.id == a.question) else {
-                    continue;
-                };
-                for c in &a.choices {
-                    if let Some(n) = totals[i].counts.get_mut(usize::from(*c)) {
-                        *n += 1;
-                    }
-                    if q.questions[i].kind == QuestionKind::Rating {
-                        ratings[i].0 += u32::from(*c) + 1;
-                        ratings[i].1 += 1;
-                    }
-                }
-            }
-        }
-        for (t, (sum, n)) in totals.iter_mut().zip(ratings) {
-            if n > 0 {
-                t.mean_rating = Some(f64::from(sum) / f64::from(n));
-            }
-        }
-        let withheld = (households > 0 && households < MIN_GROUP).then(|| {
-            format!(
-                "only {households} households answered here; totals are shown from {MIN_GROUP} on, so no household's answers can be told"
-            )
-        });
-        Ok(EvaluationResults {
-            questionnaire: questionnaire.to_string(),
-            title: q.title.clone(),
-            target: q.target.label().to_string(),
-            target_name: q.target_name.clone(),
-            households,
-            questions: if withheld.is_some() {
-                Vec::new()
-            } else {
-                totals
-            },
-            withheld,
-        })
-    }
-
-    /// Publishes a questionnaire as feed item `id`.
-    pub fn publish_questionnaire(
-        &self,
-        id: &str,
-        scope: &AreaCode,
-        q: &Questionnaire,
-        now: i64,
-    ) -> Result<(), DbError> {
-        self.publish(&[super::NewItem {
-            id: id.to_string(),
-            scope: scope.clone(),
-            published_at: now,
-            content: Content::Questionnaire(q.clone()),
-        }])?;
-        Ok(())
-    }
-}
-
-fn question_totals(q: &Question) -> QuestionTotals {
-    let options = q.kind.options();
-    QuestionTotals {
-        id: q.id.clone(),
-        text: q.text.clone(),
-        kind: q.kind.label().to_string(),
-        counts: vec![0; options.len()],
-        options,
-        mean_rating: None,
     }
 }

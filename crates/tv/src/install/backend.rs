@@ -69,7 +69,13 @@ impl Backend for HeadendBackend {
         sync::Installer::new(url, self.timeout)
             .set_members(device, token, members)
             .map(|_| ())
-            .map_err(|e| unreachable_text(&e))
+            .map_err(|e| match e {
+                // model::refusal::MEMBER_ELSEWHERE
+                sync::SyncError::Server { status: 409, .. } => {
+                    "有的成员已登记在别的机顶盒上：请只选住在这里的人，或请村里的管理员在后台确认搬迁".into()
+                }
+                e => unreachable_text(&e),
+            })
     }
 
     fn local_ip(&self, url: &str) -> Option<String> {
