@@ -120,7 +120,8 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    fn refuse(&self, why: String) -> ApiError {
+    /// Refuses the request with `why`, which the audit log records.
+    pub(crate) fn refuse(&self, why: String) -> ApiError {
         self.note.update(|n| n.refusal = Some(why.clone()));
         ApiError::Forbidden(why)
     }

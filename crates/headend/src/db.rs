@@ -12,14 +12,16 @@ mod audit;
 mod content;
 mod devices;
 mod forms;
+mod installer_codes;
 mod meetings;
 mod people;
 mod scopes;
+mod secret;
 mod services;
 mod stats;
 mod submissions;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 pub use accounts::{
@@ -31,9 +33,13 @@ pub use audit::{AuditEntry, AuditQuery, Outcome};
 pub use content::{Draft, DraftStatus, HistoryEntry};
 pub use devices::{CommandRow, DeviceRow, Refusal};
 pub use forms::{BankQuestion, EvaluationResults, NewExam, QuestionTotals, MIN_GROUP};
+pub use installer_codes::{
+    ProvisionAttempt, ProvisionOutcome, RebindGrounds, Rebound, MAX_CODE_MISUSES, RELEASE_SECS,
+};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
 pub use scopes::Target;
+pub use secret::SECRET_KEY_ENV;
 pub use services::{menu_id, RequestAction, RequestCount, RequestFilter, StaffRequest};
 pub use stats::{AuthorCount, Lagging, UploadCount, UsageCount, REQUIRED_MODULES};
 pub use submissions::MAX_KEY_LEN;
@@ -67,6 +73,9 @@ pub enum DbError {
     NotFound(String),
     #[error("{0}")]
     BadInput(String),
+    /// The key file for installer codes is missing, unreadable or malformed.
+    #[error("{0}")]
+    SecretKey(String),
 }
 
 /// Result of a feed request before HTTP concerns.
@@ -82,6 +91,8 @@ pub enum FeedAnswer {
 
 pub struct Db {
     conn: Mutex<Connection>,
+    /// Keys the installer-code digests; never stored in the database.
+    secret: secret::SecretKey,
 }
 
 const SCHEMA: &str = "
@@ -152,7 +163,22 @@ pub struct NewItem {
 }
 
 impl Db {
+    /// Opens (creating if needed) the database at `path`, with the secret
+    /// key from the file named in `DANGJIAN_SECRET_KEY_FILE`, else from
+    /// `<path>.key` (created, mode 0600, on first open).
     pub fn open(path: &Path) -> Result<Db, DbError> {
+        let env = std::env::var_os(SECRET_KEY_ENV).map(PathBuf::from);
+        Self::open_keyed(path, &secret::KeySource::for_db(path, env))
+    }
+
+    /// Like [`Db::open`] with the secret key in `key_file` (created if
+    /// missing).
+    pub fn open_with_key_file(path: &Path, key_file: &Path) -> Result<Db, DbError> {
+        Self::open_keyed(path, &secret::KeySource::File(key_file.to_path_buf()))
+    }
+
+    fn open_keyed(path: &Path, key: &secret::KeySource) -> Result<Db, DbError> {
+        let secret = secret::SecretKey::load(key)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a sign-in or request acknowledged to a box is deleted from its
@@ -171,8 +197,11 @@ impl Db {
         conn.execute_batch(content::SCHEMA)?;
         conn.execute_batch(stats::SCHEMA)?;
         conn.execute_batch(devices::SCHEMA)?;
+        devices::migrate(&conn)?;
+        installer_codes::migrate(&conn)?;
         Ok(Db {
             conn: Mutex::new(conn),
+            secret,
         })
     }
 

@@ -20,6 +20,7 @@ mod api_content;
 mod api_fleet;
 mod api_import;
 mod api_meetings;
+mod api_provision;
 mod api_services;
 mod api_stats;
 mod auth;
