@@ -300,12 +300,20 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// A revocation says why.
+/// Longest reason for revoking or releasing a box.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// A revocation says why, briefly.
 pub(crate) fn check_reason(reason: &str) -> Result<(), ApiError> {
     if reason.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "say why the box is revoked (reason)".into(),
         ));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a reason is at most {MAX_REASON_CHARS} characters"
+        )));
     }
     Ok(())
 }
@@ -354,6 +362,11 @@ pub(crate) fn release_box(
         return Err(ApiError::BadRequest(
             "say why the box is released (reason)".into(),
         ));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a reason is at most {MAX_REASON_CHARS} characters"
+        )));
     }
     caller.require(&state.db, Permission::Operate, &Target::Household(device))?;
     state

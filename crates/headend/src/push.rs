@@ -169,14 +169,6 @@ impl Hub {
         Some(Held(self.clone(), device.to_string()))
     }
 
-    /// Push streams `device` holds now.
-    pub fn holding(&self, device: &str) -> usize {
-        self.holding
-            .lock()
-            .map(|h| h.get(device).copied().unwrap_or(0))
-            .unwrap_or(0)
-    }
-
     pub fn stats(&self) -> PushStats {
         PushStats {
             connected: self.connected.load(Ordering::Relaxed),

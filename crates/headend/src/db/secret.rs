@@ -140,8 +140,16 @@ fn load_or_create(path: &Path) -> Result<SecretKey, DbError> {
 }
 
 /// Writes a new random key, readable by the owner only; fails with
-/// `AlreadyExists` when there is one.
+/// `AlreadyExists` when there is one. The key is written whole to a
+/// temporary file first and then linked into place, so a second process
+/// opening the database at the same moment reads all of it or none.
 fn create(path: &Path) -> std::io::Result<[u8; KEY_BYTES]> {
+    if path.exists() {
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
+    let tmp = PathBuf::from(tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -149,17 +157,16 @@ fn create(path: &Path) -> std::io::Result<[u8; KEY_BYTES]> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
     let key = random_key();
-    let written = file
-        .write_all(format!("{}\n", hex(&key)).as_bytes())
-        .and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        // A half-written key would be refused on the next start.
-        let _ = std::fs::remove_file(path);
-        return Err(e);
-    }
-    Ok(key)
+    let placed = options
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.write_all(format!("{}\n", hex(&key)).as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    placed.map(|()| key)
 }
 
 fn warn_if_readable_by_others(path: &Path) {
