@@ -285,7 +285,7 @@ fn new_headend_url(kind: &CommandKind) -> Option<&str> {
 }
 
 #[derive(Debug, Deserialize)]
-struct RevokeBody {
+struct ReasonBody {
     reason: String,
 }
 
@@ -293,7 +293,7 @@ async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(device): Path<String>,
-    Json(body): Json<RevokeBody>,
+    Json(body): Json<ReasonBody>,
 ) -> Result<Response, ApiError> {
     check_reason(&body.reason)?;
     blocking(move || revoke_box(&state, &caller, &device, &body.reason)).await?;
@@ -342,7 +342,7 @@ async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(device): Path<String>,
-    Json(body): Json<RevokeBody>,
+    Json(body): Json<ReasonBody>,
 ) -> Result<Response, ApiError> {
     blocking(move || release_box(&state, &caller, &device, &body.reason)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

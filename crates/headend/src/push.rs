@@ -159,7 +159,11 @@ impl Hub {
     /// (at least one); `None` when it holds them all. The place is given
     /// back when the returned guard is dropped.
     pub fn hold(self: &Arc<Self>, device: &str, max: usize) -> Option<Held> {
-        let mut holding = self.holding.lock().ok()?;
+        // A panic elsewhere must not refuse every box from then on.
+        let mut holding = self
+            .holding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = holding.entry(device.to_string()).or_default();
         if *n >= max.max(1) {
             return None;
