@@ -54,6 +54,12 @@ fn known_household(db: &Db, device: &str) -> Result<Household, ApiError> {
 #[derive(Debug, Clone)]
 pub(crate) struct BoxToken(Option<String>);
 
+impl BoxToken {
+    pub fn bearer(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BoxToken {
     type Rejection = std::convert::Infallible;
 
@@ -84,21 +90,37 @@ fn known_box(db: &Db, device: &str, token: &BoxToken) -> Result<Household, ApiEr
     known_household(db, device)
 }
 
+/// How long a box told it holds too many push streams should wait: about
+/// two keep-alives, by when a connection it lost is noticed and freed.
+const STREAMS_RETRY_SECS: u64 = 30;
+
 async fn events(
     State(state): State<AppState>,
     token: BoxToken,
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, ApiError> {
+    // Before the token check, so a revocation just after it still ends
+    // this stream.
+    let listener = state.hub.listen();
     let db = state.db.clone();
-    let (household, backlog) = blocking(move || {
-        let household = known_box(&db, &q.device, &token)?;
-        // Commands not yet acknowledged go again on every connection.
-        let backlog = push::backlog(&db, &household)?;
-        Ok((household, backlog))
-    })
-    .await?;
+    let checked = token.clone();
+    let household = blocking(move || known_box(&db, &q.device, &checked)).await?;
     state.hub.seen(&household.device);
-    Ok(push::stream(state.hub.clone(), state.db.clone(), household, backlog).into_response())
+    let max = state.options.limits.max_push_per_device.max(1);
+    let Some(held) = state.hub.hold(&household.device, max) else {
+        tracing::warn!(device = %household.device, max, "push stream refused: too many");
+        return Ok(crate::api_provision::too_many(
+            model::refusal::TOO_MANY_STREAMS,
+            format!("this box already holds {max} push streams; close one or wait"),
+            crate::throttle::RetryAfter(STREAMS_RETRY_SECS),
+        ));
+    };
+    let db = state.db.clone();
+    let h = household.clone();
+    // Commands not yet acknowledged go again on every connection.
+    let backlog = blocking(move || Ok(push::backlog(&db, &h)?)).await?;
+    let token = token.0.unwrap_or_default();
+    Ok(push::stream(state.db.clone(), household, backlog, listener, held, token).into_response())
 }
 
 async fn open_rollcalls(

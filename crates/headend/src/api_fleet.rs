@@ -1,21 +1,23 @@
 //! The fleet: provisioning boxes with installer codes, heartbeats, the
-//! device list, commands over the push channel, and revoking a box.
+//! device list, commands over the push channel, revoking and releasing a
+//! box.
 //!
-//! Box side (`/api/v1/provision`, `/api/v1/devices/{device}/…`): a new box
-//! trades an installer code for its id and token, then names who lives in
-//! the household. Staff side (`/api/v1/admin/…`): installer codes for a
-//! region, the device list with online status, commands and revocation,
-//! all limited to the account's region.
+//! Box side (`/api/v1/provision` in `api_provision`,
+//! `/api/v1/devices/{device}/…`): a new box trades an installer code for
+//! its id and token, then names who lives in the household. Staff side
+//! (`/api/v1/admin/…`): installer codes for a region, the device list with
+//! online status, commands, revocation and release, all limited to the
+//! account's region. A command that would point a box at another headend
+//! (`set_config headend_url`) is sent only to an address on the operator's
+//! allow-list: a box follows it blindly, so it is the one command that
+//! could hand the box to an impostor.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use model::{
-    AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, ProvisionRequest,
-    ONLINE_WINDOW_SECS,
-};
+use model::{AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, ONLINE_WINDOW_SECS};
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
@@ -31,7 +33,7 @@ pub const MAX_MESSAGE_CHARS: usize = 200;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/provision", post(provision))
+        .route("/api/v1/provision", post(crate::api_provision::provision))
         .route("/api/v1/devices/{device}/heartbeat", post(heartbeat))
         .route("/api/v1/devices/{device}/commands/{id}/ack", post(ack))
         .route("/api/v1/admin/installer-codes", post(issue_code))
@@ -41,28 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(commands).post(send_command),
         )
         .route("/api/v1/admin/devices/{device}/revoke", post(revoke))
-}
-
-async fn provision(
-    State(state): State<AppState>,
-    Json(request): Json<ProvisionRequest>,
-) -> Result<Response, ApiError> {
-    let answer = blocking(move || {
-        Ok(state.db.provision(
-            &request.village,
-            request.code.trim(),
-            request.device.as_deref(),
-            now_ms() / 1000,
-        )?)
-    })
-    .await?;
-    match answer {
-        Ok(provisioned) => {
-            tracing::info!(device = %provisioned.device, village = %provisioned.village, "box provisioned");
-            Ok((StatusCode::CREATED, Json(provisioned)).into_response())
-        }
-        Err(refusal) => Err(ApiError::Device(refusal)),
-    }
+        .route("/api/v1/admin/devices/{device}/release", post(release))
 }
 
 async fn heartbeat(
@@ -232,11 +213,28 @@ pub(crate) fn queue_command(
 ) -> Result<DeviceCommand, ApiError> {
     check_command(kind)?;
     caller.require(&state.db, Permission::Operate, &Target::Household(device))?;
+    let new_headend = new_headend_url(kind);
+    if let Some(url) = new_headend {
+        if !state
+            .options
+            .headend_url_allow_list
+            .iter()
+            .any(|a| a == url)
+        {
+            return Err(caller.refuse(format!(
+                "headend_url {url:?} is not on this headend's allow list (headend_url_allow_list); a box is pointed only at a listed headend"
+            )));
+        }
+    }
     let command =
         state
             .db
             .queue_command(device, kind, &caller.account.username, now_ms() / 1000)?;
-    caller.note_change(None, Some(format!("command {}", command.id)));
+    let after = match new_headend {
+        Some(url) => format!("command {}: headend_url={url}", command.id),
+        None => format!("command {}", command.id),
+    };
+    caller.note_change(None, Some(after));
     state.hub.publish(HubEvent::Command {
         device: device.to_string(),
         command: command.clone(),
@@ -244,8 +242,19 @@ pub(crate) fn queue_command(
     Ok(command)
 }
 
+/// The headend address a command would point the box at, if any. The key
+/// is matched loosely so that no spelling slips past the allow-list.
+fn new_headend_url(kind: &CommandKind) -> Option<&str> {
+    match kind {
+        CommandKind::SetConfig { key, value } if key.trim().eq_ignore_ascii_case("headend_url") => {
+            Some(value.as_str())
+        }
+        _ => None,
+    }
+}
+
 #[derive(Debug, Deserialize)]
-struct RevokeBody {
+struct ReasonBody {
     reason: String,
 }
 
@@ -253,19 +262,27 @@ async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(device): Path<String>,
-    Json(body): Json<RevokeBody>,
+    Json(body): Json<ReasonBody>,
 ) -> Result<Response, ApiError> {
     check_reason(&body.reason)?;
     blocking(move || revoke_box(&state, &caller, &device, &body.reason)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// A revocation says why.
+/// Longest reason for revoking or releasing a box.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// A revocation says why, briefly.
 pub(crate) fn check_reason(reason: &str) -> Result<(), ApiError> {
     if reason.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "say why the box is revoked (reason)".into(),
         ));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a reason is at most {MAX_REASON_CHARS} characters"
+        )));
     }
     Ok(())
 }
@@ -287,5 +304,43 @@ pub(crate) fn revoke_box(
     state.hub.publish(HubEvent::Revoked {
         device: device.to_string(),
     });
+    Ok(())
+}
+
+async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(device): Path<String>,
+    Json(body): Json<ReasonBody>,
+) -> Result<Response, ApiError> {
+    blocking(move || release_box(&state, &caller, &device, &body.reason)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Lets an installer code for any region bind `device` during the next
+/// [`crate::db::RELEASE_SECS`] (a box moving to another town), if the
+/// caller may operate it (the API and the console both release through
+/// here). Blocking: call it inside [`blocking`].
+pub(crate) fn release_box(
+    state: &AppState,
+    caller: &Caller,
+    device: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    if reason.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "say why the box is released (reason)".into(),
+        ));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a reason is at most {MAX_REASON_CHARS} characters"
+        )));
+    }
+    caller.require(&state.db, Permission::Operate, &Target::Household(device))?;
+    state
+        .db
+        .release_device(device, &caller.account.username, now_ms() / 1000)?;
+    caller.note_change(None, Some(format!("released {device}: {}", reason.trim())));
     Ok(())
 }

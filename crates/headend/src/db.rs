@@ -14,16 +14,18 @@ mod devices;
 mod evaluation_totals;
 mod forms;
 mod households;
+mod installer_codes;
 mod login;
 mod meetings;
 mod people;
 mod publishing;
 mod scopes;
+mod secret;
 mod services;
 mod stats;
 mod submissions;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 pub use accounts::{
@@ -37,10 +39,14 @@ pub use devices::{CommandRow, DeviceRow, Refusal};
 pub use evaluation_totals::{EvaluationResults, QuestionTotals, MIN_GROUP};
 pub use forms::{BankQuestion, NewExam};
 pub use households::{Claimed, HouseholdClaim};
+pub use installer_codes::{
+    ProvisionAttempt, ProvisionOutcome, RebindGrounds, Rebound, MAX_CODE_MISUSES, RELEASE_SECS,
+};
 pub use login::{LoginRefused, TRUSTED_ADDRESS_SECS};
 pub use meetings::{Meeting, NewMeeting, OpenRollCall, PlannedRollCall, RollCall};
 pub use people::{Branch, NewMember};
 pub use scopes::Target;
+pub use secret::SECRET_KEY_ENV;
 pub use services::{menu_id, RequestAction, RequestCount, RequestFilter, StaffRequest};
 pub use stats::{AuthorCount, Lagging, UploadCount, UsageCount, REQUIRED_MODULES};
 pub use submissions::MAX_KEY_LEN;
@@ -74,6 +80,9 @@ pub enum DbError {
     NotFound(String),
     #[error("{0}")]
     BadInput(String),
+    /// The key file for installer codes is missing, unreadable or malformed.
+    #[error("{0}")]
+    SecretKey(String),
 }
 
 /// Result of a feed request before HTTP concerns.
@@ -91,6 +100,8 @@ pub struct Db {
     conn: Mutex<Connection>,
     /// Audit transactions committed (see `audit_batch`).
     audit_commits: std::sync::atomic::AtomicU64,
+    /// Keys the installer-code digests; never stored in the database.
+    secret: secret::SecretKey,
 }
 
 const SCHEMA: &str = "
@@ -161,7 +172,22 @@ pub struct NewItem {
 }
 
 impl Db {
+    /// Opens (creating if needed) the database at `path`, with the secret
+    /// key from the file named in `DANGJIAN_SECRET_KEY_FILE`, else from
+    /// `<path>.key` (created, mode 0600, on first open).
     pub fn open(path: &Path) -> Result<Db, DbError> {
+        let env = std::env::var_os(SECRET_KEY_ENV).map(PathBuf::from);
+        Self::open_keyed(path, &secret::KeySource::for_db(path, env))
+    }
+
+    /// Like [`Db::open`] with the secret key in `key_file` (created if
+    /// missing).
+    pub fn open_with_key_file(path: &Path, key_file: &Path) -> Result<Db, DbError> {
+        Self::open_keyed(path, &secret::KeySource::File(key_file.to_path_buf()))
+    }
+
+    fn open_keyed(path: &Path, key: &secret::KeySource) -> Result<Db, DbError> {
+        let secret = secret::SecretKey::load(key)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a sign-in or request acknowledged to a box is deleted from its
@@ -182,9 +208,12 @@ impl Db {
         conn.execute_batch(stats::SCHEMA)?;
         conn.execute_batch(devices::SCHEMA)?;
         conn.execute_batch(households::SCHEMA)?;
+        devices::migrate(&conn)?;
+        installer_codes::migrate(&conn)?;
         Ok(Db {
             conn: Mutex::new(conn),
             audit_commits: std::sync::atomic::AtomicU64::new(0),
+            secret,
         })
     }
 

@@ -21,6 +21,7 @@ mod api_fleet;
 mod api_households;
 mod api_import;
 mod api_meetings;
+mod api_provision;
 mod api_services;
 mod api_stats;
 mod audit_writer;

@@ -107,6 +107,9 @@ struct SecurityArgs {
     /// Connections served at once (each held push stream is one).
     #[arg(long, env = "DANGJIAN_MAX_CONNECTIONS", default_value_t = 200_000)]
     max_connections: usize,
+    /// Push streams one box may hold at once.
+    #[arg(long, env = "DANGJIAN_MAX_PUSH_PER_BOX", default_value_t = 2)]
+    max_push_per_box: usize,
 }
 
 impl SecurityArgs {
@@ -132,6 +135,7 @@ impl SecurityArgs {
                 header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
                 idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
                 max_connections: self.max_connections,
+                max_push_per_device: self.max_push_per_box.max(1),
                 ..headend::Limits::default()
             },
         })

@@ -8,6 +8,13 @@
 //! a box that was offline or rebooted gets the prompt it missed; boxes
 //! ignore a prompt they already have. Boxes that cannot hold a connection
 //! poll `GET /api/v1/rollcalls/open` instead.
+//!
+//! A box holds at most a few streams ([`Hub::hold`]), so one token cannot
+//! tie up the headend's connections. A stream ends when its box is revoked
+//! or provisioned again (the token it was opened with is no longer the
+//! box's): it listens ([`Hub::listen`]) before the token is checked, so a
+//! revocation in between is not missed, and checks the token again
+//! whenever it may have missed events.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -45,8 +52,9 @@ pub enum HubEvent {
         device: String,
         command: model::DeviceCommand,
     },
-    /// The box's token was revoked: its connection ends, and reconnecting
-    /// is refused.
+    /// The box's token was revoked or replaced (it was provisioned
+    /// again): its connections end, and reconnecting with the old token is
+    /// refused.
     Revoked {
         device: String,
     },
@@ -138,6 +146,33 @@ impl Hub {
         let _ = self.tx.send(event);
     }
 
+    /// Starts receiving events for a stream about to be opened: call it
+    /// before checking the box's token.
+    pub fn listen(&self) -> Listener {
+        Listener {
+            rx: self.tx.subscribe(),
+            closing: self.closing.subscribe(),
+        }
+    }
+
+    /// Takes one of the `max` push streams `device` may hold at once
+    /// (at least one); `None` when it holds them all. The place is given
+    /// back when the returned guard is dropped.
+    pub fn hold(self: &Arc<Self>, device: &str, max: usize) -> Option<Held> {
+        // A panic elsewhere must not refuse every box from then on.
+        let mut holding = self
+            .holding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = holding.entry(device.to_string()).or_default();
+        if *n >= max.max(1) {
+            return None;
+        }
+        *n += 1;
+        self.connected.fetch_add(1, Ordering::Relaxed);
+        Some(Held(self.clone(), device.to_string()))
+    }
+
     pub fn stats(&self) -> PushStats {
         PushStats {
             connected: self.connected.load(Ordering::Relaxed),
@@ -146,10 +181,16 @@ impl Hub {
     }
 }
 
-/// Decrements the connection count when a stream is dropped.
-struct Connected(Arc<Hub>, String);
+/// What a stream receives, subscribed before the box was let in.
+pub struct Listener {
+    rx: broadcast::Receiver<HubEvent>,
+    closing: tokio::sync::watch::Receiver<bool>,
+}
 
-impl Drop for Connected {
+/// One of a box's push-stream places; given back when dropped.
+pub struct Held(Arc<Hub>, String);
+
+impl Drop for Held {
     fn drop(&mut self) {
         self.0.connected.fetch_sub(1, Ordering::Relaxed);
         if let Ok(mut holding) = self.0.holding.lock() {
@@ -197,20 +238,26 @@ pub fn backlog(db: &Db, household: &Household) -> Result<Vec<PushEvent>, DbError
     Ok(events)
 }
 
-/// The event stream for one box.
+/// Whether `token` is still the token of `device` (not revoked, not
+/// replaced). A database error keeps the stream: the next check decides.
+async fn still_valid(db: &Arc<Db>, device: &str, token: &str) -> bool {
+    let (db, device, token) = (db.clone(), device.to_string(), token.to_string());
+    !matches!(
+        tokio::task::spawn_blocking(move || db.check_device(&device, Some(&token))).await,
+        Ok(Ok(Err(_)))
+    )
+}
+
+/// The event stream for one box, which proved itself with `token`.
 pub fn stream(
-    hub: Arc<Hub>,
     db: Arc<Db>,
     household: Household,
     backlog: Vec<PushEvent>,
+    listener: Listener,
+    guard: Held,
+    token: String,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    hub.connected.fetch_add(1, Ordering::Relaxed);
-    let rx = hub.tx.subscribe();
-    let closing = hub.closing.subscribe();
-    if let Ok(mut holding) = hub.holding.lock() {
-        *holding.entry(household.device.clone()).or_default() += 1;
-    }
-    let guard = Connected(hub.clone(), household.device.clone());
+    let Listener { rx, closing } = listener;
     let state = (
         rx,
         closing,
@@ -222,6 +269,7 @@ pub fn stream(
         move |(mut rx, mut closing, mut pending, guard)| {
             let db = db.clone();
             let household = household.clone();
+            let token = token.clone();
             async move {
                 loop {
                     if *closing.borrow() {
@@ -262,8 +310,13 @@ pub fn stream(
                             }
                         }
                         Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            // Fell behind: resend what is open rather than guess.
+                            // Fell behind: it may have missed its own
+                            // revocation, so ask again.
                             tracing::warn!(missed, device = %household.device, "push connection lagged");
+                            if !still_valid(&db, &household.device, &token).await {
+                                return None;
+                            }
+                            // Resend what is open rather than guess.
                             let db = db.clone();
                             let h = household.clone();
                             let again = tokio::task::spawn_blocking(move || self::backlog(&db, &h))

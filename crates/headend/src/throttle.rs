@@ -172,6 +172,10 @@ pub struct Throttles {
     /// `/provision` attempts naming codes with the same first digits (a
     /// brute force spread over many addresses still hits one prefix).
     pub provision_by_code_prefix: Throttle,
+    /// Audit rows for `/provision` attempts refused by the two limits
+    /// above, per source address: enough to see a flood, too few to fill
+    /// the disk with it.
+    pub provision_refusals_audited_by_addr: Throttle,
 }
 
 impl Default for Throttles {
@@ -185,6 +189,7 @@ impl Default for Throttles {
             throttled_logins_logged_by_addr: Throttle::new(1, 1),
             provision_by_addr: Throttle::new(10, 6),
             provision_by_code_prefix: Throttle::new(20, 10),
+            provision_refusals_audited_by_addr: Throttle::new(1, 1),
         }
     }
 }

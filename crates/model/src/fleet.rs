@@ -30,7 +30,18 @@ pub mod refusal {
     pub const CODE_EXPIRED: &str = "code_expired";
     pub const CODE_USED: &str = "code_used";
     pub const CODE_OUTSIDE: &str = "code_outside_region";
+    /// The code was aimed at villages or boxes outside its region too
+    /// often and is locked: ask for a new one.
+    pub const CODE_LOCKED: &str = "code_locked";
     pub const VILLAGE_UNKNOWN: &str = "village_unknown";
+    /// The box id named is bound in a region the code does not cover: the
+    /// box itself (its current token) or an operator there must let it go.
+    pub const DEVICE_ELSEWHERE: &str = "device_elsewhere";
+    /// Too many failed attempts from this address or with codes like this
+    /// one (HTTP 429, `Retry-After` says how long to wait).
+    pub const PROVISION_THROTTLED: &str = "provision_throttled";
+    /// The box already holds as many push streams as it may (HTTP 429).
+    pub const TOO_MANY_STREAMS: &str = "too_many_streams";
     /// The box's token was revoked or never issued: it must be provisioned.
     pub const DEVICE_REVOKED: &str = "device_revoked";
     pub const DEVICE_TOKEN: &str = "device_token";
@@ -42,7 +53,9 @@ pub struct ProvisionRequest {
     pub village: AreaCode,
     pub code: String,
     /// The id this box had, when it is provisioned again; a new box leaves
-    /// it out and the headend assigns one.
+    /// it out and the headend assigns one. An id already bound outside the
+    /// code's region is re-bound only when the request carries that box's
+    /// current token (`Authorization: Bearer`) or an operator released it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
 }

@@ -291,20 +291,23 @@ impl Installer {
         })
     }
 
-    /// Trades an installer code for the box's id and token. A refusal comes
-    /// back as [`ProvisionRefusal`] with the headend's code.
+    /// Trades an installer code for the box's id and token. A box
+    /// provisioned again sends its id and its current `token`: the headend
+    /// re-binds a box outside the code's region only for the box itself.
+    /// A refusal comes back as [`ProvisionRefusal`] with the headend's code.
     pub fn provision(
         &self,
         village: &AreaCode,
         code: &str,
         device: Option<&str>,
+        token: Option<&str>,
     ) -> Result<Result<Provisioned, ProvisionRefusal>, SyncError> {
         let request = ProvisionRequest {
             village: village.clone(),
             code: code.to_string(),
             device: device.map(str::to_string),
         };
-        self.block_on(None, async |http, base| {
+        self.block_on(token, async |http, base| {
             let url = join(&base, "/api/v1/provision")?;
             let response = http
                 .post(url)

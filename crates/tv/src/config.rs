@@ -93,6 +93,9 @@ pub struct InstallSettings {
     pub input: InputSettings,
     /// The id the box had, when it is provisioned again.
     pub device_id: Option<String>,
+    /// Its current token, sent when it is provisioned again so that it may
+    /// move to a village outside its old region.
+    pub device_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +266,7 @@ impl Config {
                         display,
                         input,
                         device_id,
+                        device_token: None,
                     }),
                 })
             }
@@ -302,6 +306,7 @@ impl Config {
             display: self.display,
             input: self.input.clone(),
             device_id: self.device_id.clone(),
+            device_token: self.device_token.clone(),
         }
     }
 

@@ -45,12 +45,15 @@ pub const STEPS: usize = 5;
 pub trait Backend {
     fn reach(&self, url: &str) -> Result<Duration, String>;
     fn regions(&self, url: &str) -> Result<Vec<Region>, String>;
+    /// `device` and `token` are the box's id and current token when it is
+    /// provisioned again.
     fn provision(
         &self,
         url: &str,
         village: &AreaCode,
         code: &str,
         device: Option<&str>,
+        token: Option<&str>,
     ) -> Result<Provisioned, String>;
     fn set_members(
         &self,
@@ -104,6 +107,8 @@ pub struct Wizard {
     data_dir: PathBuf,
     /// The id the box had, when it is provisioned again.
     previous_device: Option<String>,
+    /// Its token then: proves to the headend that this is that box.
+    previous_token: Option<String>,
     ip: Option<String>,
     reach: Option<Result<Duration, String>>,
     address: String,
@@ -130,6 +135,7 @@ impl Wizard {
             url: settings.headend_url.clone(),
             data_dir: settings.data_dir.clone(),
             previous_device: settings.device_id.clone(),
+            previous_token: settings.device_token.clone(),
             ip: None,
             reach: None,
             address: String::new(),
@@ -190,6 +196,7 @@ impl Wizard {
                     &village.code,
                     &self.code,
                     self.previous_device.as_deref(),
+                    self.previous_token.as_deref(),
                 ) {
                     Ok(p) => {
                         let identity = Identity {

@@ -1,8 +1,9 @@
 //! The boxes of the account's region: online or not, what their last
 //! heartbeat said, and for operators the commands (resync, restart, a
-//! message on the screen) and revocation. Sent and revoked through the
-//! same functions as the API ([`crate::api_fleet::queue_command`],
-//! [`crate::api_fleet::revoke_box`]), so the box is told the same way.
+//! message on the screen), revocation, and release for another region.
+//! Sent, revoked and released through the same functions as the API
+//! ([`crate::api_fleet::queue_command`], [`crate::api_fleet::revoke_box`],
+//! [`crate::api_fleet::release_box`]), so the box is told the same way.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,7 +16,9 @@ use serde::Deserialize;
 
 use super::{layout, Nav, Notice, PageError, PageResult, Staff};
 use crate::api::{ApiError, AppState};
-use crate::api_fleet::{devices_with_status, queue_command, revoke_box, MAX_MESSAGE_CHARS};
+use crate::api_fleet::{
+    devices_with_status, queue_command, release_box, revoke_box, MAX_MESSAGE_CHARS,
+};
 use crate::db::{CommandRow, DeviceRow, Permission, Target};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -24,6 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/devices/{id}", get(detail))
         .route("/console/devices/{id}/command", post(command))
         .route("/console/devices/{id}/revoke", post(revoke))
+        .route("/console/devices/{id}/release", post(release))
 }
 
 async fn list(
@@ -143,6 +147,13 @@ fn command_label(kind: &CommandKind) -> String {
 struct FormErrors {
     message: Option<(String, String)>,
     reason: Option<(String, String)>,
+    release: Option<(String, String)>,
+}
+
+impl FormErrors {
+    fn any(&self) -> bool {
+        self.message.is_some() || self.reason.is_some() || self.release.is_some()
+    }
 }
 
 /// The box (if the caller may see it) and its commands, newest first.
@@ -204,6 +215,9 @@ fn detail_page(
                     @if let Some(at) = d.revoked_at {
                         tr { th scope="row" { "吊销时间" } td { (super::when(at)) } }
                         tr { th scope="row" { "吊销原因" } td { (d.revoked_reason.as_deref().unwrap_or("")) } }
+                    }
+                    @if let Some(at) = d.released_at {
+                        tr { th scope="row" { "释放时间" } td { (super::when(at)) " （24 小时内可用别处的安装码重新开通）" } }
                     }
                 }
             }
@@ -270,7 +284,7 @@ fn detail_page(
             }
         }
     };
-    let status = if errors.message.is_some() || errors.reason.is_some() {
+    let status = if errors.any() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -283,8 +297,10 @@ fn detail_page(
 fn operate_forms(staff: &Staff, d: &DeviceRow, errors: &FormErrors) -> Markup {
     let action = format!("/console/devices/{}/command", super::urlencode(&d.device));
     let revoke = format!("/console/devices/{}/revoke", super::urlencode(&d.device));
+    let release = format!("/console/devices/{}/release", super::urlencode(&d.device));
     let message = errors.message.as_ref();
     let reason = errors.reason.as_ref();
+    let why_release = errors.release.as_ref();
     html! {
         @if d.revoked_at.is_some() {
             p.hint { "这台机顶盒已吊销，不能再发命令；请安装人员用新的安装码重新激活。" }
@@ -332,6 +348,24 @@ fn operate_forms(staff: &Staff, d: &DeviceRow, errors: &FormErrors) -> Markup {
                     }
                     div.actions { button type="submit" { "吊销这台机顶盒" } }
                 }
+            }
+        }
+        section.card aria-labelledby="release-h" {
+            h2 #release-h { "释放到别的乡镇" }
+            p.hint {
+                "机顶盒搬到别的乡镇或县时释放：24 小时内，那里的安装码可以把它重新开通到新的村。"
+                "不释放时，只有本辖区的安装码能重新开通它。"
+            }
+            form.stack method="post" action=(release) {
+                (layout::csrf_field(staff))
+                label for="release-reason" { "释放原因" }
+                input #release-reason type="text" name="reason" maxlength="200"
+                    value=(why_release.map(|(typed, _)| typed.as_str()).unwrap_or(""))
+                    aria-invalid=(why_release.is_some()) aria-describedby="release-reason-error";
+                span.field-error #release-reason-error role="alert" {
+                    @if let Some((_, why)) = why_release { (why) }
+                }
+                div.actions { button.secondary type="submit" { "释放这台机顶盒" } }
             }
         }
     }
@@ -414,6 +448,27 @@ async fn revoke(
     .await
 }
 
+async fn release(
+    staff: Staff,
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+    Form(f): Form<RevokeForm>,
+) -> PageResult {
+    let mut errors = FormErrors::default();
+    if f.reason.trim().is_empty() {
+        errors.release = Some((f.reason.clone(), "请写明释放原因".into()));
+    }
+    send(
+        staff,
+        state,
+        device,
+        errors,
+        move |state, caller, device| release_box(state, caller, device, &f.reason),
+        "已释放：24 小时内可用别处的安装码重新开通",
+    )
+    .await
+}
+
 /// Runs `work` for someone the API would let operate the box, unless the
 /// form has errors: those are shown next to their field, but only to such
 /// a person (others get the refusal, as from the API).
@@ -426,7 +481,7 @@ async fn send(
     done: &str,
 ) -> PageResult {
     let (st, caller, dev) = (state.clone(), staff.caller.clone(), device.clone());
-    let invalid = errors.message.is_some() || errors.reason.is_some();
+    let invalid = errors.any();
     super::blocking(move || {
         caller.require(&st.db, Permission::Operate, &Target::Household(&dev))?;
         if invalid {

@@ -1,18 +1,17 @@
-//! Boxes as devices: tokens, installer codes, heartbeats and commands.
+//! Boxes as devices: tokens, heartbeats, commands, revocation and release.
 //!
-//! Tokens and installer codes are stored as SHA-256 digests only, like
-//! session tokens. A box is registered by provisioning (an installer code
-//! issued for a region, single-use, expiring); registering again with a
-//! new code replaces its token, so a lost or sold box can be cut off by
-//! revoking and then re-provisioned by an installer.
+//! Tokens are stored as SHA-256 digests only, like session tokens (they
+//! are long and random, so a digest is enough). A box is registered by
+//! provisioning (`installer_codes`); registering again replaces its token,
+//! so a lost or sold box can be cut off by revoking and then re-provisioned
+//! by an installer. An operator may release a box so that a code for
+//! another region can bind it (a box moved to another town).
 
-use model::{
-    refusal, AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, InstallerCode, Member,
-};
+use model::{refusal, AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, Member};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::accounts::{new_token, token_digest};
-use super::{region_name, subtree, Db, DbError};
+use super::accounts::token_digest;
+use super::{subtree, Db, DbError};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS devices(
@@ -23,18 +22,11 @@ CREATE TABLE IF NOT EXISTS devices(
     revoked_at INTEGER,
     revoked_reason TEXT,
     heartbeat TEXT,
-    heartbeat_at INTEGER
+    heartbeat_at INTEGER,
+    released_at INTEGER,
+    released_by TEXT
 );
 CREATE INDEX IF NOT EXISTS devices_village ON devices(village);
-CREATE TABLE IF NOT EXISTS installer_codes(
-    code_sha256 TEXT PRIMARY KEY,
-    region TEXT NOT NULL REFERENCES regions(code),
-    issued_by TEXT NOT NULL,
-    issued_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at INTEGER,
-    used_by TEXT
-);
 CREATE TABLE IF NOT EXISTS device_commands(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     device TEXT NOT NULL REFERENCES devices(device),
@@ -48,6 +40,17 @@ CREATE TABLE IF NOT EXISTS device_commands(
 CREATE INDEX IF NOT EXISTS device_commands_open ON device_commands(device, acked_at);
 ";
 
+/// Adds what later releases added to a `devices` table made before them.
+pub(super) fn migrate(conn: &Connection) -> Result<(), DbError> {
+    let columns = super::installer_codes::columns(conn, "devices")?;
+    for (name, kind) in [("released_at", "INTEGER"), ("released_by", "TEXT")] {
+        if !columns.iter().any(|c| c == name) {
+            conn.execute_batch(&format!("ALTER TABLE devices ADD COLUMN {name} {kind}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Why a box was not let in; each maps to a `model::refusal` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -55,7 +58,12 @@ pub enum Refusal {
     CodeExpired,
     CodeUsed,
     CodeOutside,
+    /// Aimed outside its region too often (`MAX_CODE_MISUSES`).
+    CodeLocked,
     VillageUnknown,
+    /// The device id is bound outside the code's region and the request
+    /// proved neither that it is that box nor that it was released.
+    DeviceElsewhere,
     Revoked,
     BadToken,
 }
@@ -67,7 +75,9 @@ impl Refusal {
             Self::CodeExpired => refusal::CODE_EXPIRED,
             Self::CodeUsed => refusal::CODE_USED,
             Self::CodeOutside => refusal::CODE_OUTSIDE,
+            Self::CodeLocked => refusal::CODE_LOCKED,
             Self::VillageUnknown => refusal::VILLAGE_UNKNOWN,
+            Self::DeviceElsewhere => refusal::DEVICE_ELSEWHERE,
             Self::Revoked => refusal::DEVICE_REVOKED,
             Self::BadToken => refusal::DEVICE_TOKEN,
         }
@@ -79,7 +89,13 @@ impl Refusal {
             Self::CodeExpired => "this installer code has expired; ask the county for a new one",
             Self::CodeUsed => "this installer code was used already; each code binds one box",
             Self::CodeOutside => "this installer code is for another region",
+            Self::CodeLocked => {
+                "this installer code was aimed outside its region too often and is locked; ask for a new one"
+            }
             Self::VillageUnknown => "no such village on this headend",
+            Self::DeviceElsewhere => {
+                "this box is bound in a region the code does not cover; send the box's current token, or ask an operator there to release it"
+            }
             Self::Revoked => "this box was revoked; provision it again with an installer code",
             Self::BadToken => "this box has no valid device token; provision it again",
         }
@@ -95,6 +111,10 @@ pub struct DeviceRow {
     pub provisioned_at: i64,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<String>,
+    /// Unix seconds an operator released the box for another region (a
+    /// code from anywhere may bind it for [`super::RELEASE_SECS`]).
+    #[serde(default)]
+    pub released_at: Option<i64>,
     /// Unix ms of the last heartbeat.
     pub heartbeat_at: Option<i64>,
     pub heartbeat: Option<Heartbeat>,
@@ -120,16 +140,10 @@ pub struct CommandRow {
     pub detail: Option<String>,
 }
 
-/// Eight random digits from the OS generator.
-fn new_installer_code() -> String {
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    let n = u64::from_le_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-    ]);
-    format!("{:08}", n % 100_000_000)
-}
-
-fn village_members(conn: &Connection, village: &AreaCode) -> Result<Vec<Member>, DbError> {
+pub(super) fn village_members(
+    conn: &Connection,
+    village: &AreaCode,
+) -> Result<Vec<Member>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.name, b.id, b.name FROM members m JOIN branches b ON b.id = m.branch
          WHERE b.region = ?1 ORDER BY m.id",
@@ -149,123 +163,6 @@ impl Db {
     /// The party members of a village's branches.
     pub fn village_members(&self, village: &AreaCode) -> Result<Vec<Member>, DbError> {
         village_members(&*self.lock()?, village)
-    }
-
-    /// Issues an installer code for `region` (and everything under it),
-    /// valid for `valid_secs`.
-    pub fn issue_installer_code(
-        &self,
-        region: &AreaCode,
-        issued_by: &str,
-        now: i64,
-        valid_secs: i64,
-    ) -> Result<InstallerCode, DbError> {
-        let conn = self.lock()?;
-        region_name(&conn, region.as_str())?;
-        let code = new_installer_code();
-        conn.execute(
-            "INSERT INTO installer_codes(code_sha256, region, issued_by, issued_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                token_digest(&code),
-                region.as_str(),
-                issued_by,
-                now,
-                now + valid_secs
-            ],
-        )?;
-        Ok(InstallerCode {
-            code,
-            region: region.clone(),
-            expires_at: now + valid_secs,
-        })
-    }
-
-    /// Registers a box in `village` with an installer code and returns its
-    /// id, its new token and the village's members. The code is spent in
-    /// the same transaction, so two boxes cannot use it.
-    pub fn provision(
-        &self,
-        village: &AreaCode,
-        code: &str,
-        device: Option<&str>,
-        now: i64,
-    ) -> Result<Result<model::Provisioned, Refusal>, DbError> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let level: Option<String> = tx
-            .query_row(
-                "SELECT level FROM regions WHERE code = ?1",
-                [village.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if level.as_deref() != Some("village") {
-            return Ok(Err(Refusal::VillageUnknown));
-        }
-        let found: Option<(String, i64, Option<i64>)> = tx
-            .query_row(
-                "SELECT region, expires_at, used_at FROM installer_codes WHERE code_sha256 = ?1",
-                [token_digest(code)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((region, expires_at, used_at)) = found else {
-            return Ok(Err(Refusal::CodeUnknown));
-        };
-        if used_at.is_some() {
-            return Ok(Err(Refusal::CodeUsed));
-        }
-        if expires_at <= now {
-            return Ok(Err(Refusal::CodeExpired));
-        }
-        let region: AreaCode = region
-            .parse()
-            .map_err(|_| DbError::UnknownRegion(region.clone()))?;
-        if !subtree(&tx, &region)?.iter().any(|c| c == village.as_str()) {
-            return Ok(Err(Refusal::CodeOutside));
-        }
-        let device = match device.map(str::trim).filter(|d| !d.is_empty()) {
-            Some(d) if d.len() <= 64 => d.to_string(),
-            Some(_) => return Err(DbError::BadInput("a device id is at most 64 bytes".into())),
-            None => format!("box-{}-{}", village.as_str(), &new_token()[..8]),
-        };
-        let token = new_token();
-        tx.execute(
-            "INSERT INTO devices(device, token_sha256, village, provisioned_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(device) DO UPDATE SET token_sha256 = excluded.token_sha256,
-               village = excluded.village, provisioned_at = excluded.provisioned_at,
-               revoked_at = NULL, revoked_reason = NULL",
-            params![device, token_digest(&token), village.as_str(), now],
-        )?;
-        // A box moved to another village keeps no members from the old one.
-        let moved: Option<String> = tx
-            .query_row(
-                "SELECT village FROM households WHERE device = ?1",
-                [&device],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if moved.as_deref().is_some_and(|v| v != village.as_str()) {
-            tx.execute("DELETE FROM household_members WHERE device = ?1", [&device])?;
-        }
-        tx.execute(
-            "INSERT INTO households(device, village) VALUES (?1, ?2)
-             ON CONFLICT(device) DO UPDATE SET village = excluded.village",
-            params![device, village.as_str()],
-        )?;
-        tx.execute(
-            "UPDATE installer_codes SET used_at = ?2, used_by = ?3 WHERE code_sha256 = ?1",
-            params![token_digest(code), now, device],
-        )?;
-        let members = village_members(&tx, village)?;
-        tx.commit()?;
-        Ok(Ok(model::Provisioned {
-            device,
-            token,
-            village: village.clone(),
-            members,
-        }))
     }
 
     /// Registers a device with a token the caller chose (demo and bench
@@ -319,6 +216,20 @@ impl Db {
         Ok(())
     }
 
+    /// Lets a code for any region bind `device` during the next
+    /// [`super::RELEASE_SECS`] (the box moves to another town); its token
+    /// keeps working until then.
+    pub fn release_device(&self, device: &str, by: &str, now: i64) -> Result<(), DbError> {
+        let n = self.lock()?.execute(
+            "UPDATE devices SET released_at = ?2, released_by = ?3 WHERE device = ?1",
+            params![device, now, by],
+        )?;
+        if n == 0 {
+            return Err(DbError::NotFound(format!("device {device}")));
+        }
+        Ok(())
+    }
+
     pub fn record_heartbeat(
         &self,
         device: &str,
@@ -339,7 +250,7 @@ impl Db {
         let villages = subtree(&conn, region)?;
         let mut stmt = conn.prepare_cached(
             "SELECT d.device, d.village, r.name, d.provisioned_at, d.revoked_at, d.revoked_reason,
-                    d.heartbeat_at, d.heartbeat
+                    d.heartbeat_at, d.heartbeat, d.released_at
              FROM devices d JOIN regions r ON r.code = d.village
              ORDER BY d.village, d.device",
         )?;
@@ -360,6 +271,7 @@ impl Db {
                 provisioned_at: r.get(3)?,
                 revoked_at: r.get(4)?,
                 revoked_reason: r.get(5)?,
+                released_at: r.get(8)?,
                 heartbeat_at: r.get(6)?,
                 heartbeat: heartbeat.and_then(|h| serde_json::from_str(&h).ok()),
                 online: false,

@@ -129,10 +129,75 @@ pub fn call_as(
     path: &str,
     body: Option<&str>,
 ) -> (u16, String) {
+    let s = TcpStream::connect(addr).unwrap();
+    let answer = send(s, token, method, path, body);
+    (answer.status, answer.body)
+}
+
+/// A whole answer: status, header lines and body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Connects to `addr` from the loopback address `source` (any of
+/// 127.0.0.0/8), so a test can play several clients.
+pub fn connect_from(addr: SocketAddr, source: std::net::IpAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(source, 0)).unwrap();
+        let stream = socket.connect(addr).await.unwrap();
+        stream.into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// Like [`call_as`] from the loopback address `source`, with the headers.
+pub fn call_from(
+    addr: SocketAddr,
+    source: &str,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Answer {
+    let s = connect_from(addr, source.parse().unwrap());
+    send(s, token, method, path, body)
+}
+
+fn send(
+    mut s: TcpStream,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Answer {
     let auth = token
         .map(|t| format!("authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let body = body.unwrap_or("");
     write!(
@@ -155,7 +220,11 @@ pub fn call_as(
     } else {
         rest.to_string()
     };
-    (status, body)
+    Answer {
+        status,
+        head: head.to_string(),
+        body,
+    }
 }
 
 fn dechunk(mut rest: &str) -> String {
@@ -232,6 +301,24 @@ impl Sse {
             return Err(status);
         }
         Ok(Sse { reader })
+    }
+
+    /// Whether the headend ends the stream (the last chunk, or the
+    /// connection closed) before `timeout`; events on the way are skipped.
+    pub fn ended(&mut self, timeout: Duration) -> bool {
+        self.reader
+            .get_mut()
+            .set_read_timeout(Some(timeout))
+            .unwrap();
+        loop {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => return true,
+                Ok(_) if line.trim_end_matches(['\r', '\n']) == "0" => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
     }
 
     /// The next event's (name, data), skipping keep-alive comments; `None`

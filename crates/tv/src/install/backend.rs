@@ -13,6 +13,13 @@ fn plain_refusal(code: &str) -> String {
         model::refusal::CODE_UNKNOWN => "开通码不对，请核对后重新输入".into(),
         model::refusal::CODE_OUTSIDE => "这个开通码不是发给这个村的，请核对所选的村".into(),
         model::refusal::VILLAGE_UNKNOWN => "服务器上没有这个村，请重新选择".into(),
+        model::refusal::CODE_LOCKED => {
+            "这个开通码多次用在别的村，已被锁定，请向县里要一个新的开通码".into()
+        }
+        model::refusal::DEVICE_ELSEWHERE => {
+            "这台机顶盒已在别的地方开通，请联系原来所在乡镇或县里先在管理平台上释放它".into()
+        }
+        model::refusal::PROVISION_THROTTLED => "输错的次数太多，请等几分钟再输入开通码".into(),
         other => format!("服务器拒绝开通（{other}）"),
     }
 }
@@ -51,8 +58,9 @@ impl Backend for HeadendBackend {
         village: &AreaCode,
         code: &str,
         device: Option<&str>,
+        token: Option<&str>,
     ) -> Result<Provisioned, String> {
-        match sync::Installer::new(url, self.timeout).provision(village, code, device) {
+        match sync::Installer::new(url, self.timeout).provision(village, code, device, token) {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(refusal)) => Err(plain_refusal(&refusal.code)),
             Err(e) => Err(unreachable_text(&e)),
