@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+pub mod routes;
+
 /// The device a box request names (query `device=`, a `/devices/{id}/`
 /// path or a `"device"` field in the body).
 pub fn named_device(path: &str, body: Option<&str>) -> Option<String> {
