@@ -135,8 +135,14 @@ async fn confirm_claim(
 ) -> Result<Response, ApiError> {
     let home = blocking(move || {
         let db = &state.db;
-        caller.require_role(Permission::Operate)?;
-        let claim = db.household_claim(id)?;
+        let claim = match db.household_claim(id) {
+            Ok(claim) => claim,
+            // Only an operator learns that a claim does not exist.
+            Err(e) => {
+                caller.require_role(Permission::Operate)?;
+                return Err(e.into());
+            }
+        };
         // The claiming household, the member and every household the
         // member lives in now must all be the operator's.
         caller.require(db, Permission::Operate, &Target::Household(&claim.device))?;

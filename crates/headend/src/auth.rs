@@ -137,9 +137,16 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    /// Refuses the request with `why`, noted for the audit log.
+    /// Refuses the request with `why`, noted for the audit log. The entry
+    /// names the target's region if one was noted, else the account's
+    /// own (what a request without a target, such as a list, is about),
+    /// so every refusal is seen by the admins of the region it concerns.
     pub(crate) fn refuse(&self, why: String) -> ApiError {
         self.note_refusal(&why);
+        let own = self.account.region.as_str().to_string();
+        self.note.update(|n| {
+            n.region.get_or_insert(own);
+        });
         ApiError::Forbidden(why)
     }
 
@@ -173,7 +180,20 @@ impl Caller {
         permission: Permission,
         target: &Target<'_>,
     ) -> Result<(), ApiError> {
-        self.require_role(permission)?;
+        if !self.account.role.allows(permission) {
+            // Refused for the role alone, but audited in the target's
+            // region, so that region's admins see the attempt. A target
+            // that does not exist is refused like one that does.
+            if let Some(first) = db
+                .target_regions(target)
+                .ok()
+                .and_then(|r| r.first().cloned())
+            {
+                self.note
+                    .update(|n| n.region = Some(first.as_str().to_string()));
+            }
+            return self.require_role(permission);
+        }
         let regions = db.target_regions(target)?;
         if let Some(first) = regions.first() {
             self.note
