@@ -166,7 +166,7 @@ impl Caller {
             Ok(())
         } else {
             Err(self.refuse(format!(
-                "a {} account cannot do this; ask an account with the right role",
+                "an account with the {} role cannot do this; ask an account with the right role",
                 self.account.role.as_str()
             )))
         }
