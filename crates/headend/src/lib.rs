@@ -30,7 +30,8 @@ mod body_limit;
 pub mod client_addr;
 mod console;
 mod csv_export;
-pub mod db;
+/// Storage (the `headend-store` crate), under its old name.
+pub use headend_store as db;
 mod https;
 mod ingest;
 mod login;

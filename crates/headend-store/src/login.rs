@@ -32,7 +32,7 @@ use super::accounts::{
     LOCKOUT_SECS, MAX_FAILED_LOGINS, SESSION_SECS,
 };
 use super::{Db, DbError};
-use crate::db::Session;
+use crate::Session;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS login_addresses(
