@@ -3,10 +3,10 @@
 //! touch is its region's subtree. Logging in and the lock-out after
 //! repeated failures are in `db::login`.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use model::AreaCode;
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::{scope_chain, Db, DbError};
@@ -200,16 +200,16 @@ pub fn check_password(password: &str) -> Result<(), DbError> {
 const ACCOUNT_COLUMNS: &str =
     "username, display_name, region, role, disabled, locked_until, created_at, created_by";
 
-fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
+fn account_row(r: &crate::sql::Row) -> Result<(Account, String), DbError> {
     let region: String = r.get(2)?;
     let role: String = r.get(3)?;
     Ok((
         Account {
             username: r.get(0)?,
             display_name: r.get(1)?,
-            region: region.parse().map_err(|e: model::AreaCodeError| {
-                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-            })?,
+            region: region
+                .parse()
+                .map_err(|e: model::AreaCodeError| DbError::Column(format!("region: {e}")))?,
             role: Role::parse(&role).unwrap_or(Role::Viewer),
             disabled: r.get::<_, i64>(4)? != 0,
             locked_until: r.get(5)?,
@@ -220,7 +220,7 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, String)> {
     ))
 }
 
-pub(super) fn account(conn: &Connection, username: &str) -> Result<Option<Account>, DbError> {
+pub(super) fn account(conn: &impl Sql, username: &str) -> Result<Option<Account>, DbError> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = ?1"
@@ -231,7 +231,7 @@ pub(super) fn account(conn: &Connection, username: &str) -> Result<Option<Accoun
 }
 
 /// True if `target` is `region` or lies under it.
-pub(super) fn within(conn: &Connection, region: &AreaCode, target: &AreaCode) -> bool {
+pub(super) fn within(conn: &impl Sql, region: &AreaCode, target: &AreaCode) -> bool {
     scope_chain(conn, target)
         .map(|chain| chain.contains(region))
         .unwrap_or(false)
@@ -278,7 +278,7 @@ impl Db {
     }
 
     pub fn account(&self, username: &str) -> Result<Option<Account>, DbError> {
-        account(&*self.lock()?, username)
+        account(&self.lock()?, username)
     }
 
     /// Accounts whose region lies in `region`'s subtree.
@@ -288,7 +288,7 @@ impl Db {
             .prepare_cached(&format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY region, username"
             ))?
-            .query_map([], account_row)?
+            .query_map(params![], account_row)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(all
             .into_iter()
@@ -362,6 +362,6 @@ impl Db {
 
     /// True if `target` is `region` or lies under it.
     pub fn region_within(&self, region: &AreaCode, target: &AreaCode) -> Result<bool, DbError> {
-        Ok(within(&*self.lock()?, region, target))
+        Ok(within(&self.lock()?, region, target))
     }
 }

@@ -11,11 +11,11 @@
 //! sign-in without that evidence is stored and flagged; a heartbeat that
 //! arrives later for the same window clears the flag.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{
     AttendanceEntry, AttendanceStatus, Household, MemberAttendance, SignIn, SubmissionAnswer,
     PLAYBACK_BEAT_SECS,
 };
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::meetings::{open_rollcall, parse_kind};
 use super::people::household;
@@ -88,7 +88,7 @@ pub struct AttendanceRate {
 }
 
 fn playing_during(
-    conn: &Connection,
+    conn: &impl Sql,
     device: &str,
     item: &str,
     from_ms: i64,
@@ -302,7 +302,7 @@ fn count(rates: &mut Vec<AttendanceRate>, id: &str, name: &str, status: Attendan
 
 /// Judges a sign-in from the box of `home` and stores it in `signins`.
 pub(super) fn judge_sign_in(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
     key: &str,
     signin: &SignIn,
@@ -368,7 +368,7 @@ pub(super) fn judge_sign_in(
 /// Invited members of `meeting` with their answer to `rollcall`, or the
 /// worst over all of the meeting's opened roll-calls.
 fn rows_for(
-    conn: &Connection,
+    conn: &impl Sql,
     meeting: &str,
     rollcall: Option<&str>,
 ) -> Result<Vec<AttendanceRow>, DbError> {
@@ -440,7 +440,7 @@ fn rows_for(
     Ok(out)
 }
 
-fn member_record(conn: &Connection, member: &str) -> Result<MemberAttendance, DbError> {
+fn member_record(conn: &impl Sql, member: &str) -> Result<MemberAttendance, DbError> {
     let found: Option<(String, String)> = conn
         .query_row(
             "SELECT name, branch FROM members WHERE id = ?1",

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::sql::{params, Sql};
 use model::AreaCode;
-use rusqlite::params;
 
 use super::{accounts::within, scope_chain, Db, DbError};
 

@@ -6,8 +6,8 @@
 //! its history. A retraction withdraws the item from boxes but keeps the
 //! record and the reason.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Content, FeedItem};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::publishing::{check_draft, default_item_id, publish_draft};
 use super::{scope_chain, Db, DbError};
@@ -117,9 +117,9 @@ pub struct HistoryEntry {
 const DRAFT_COLUMNS: &str = "id, item_id, scope, content, status, reason, author, reviewer, \
      comment, publish_at, published_version, created_at, updated_at";
 
-fn draft_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Draft, String, String)> {
+fn draft_row(r: &crate::sql::Row) -> Result<(Draft, String, String), DbError> {
     let bad = |i: usize, e: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e)
+        DbError::Column(format!("column {i}: {e}"))
     };
     let scope: String = r.get(2)?;
     let content: String = r.get(3)?;
@@ -147,7 +147,7 @@ fn draft_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Draft, String, String)>
     ))
 }
 
-fn draft(conn: &Connection, id: i64) -> Result<Draft, DbError> {
+fn draft(conn: &impl Sql, id: i64) -> Result<Draft, DbError> {
     conn.prepare_cached(&format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = ?1"))?
         .query_row([id], draft_row)
         .optional()?
@@ -170,7 +170,7 @@ fn check(item_id: &str, scope: &AreaCode, content: &Content) -> Result<(), DbErr
     Ok(())
 }
 
-pub(super) fn history(conn: &Connection, item_id: &str) -> Result<Vec<HistoryEntry>, DbError> {
+pub(super) fn history(conn: &impl Sql, item_id: &str) -> Result<Vec<HistoryEntry>, DbError> {
     let rows = conn
         .prepare_cached(
             "SELECT version, at, kind, reason, by_account FROM item_history
@@ -190,7 +190,7 @@ pub(super) fn history(conn: &Connection, item_id: &str) -> Result<Vec<HistoryEnt
 }
 
 fn set_status(
-    conn: &Connection,
+    conn: &impl Sql,
     id: i64,
     from: &[DraftStatus],
     to: DraftStatus,
@@ -245,9 +245,9 @@ impl Db {
                 "{item_id} is published; correct it (with a reason) instead of editing it"
             )));
         }
-        conn.execute(
+        let id: i64 = conn.query_row(
             "INSERT INTO drafts(item_id, scope, content, status, author, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5)",
+             VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5) RETURNING id",
             params![
                 item_id,
                 scope.as_str(),
@@ -255,8 +255,9 @@ impl Db {
                 author,
                 now
             ],
+            |r| r.get(0),
         )?;
-        draft(&conn, conn.last_insert_rowid())
+        draft(&conn, id)
     }
 
     /// A correction of a published item: a new draft with the reason.
@@ -291,9 +292,9 @@ impl Db {
             ));
         }
         check(item_id, &scope, content)?;
-        conn.execute(
+        let id: i64 = conn.query_row(
             "INSERT INTO drafts(item_id, scope, content, status, reason, author, created_at,
-             updated_at) VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?6, ?6)",
+             updated_at) VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?6, ?6) RETURNING id",
             params![
                 item_id,
                 scope.as_str(),
@@ -302,12 +303,13 @@ impl Db {
                 author,
                 now
             ],
+            |r| r.get(0),
         )?;
-        draft(&conn, conn.last_insert_rowid())
+        draft(&conn, id)
     }
 
     pub fn draft(&self, id: i64) -> Result<Draft, DbError> {
-        draft(&*self.lock()?, id)
+        draft(&self.lock()?, id)
     }
 
     /// Drafts of every region under `region`, newest first, optionally of
@@ -489,7 +491,7 @@ impl Db {
     }
 
     pub fn item_history(&self, item_id: &str) -> Result<Vec<HistoryEntry>, DbError> {
-        history(&*self.lock()?, item_id)
+        history(&self.lock()?, item_id)
     }
 
     /// Whether reviewers may approve drafts of their own level in `county`.

@@ -7,8 +7,8 @@
 //! by an installer. An operator may release a box so that a code for
 //! another region can bind it (a box moved to another town).
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{refusal, AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, Member};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::accounts::token_digest;
 use super::{subtree, Db, DbError};
@@ -41,7 +41,7 @@ CREATE INDEX IF NOT EXISTS device_commands_open ON device_commands(device, acked
 ";
 
 /// Adds what later releases added to a `devices` table made before them.
-pub(super) fn migrate(conn: &Connection) -> Result<(), DbError> {
+pub(super) fn migrate(conn: &impl Sql) -> Result<(), DbError> {
     let columns = super::installer_codes::columns(conn, "devices")?;
     for (name, kind) in [("released_at", "INTEGER"), ("released_by", "TEXT")] {
         if !columns.iter().any(|c| c == name) {
@@ -140,10 +140,7 @@ pub struct CommandRow {
     pub detail: Option<String>,
 }
 
-pub(super) fn village_members(
-    conn: &Connection,
-    village: &AreaCode,
-) -> Result<Vec<Member>, DbError> {
+pub(super) fn village_members(conn: &impl Sql, village: &AreaCode) -> Result<Vec<Member>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.name, b.id, b.name FROM members m JOIN branches b ON b.id = m.branch
          WHERE b.region = ?1 ORDER BY m.id",
@@ -162,7 +159,7 @@ pub(super) fn village_members(
 impl Db {
     /// The party members of a village's branches.
     pub fn village_members(&self, village: &AreaCode) -> Result<Vec<Member>, DbError> {
-        village_members(&*self.lock()?, village)
+        village_members(&self.lock()?, village)
     }
 
     /// Registers a device with a token the caller chose (demo and bench
@@ -254,7 +251,7 @@ impl Db {
              FROM devices d JOIN regions r ON r.code = d.village
              ORDER BY d.village, d.device",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let village: String = r.get(1)?;
@@ -308,12 +305,14 @@ impl Db {
     ) -> Result<DeviceCommand, DbError> {
         let json = serde_json::to_string(kind)?;
         let conn = self.lock()?;
-        conn.execute(
-            "INSERT INTO device_commands(device, command, sent_by, sent_at) VALUES (?1, ?2, ?3, ?4)",
+        let id: i64 = conn.query_row(
+            "INSERT INTO device_commands(device, command, sent_by, sent_at) VALUES (?1, ?2, ?3, ?4)
+             RETURNING id",
             params![device, json, sent_by, now],
+            |r| r.get(0),
         )?;
         Ok(DeviceCommand {
-            id: conn.last_insert_rowid() as u64,
+            id: id as u64,
             kind: kind.clone(),
         })
     }

@@ -25,8 +25,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::sql::{params, Sql};
 use model::{Answer, AreaCode, Content, Question, QuestionKind};
-use rusqlite::Connection;
 
 use super::{published, subtree, Db, DbError};
 
@@ -74,10 +74,10 @@ struct Tree {
 }
 
 impl Tree {
-    fn load(conn: &Connection) -> Result<Tree, DbError> {
+    fn load(conn: &impl Sql) -> Result<Tree, DbError> {
         let rows = conn
             .prepare_cached("SELECT code, parent FROM regions ORDER BY code")?
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -183,7 +183,7 @@ fn settle(
 }
 
 /// Every region's part in `questionnaire`.
-fn settle_all(conn: &Connection, questionnaire: &str) -> Result<HashMap<String, Settled>, DbError> {
+fn settle_all(conn: &impl Sql, questionnaire: &str) -> Result<HashMap<String, Settled>, DbError> {
     let answered: HashMap<String, u32> = conn
         .prepare_cached(
             "SELECT village, count(*) FROM evaluations WHERE questionnaire = ?1 GROUP BY village",
@@ -212,7 +212,7 @@ fn question_totals(q: &Question) -> QuestionTotals {
 
 /// Totals over the answers of households in `villages`.
 fn totals(
-    conn: &Connection,
+    conn: &impl Sql,
     questionnaire: &str,
     questions: &[Question],
     villages: &[String],

@@ -6,11 +6,11 @@
 //! the box gets the questions only, the headend scores each member's paper
 //! once.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{
     exam_score, Answer, AreaCode, Content, EvaluationAnswers, Exam, ExamPaper, ExamResult,
     Household, Question, QuestionKind, SubmissionAnswer,
 };
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{published, scope_chain, Db, DbError};
 
@@ -83,7 +83,7 @@ pub struct NewExam {
     pub tag: Option<String>,
 }
 
-fn village_of(conn: &Connection, device: &str) -> Result<Option<String>, DbError> {
+fn village_of(conn: &impl Sql, device: &str) -> Result<Option<String>, DbError> {
     Ok(conn
         .prepare_cached("SELECT village FROM households WHERE device = ?1")?
         .query_row([device], |r| r.get(0))
@@ -91,7 +91,7 @@ fn village_of(conn: &Connection, device: &str) -> Result<Option<String>, DbError
 }
 
 /// Whether an item published for `scope` reaches boxes in `village`.
-fn reaches(conn: &Connection, scope: &AreaCode, village: &str) -> Result<bool, DbError> {
+fn reaches(conn: &impl Sql, scope: &AreaCode, village: &str) -> Result<bool, DbError> {
     let Ok(village) = village.parse::<AreaCode>() else {
         return Ok(false);
     };
@@ -129,7 +129,7 @@ fn within(opens_at: i64, closes_at: i64, now: i64) -> Result<(), String> {
 
 /// Stores a household's evaluation; a second one is refused.
 pub(super) fn store_evaluation(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
     answers: &EvaluationAnswers,
     now_ms: i64,
@@ -170,7 +170,7 @@ pub(super) fn store_evaluation(
 
 /// Scores and stores a member's exam paper; a second paper is a duplicate.
 pub(super) fn store_exam(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
     paper: &ExamPaper,
     now_ms: i64,
@@ -231,9 +231,9 @@ pub(super) fn store_exam(
 }
 
 fn result_rows(
-    conn: &Connection,
+    conn: &impl Sql,
     sql: &str,
-    p: impl rusqlite::Params,
+    p: impl crate::sql::Params,
 ) -> Result<Vec<ExamResult>, DbError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(p)?;
@@ -264,7 +264,7 @@ const RESULT_SELECT: &str = "SELECT e.exam, e.member, m.name, e.correct, e.quest
 
 /// Questionnaires this household answered, and its members' exam results.
 pub(super) fn household_forms(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
 ) -> Result<(Vec<String>, Vec<ExamResult>), DbError> {
     let evaluated = conn
@@ -323,7 +323,7 @@ impl Db {
         let mut stmt =
             conn.prepare_cached("SELECT question, answer, tag FROM bank_questions ORDER BY id")?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,

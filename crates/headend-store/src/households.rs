@@ -4,8 +4,8 @@
 //! member's roll-calls and see their records): the claim is refused and
 //! kept for an operator, who confirms the move or leaves it.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Household};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::people::household;
 use super::{region_name, subtree, Db, DbError};
@@ -56,7 +56,7 @@ const CLAIM_SELECT: &str = "SELECT c.id, c.device, h.village, c.member, m.name, 
     c.claimed_at, c.confirmed_by, c.confirmed_at FROM household_claims c
     JOIN households h ON h.device = c.device JOIN members m ON m.id = c.member";
 
-fn claim_row(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<HouseholdClaim, DbError> {
+fn claim_row(conn: &impl Sql, r: &crate::sql::Row) -> Result<HouseholdClaim, DbError> {
     let village: String = r.get(2)?;
     Ok(HouseholdClaim {
         id: r.get(0)?,
@@ -72,7 +72,7 @@ fn claim_row(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<HouseholdClaim,
     })
 }
 
-fn claim(conn: &Connection, id: i64) -> Result<HouseholdClaim, DbError> {
+fn claim(conn: &impl Sql, id: i64) -> Result<HouseholdClaim, DbError> {
     let mut stmt = conn.prepare_cached(&format!("{CLAIM_SELECT} WHERE c.id = ?1"))?;
     let mut rows = stmt.query([id])?;
     match rows.next()? {
@@ -82,7 +82,7 @@ fn claim(conn: &Connection, id: i64) -> Result<HouseholdClaim, DbError> {
 }
 
 /// The boxes other than `device` whose households hold `member`.
-fn holders(conn: &Connection, member: &str, device: &str) -> Result<Vec<String>, DbError> {
+fn holders(conn: &impl Sql, member: &str, device: &str) -> Result<Vec<String>, DbError> {
     Ok(conn
         .prepare_cached(
             "SELECT device FROM household_members WHERE member = ?1 AND device != ?2
@@ -164,7 +164,7 @@ impl Db {
         let mut stmt = conn.prepare_cached(&format!(
             "{CLAIM_SELECT} ORDER BY c.confirmed_at IS NOT NULL, c.claimed_at DESC, c.id DESC"
         ))?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let village: String = r.get(2)?;
@@ -176,12 +176,12 @@ impl Db {
     }
 
     pub fn household_claim(&self, id: i64) -> Result<HouseholdClaim, DbError> {
-        claim(&*self.lock()?, id)
+        claim(&self.lock()?, id)
     }
 
     /// The boxes other than `device` whose households hold `member`.
     pub fn member_holders(&self, member: &str, device: &str) -> Result<Vec<String>, DbError> {
-        holders(&*self.lock()?, member, device)
+        holders(&self.lock()?, member, device)
     }
 
     /// Moves the claimed member into the claiming box's household (out of

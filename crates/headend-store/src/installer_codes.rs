@@ -13,8 +13,8 @@
 //! box in the county. The caller learns on which grounds, for the audit
 //! log.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{is_installer_code, AreaCode, InstallerCode, Provisioned};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::accounts::{new_token, token_digest};
 use super::devices::{village_members, Refusal};
@@ -45,10 +45,10 @@ CREATE TABLE IF NOT EXISTS installer_codes(
 ";
 
 /// The columns of `table` (empty when there is no such table).
-pub(super) fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, DbError> {
+pub(super) fn columns(conn: &impl Sql, table: &str) -> Result<Vec<String>, DbError> {
     let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
     let names = stmt
-        .query_map([], |r| r.get::<_, String>(1))?
+        .query_map(params![], |r| r.get::<_, String>(1))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(names)
 }
@@ -56,7 +56,7 @@ pub(super) fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, DbE
 /// Brings an `installer_codes` table of any earlier release up to date.
 /// Earlier releases stored a plain SHA-256 (`code_sha256`); those rows
 /// stay as history but no longer match any code.
-pub(super) fn migrate(conn: &Connection) -> Result<(), DbError> {
+pub(super) fn migrate(conn: &impl Sql) -> Result<(), DbError> {
     let existing = columns(conn, "installer_codes")?;
     if existing.iter().any(|c| c == "code_sha256") {
         conn.execute_batch("ALTER TABLE installer_codes RENAME COLUMN code_sha256 TO code_digest")?;
@@ -141,7 +141,7 @@ pub struct ProvisionOutcome {
 
 /// Counts one use of a code outside its region; the last allowed one
 /// locks it. Committed even though the attempt is refused.
-fn misused(tx: Transaction<'_>, digest: &str, now: i64) -> Result<(), DbError> {
+fn misused(tx: crate::sql::Tx<'_>, digest: &str, now: i64) -> Result<(), DbError> {
     tx.execute(
         "UPDATE installer_codes SET misuses = misuses + 1,
            locked_at = CASE WHEN misuses + 1 >= ?2 THEN ?3 ELSE locked_at END
@@ -156,7 +156,7 @@ fn misused(tx: Transaction<'_>, digest: &str, now: i64) -> Result<(), DbError> {
 /// that someone can read it: that region if it exists, else its town or
 /// county by the shape of the statistical code (`TTTTTT` `XXX` `VVV`), else
 /// the top of the tree.
-fn audit_region(conn: &Connection, code: &str) -> Result<Option<String>, DbError> {
+fn audit_region(conn: &impl Sql, code: &str) -> Result<Option<String>, DbError> {
     let mut candidates = vec![code.to_string()];
     if code.len() == 12 && code.is_ascii() {
         candidates.push(format!("{}000", &code[..9]));
@@ -174,7 +174,7 @@ fn audit_region(conn: &Connection, code: &str) -> Result<Option<String>, DbError
     Ok(conn
         .query_row(
             "SELECT code FROM regions WHERE parent IS NULL ORDER BY code LIMIT 1",
-            [],
+            params![],
             |r| r.get(0),
         )
         .optional()?)
@@ -188,7 +188,7 @@ struct Existing {
     released_at: Option<i64>,
 }
 
-fn existing(tx: &Transaction<'_>, device: &str) -> Result<Option<Existing>, DbError> {
+fn existing(tx: &impl Sql, device: &str) -> Result<Option<Existing>, DbError> {
     Ok(tx
         .query_row(
             "SELECT village, token_sha256, revoked_at, released_at FROM devices WHERE device = ?1",
@@ -213,7 +213,7 @@ impl Db {
     /// Where the audit log files an attempt that names `village` (see
     /// [`audit_region`]).
     pub fn provision_audit_region(&self, village: &AreaCode) -> Result<Option<String>, DbError> {
-        audit_region(&*self.lock()?, village.as_str())
+        audit_region(&self.lock()?, village.as_str())
     }
 
     /// Issues an installer code for `region` (and everything under it),
@@ -380,7 +380,7 @@ impl Db {
 /// Gives `device` a new token in `village` (ending any revocation or
 /// release) and moves its household there.
 fn bind(
-    tx: &Transaction<'_>,
+    tx: &impl Sql,
     device: &str,
     token: &str,
     village: &AreaCode,

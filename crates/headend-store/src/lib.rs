@@ -26,7 +26,7 @@ mod stats;
 mod submissions;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 pub use accounts::{
     check_password, check_username, hash_password, Account, NewAccount, Permission, Role, Session,
@@ -52,7 +52,9 @@ pub use stats::{AuthorCount, Lagging, UploadCount, UsageCount, REQUIRED_MODULES}
 pub use submissions::MAX_KEY_LEN;
 
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+pub mod sql;
+
+use crate::sql::{params, Conn, OptionalExtension, Sql, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -83,6 +85,15 @@ pub enum DbError {
     /// The key file for installer codes is missing, unreadable or malformed.
     #[error("{0}")]
     SecretKey(String),
+    #[error("database error: {0}")]
+    Postgres(String),
+    /// A query that must return a row returned none (`.optional()` maps it).
+    #[error("the query returned no row")]
+    NoRow,
+    #[error("a stored value has the wrong type: {0}")]
+    Column(String),
+    #[error("cannot migrate the database: {0}")]
+    Migration(String),
 }
 
 /// Result of a feed request before HTTP concerns.
@@ -96,8 +107,15 @@ pub enum FeedAnswer {
     StaleCursor,
 }
 
+/// Where the data lives.
+enum Engine {
+    /// One connection: SQLite has one writer anyway.
+    Sqlite(Mutex<rusqlite::Connection>),
+    Postgres(sql::pg::Pool),
+}
+
 pub struct Db {
-    conn: Mutex<Connection>,
+    engine: Engine,
     /// Audit transactions committed (see `audit_batch`).
     audit_commits: std::sync::atomic::AtomicU64,
     /// Keys the installer-code digests; never stored in the database.
@@ -146,14 +164,14 @@ fn parse_level(s: &str) -> RegionLevel {
     }
 }
 
-fn counter(tx: &Transaction<'_>, name: &str) -> rusqlite::Result<u64> {
+fn counter(tx: &impl Sql, name: &str) -> Result<u64, DbError> {
     tx.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
         r.get::<_, i64>(0)
     })
     .map(|v| v as u64)
 }
 
-fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
+fn next_seq(tx: &impl Sql) -> Result<u64, DbError> {
     let seq = counter(tx, "last_seq")? + 1;
     tx.execute(
         "UPDATE counters SET value = ?1 WHERE name = 'last_seq'",
@@ -188,37 +206,49 @@ impl Db {
 
     fn open_keyed(path: &Path, key: &secret::KeySource) -> Result<Db, DbError> {
         let secret = secret::SecretKey::load(key)?;
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a sign-in or request acknowledged to a box is deleted from its
-        // outbox, so it must survive a power cut here too. Submissions are
-        // group-committed, so the sync per commit is not per box.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
-        conn.execute_batch(people::SCHEMA)?;
-        conn.execute_batch(meetings::SCHEMA)?;
-        conn.execute_batch(attendance::SCHEMA)?;
-        conn.execute_batch(services::SCHEMA)?;
-        conn.execute_batch(forms::SCHEMA)?;
-        conn.execute_batch(accounts::SCHEMA)?;
-        conn.execute_batch(login::SCHEMA)?;
-        conn.execute_batch(audit::SCHEMA)?;
-        conn.execute_batch(content::SCHEMA)?;
-        conn.execute_batch(stats::SCHEMA)?;
-        conn.execute_batch(devices::SCHEMA)?;
-        conn.execute_batch(households::SCHEMA)?;
-        devices::migrate(&conn)?;
-        installer_codes::migrate(&conn)?;
-        Ok(Db {
-            conn: Mutex::new(conn),
+        let conn = sql::sqlite::open(path)?;
+        let db = Db {
+            engine: Engine::Sqlite(Mutex::new(conn)),
             audit_commits: std::sync::atomic::AtomicU64::new(0),
             secret,
-        })
+        };
+        db.create_schema()?;
+        Ok(db)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>, DbError> {
-        self.conn.lock().map_err(|_| DbError::Poisoned)
+    fn create_schema(&self) -> Result<(), DbError> {
+        let conn = self.lock()?;
+        for schema in [
+            SCHEMA,
+            people::SCHEMA,
+            meetings::SCHEMA,
+            attendance::SCHEMA,
+            services::SCHEMA,
+            forms::SCHEMA,
+            accounts::SCHEMA,
+            login::SCHEMA,
+            audit::SCHEMA,
+            content::SCHEMA,
+            stats::SCHEMA,
+            devices::SCHEMA,
+            households::SCHEMA,
+        ] {
+            conn.execute_batch(schema)?;
+        }
+        devices::migrate(&conn)?;
+        installer_codes::migrate(&conn)?;
+        Ok(())
+    }
+
+    /// A connection for one operation (the SQLite one, or one from the
+    /// PostgreSQL pool).
+    fn lock(&self) -> Result<Conn<'_>, DbError> {
+        match &self.engine {
+            Engine::Sqlite(conn) => Ok(Conn::Sqlite(sql::sqlite::SqliteConn(
+                conn.lock().map_err(|_| DbError::Poisoned)?,
+            ))),
+            Engine::Postgres(pool) => Ok(Conn::Pg(pool.get()?)),
+        }
     }
 
     pub fn upsert_region(&self, region: &Region) -> Result<(), DbError> {
@@ -241,7 +271,7 @@ impl Db {
         let conn = self.lock()?;
         let mut stmt =
             conn.prepare_cached("SELECT code, name, level, parent FROM regions ORDER BY code")?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -336,7 +366,7 @@ impl Db {
         let conn = self.lock()?;
         let horizon: i64 = conn.query_row(
             "SELECT value FROM counters WHERE name = 'tombstone_horizon'",
-            [],
+            params![],
             |r| r.get(0),
         )?;
         let head = head(&conn, chain)?;
@@ -350,13 +380,10 @@ impl Db {
              WHERE scope IN ({placeholders}) AND seq > ? ORDER BY seq LIMIT ?"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        let mut args: Vec<rusqlite::types::Value> = codes
-            .iter()
-            .map(|c| rusqlite::types::Value::Text(c.to_string()))
-            .collect();
-        args.push(rusqlite::types::Value::Integer(since as i64));
-        args.push(rusqlite::types::Value::Integer(limit as i64 + 1));
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut args: Vec<Value> = codes.iter().map(|c| Value::Text(c.to_string())).collect();
+        args.push(Value::Int(since as i64));
+        args.push(Value::Int(limit as i64 + 1));
+        let mut rows = stmt.query(crate::sql::params_from_iter(args))?;
         let mut page = FeedPage {
             upserts: Vec::new(),
             tombstones: Vec::new(),
@@ -428,7 +455,7 @@ impl Db {
 }
 
 /// `region` and every region below it, as codes.
-fn subtree(conn: &Connection, region: &AreaCode) -> Result<Vec<String>, DbError> {
+fn subtree(conn: &impl Sql, region: &AreaCode) -> Result<Vec<String>, DbError> {
     let mut stmt = conn.prepare_cached(
         "WITH RECURSIVE below(code) AS (
              SELECT code FROM regions WHERE code = ?1
@@ -444,7 +471,7 @@ fn subtree(conn: &Connection, region: &AreaCode) -> Result<Vec<String>, DbError>
     Ok(codes)
 }
 
-fn region_name(conn: &Connection, code: &str) -> Result<String, DbError> {
+fn region_name(conn: &impl Sql, code: &str) -> Result<String, DbError> {
     Ok(conn
         .query_row("SELECT name FROM regions WHERE code = ?1", [code], |r| {
             r.get(0)
@@ -453,7 +480,7 @@ fn region_name(conn: &Connection, code: &str) -> Result<String, DbError> {
         .unwrap_or_else(|| code.to_string()))
 }
 
-fn scope_chain(conn: &Connection, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {
+fn scope_chain(conn: &impl Sql, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {
     let mut chain = Vec::new();
     let mut next = Some(code.as_str().to_string());
     while let Some(current) = next {
@@ -481,7 +508,7 @@ fn scope_chain(conn: &Connection, code: &AreaCode) -> Result<Vec<AreaCode>, DbEr
     Ok(chain)
 }
 
-fn head(conn: &Connection, chain: &[AreaCode]) -> Result<u64, DbError> {
+fn head(conn: &impl Sql, chain: &[AreaCode]) -> Result<u64, DbError> {
     let mut head = 0u64;
     let mut stmt = conn.prepare_cached("SELECT max(seq) FROM items WHERE scope = ?1")?;
     for code in chain {
@@ -491,7 +518,7 @@ fn head(conn: &Connection, chain: &[AreaCode]) -> Result<u64, DbError> {
     Ok(head)
 }
 
-fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError> {
+fn publish_one(tx: &impl Sql, item: &NewItem) -> Result<FeedItem, DbError> {
     let known: Option<i64> = tx
         .query_row(
             "SELECT 1 FROM regions WHERE code = ?1",
@@ -562,7 +589,7 @@ fn publish_one(tx: &Transaction<'_>, item: &NewItem) -> Result<FeedItem, DbError
 }
 
 /// A published (not withdrawn) item's scope and content.
-fn published(conn: &Connection, id: &str) -> Result<Option<(AreaCode, Content)>, DbError> {
+fn published(conn: &impl Sql, id: &str) -> Result<Option<(AreaCode, Content)>, DbError> {
     let row: Option<(String, String)> = conn
         .prepare_cached("SELECT scope, content FROM items WHERE id = ?1 AND deleted = 0")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -25,7 +25,7 @@
 
 use std::sync::OnceLock;
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use crate::sql::{params, OptionalExtension, Sql};
 
 use super::accounts::{
     account, check_password, hash_password, new_token, password_matches, token_digest,
@@ -133,7 +133,7 @@ fn check(password: &str, hash: Option<&str>) -> bool {
 }
 
 fn trusted_failures(
-    tx: &Transaction<'_>,
+    tx: &impl Sql,
     username: &str,
     addr: &str,
     now: i64,
@@ -153,12 +153,7 @@ fn trusted_failures(
         .filter(|failed| *failed < i64::from(MAX_FAILED_LOGINS)))
 }
 
-fn reserve(
-    tx: &Transaction<'_>,
-    username: &str,
-    addr: &str,
-    now: i64,
-) -> Result<Reserved, DbError> {
+fn reserve(tx: &impl Sql, username: &str, addr: &str, now: i64) -> Result<Reserved, DbError> {
     let row: Option<(String, bool, i64, i64)> = tx
         .prepare_cached(
             "SELECT password_hash, disabled, failed_logins, locked_until
@@ -198,7 +193,7 @@ fn reserve(
 }
 
 /// Remembers `addr` as one `username` logs in from, with a clean slate.
-fn trust(tx: &Transaction<'_>, username: &str, addr: &str, now: i64) -> Result<(), DbError> {
+fn trust(tx: &impl Sql, username: &str, addr: &str, now: i64) -> Result<(), DbError> {
     if addr.is_empty() {
         return Ok(());
     }
@@ -228,7 +223,7 @@ impl Db {
     ) -> Result<Result<(), LoginRefused>, DbError> {
         let reserved = {
             let mut conn = self.lock()?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = conn.transaction()?;
             let reserved = reserve(&tx, username, addr, now)?;
             tx.commit()?;
             reserved
@@ -261,7 +256,7 @@ impl Db {
             }));
         }
         let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction()?;
         if !trusted {
             // The attempt's reservation and the failures before it are
             // forgiven, and a lock it took is released.
@@ -324,7 +319,7 @@ impl Db {
         }
         let hash = hash_password(new)?;
         let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn.transaction()?;
         tx.execute(
             "UPDATE accounts SET password_hash = ?2, failed_logins = 0, locked_until = 0
              WHERE username = ?1",

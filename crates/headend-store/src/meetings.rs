@@ -5,8 +5,8 @@
 //! a restart does not move it. The server's clock decides when it opened,
 //! and everything about being on time is measured from that.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{Invitee, MeetingKind, RollCallPrompt, MAX_WINDOW_SECS};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::people::exists;
 use super::{Db, DbError};
@@ -175,7 +175,7 @@ fn new_id(prefix: &str) -> String {
     format!("{prefix}-{}", &id[..12])
 }
 
-fn branches_of(conn: &Connection, meeting: &str) -> Result<Vec<String>, DbError> {
+fn branches_of(conn: &impl Sql, meeting: &str) -> Result<Vec<String>, DbError> {
     let mut stmt = conn
         .prepare_cached("SELECT branch FROM meeting_branches WHERE meeting = ?1 ORDER BY branch")?;
     let rows = stmt
@@ -187,7 +187,7 @@ fn branches_of(conn: &Connection, meeting: &str) -> Result<Vec<String>, DbError>
 const OPEN_SELECT: &str = "SELECT r.id, r.meeting, m.title, m.kind, m.live_item, r.window_secs,
     r.opened_at_ms FROM rollcalls r JOIN meetings m ON m.id = r.meeting";
 
-fn open_row(conn: &Connection, row: &rusqlite::Row<'_>) -> Result<OpenRollCall, DbError> {
+fn open_row(conn: &impl Sql, row: &crate::sql::Row) -> Result<OpenRollCall, DbError> {
     let meeting: String = row.get(1)?;
     Ok(OpenRollCall {
         id: row.get(0)?,
@@ -202,9 +202,9 @@ fn open_row(conn: &Connection, row: &rusqlite::Row<'_>) -> Result<OpenRollCall, 
 }
 
 fn open_where(
-    conn: &Connection,
+    conn: &impl Sql,
     clause: &str,
-    p: impl rusqlite::Params,
+    p: impl crate::sql::Params,
 ) -> Result<Vec<OpenRollCall>, DbError> {
     let sql = format!("{OPEN_SELECT} {clause}");
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -216,7 +216,7 @@ fn open_where(
     Ok(out)
 }
 
-pub(super) fn open_rollcall(conn: &Connection, id: &str) -> Result<Option<OpenRollCall>, DbError> {
+pub(super) fn open_rollcall(conn: &impl Sql, id: &str) -> Result<Option<OpenRollCall>, DbError> {
     Ok(
         open_where(conn, "WHERE r.id = ?1 AND r.opened_at_ms IS NOT NULL", [id])?
             .into_iter()
@@ -224,7 +224,7 @@ pub(super) fn open_rollcall(conn: &Connection, id: &str) -> Result<Option<OpenRo
     )
 }
 
-fn meeting_in(tx: &Transaction<'_>, id: &str) -> Result<Option<Meeting>, DbError> {
+fn meeting_in(tx: &impl Sql, id: &str) -> Result<Option<Meeting>, DbError> {
     let row = tx
         .query_row(
             "SELECT kind, title, starts_at, ends_at, live_item FROM meetings WHERE id = ?1",

@@ -1,8 +1,8 @@
 //! Party branches attached to region nodes, their members, and households:
 //! the boxes and the members who live where each box is installed.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Household, Member};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{Db, DbError};
 
@@ -45,7 +45,7 @@ pub struct NewMember {
     pub branch: String,
 }
 
-pub(super) fn household(conn: &Connection, device: &str) -> Result<Option<Household>, DbError> {
+pub(super) fn household(conn: &impl Sql, device: &str) -> Result<Option<Household>, DbError> {
     let known: Option<String> = conn
         .prepare_cached("SELECT device FROM households WHERE device = ?1")?
         .query_row([device], |r| r.get(0))
@@ -99,7 +99,7 @@ impl Db {
         let conn = self.lock()?;
         let mut stmt = conn.prepare_cached("SELECT id, name, region FROM branches ORDER BY id")?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -180,7 +180,7 @@ impl Db {
     }
 }
 
-pub(super) fn exists(conn: &Connection, table: &str, id: &str) -> Result<bool, DbError> {
+pub(super) fn exists(conn: &impl Sql, table: &str, id: &str) -> Result<bool, DbError> {
     // `table` is one of ours, never user input.
     let sql = format!("SELECT 1 FROM {table} WHERE id = ?1");
     Ok(conn.query_row(&sql, [id], |_| Ok(())).optional()?.is_some())

@@ -13,8 +13,8 @@
 //!   answer key is copied from the bank when it is published, in the same
 //!   transaction.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Content, Correction, Exam, FeedItem, Question};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::content::{history, Draft};
 use super::{menu_id, publish_one, DbError, NewItem};
@@ -22,7 +22,7 @@ use super::{menu_id, publish_one, DbError, NewItem};
 const MENU_PREFIX: &str = "service-menu-";
 
 /// The region item `item_id` belongs to, if any region has taken it yet.
-pub(super) fn owner(conn: &Connection, item_id: &str) -> Result<Option<AreaCode>, DbError> {
+pub(super) fn owner(conn: &impl Sql, item_id: &str) -> Result<Option<AreaCode>, DbError> {
     if let Some(region) = item_id
         .strip_prefix(MENU_PREFIX)
         .and_then(|code| code.parse::<AreaCode>().ok())
@@ -47,7 +47,7 @@ pub(super) fn owner(conn: &Connection, item_id: &str) -> Result<Option<AreaCode>
 
 /// Why a draft for `scope` may not publish as `item_id`, if it may not.
 pub(super) fn ownership_problem(
-    conn: &Connection,
+    conn: &impl Sql,
     item_id: &str,
     scope: &AreaCode,
 ) -> Result<Option<String>, DbError> {
@@ -58,7 +58,7 @@ pub(super) fn ownership_problem(
         }))
 }
 
-fn check_owner(conn: &Connection, item_id: &str, scope: &AreaCode) -> Result<(), DbError> {
+fn check_owner(conn: &impl Sql, item_id: &str, scope: &AreaCode) -> Result<(), DbError> {
     match ownership_problem(conn, item_id, scope)? {
         Some(why) => Err(DbError::BadInput(why)),
         None => Ok(()),
@@ -79,7 +79,7 @@ pub(super) fn default_item_id(scope: &AreaCode, content: &Content) -> String {
 /// Menus live under their region's menu id and nothing else does there;
 /// exams hold bank questions only.
 pub(super) fn check_kind(
-    conn: &Connection,
+    conn: &impl Sql,
     item_id: &str,
     scope: &AreaCode,
     content: &Content,
@@ -100,7 +100,7 @@ pub(super) fn check_kind(
 
 /// Everything a draft for `scope` must satisfy to publish as `item_id`.
 pub(super) fn check_draft(
-    conn: &Connection,
+    conn: &impl Sql,
     item_id: &str,
     scope: &AreaCode,
     content: &Content,
@@ -112,7 +112,7 @@ pub(super) fn check_draft(
 /// The bank's answer to each question of `exam`; refused if a question is
 /// not in the bank or is worded otherwise there (the bank changed since the
 /// exam was drawn).
-fn exam_key(conn: &Connection, exam: &Exam) -> Result<Vec<(String, String)>, DbError> {
+fn exam_key(conn: &impl Sql, exam: &Exam) -> Result<Vec<(String, String)>, DbError> {
     let mut key = Vec::with_capacity(exam.questions.len());
     for q in &exam.questions {
         let stored: Option<(String, String)> = conn
@@ -140,7 +140,7 @@ fn exam_key(conn: &Connection, exam: &Exam) -> Result<Vec<(String, String)>, DbE
 /// carries a disclosure's corrections, stores an exam's answer key, and
 /// writes the history line (`by` approved it).
 fn publish_approved(
-    tx: &Transaction<'_>,
+    tx: &impl Sql,
     item: &NewItem,
     reason: Option<&str>,
     by: &str,
@@ -211,7 +211,7 @@ fn publish_approved(
 
 /// Publishes an approved draft (the next version of its item).
 pub(super) fn publish_draft(
-    conn: &mut Connection,
+    conn: &mut crate::sql::Conn<'_>,
     d: &Draft,
     by: &str,
     now: i64,
@@ -253,6 +253,6 @@ impl super::Db {
 
     /// The region item `item_id` belongs to, if a region has taken it.
     pub fn item_owner(&self, item_id: &str) -> Result<Option<AreaCode>, DbError> {
-        owner(&*self.lock()?, item_id)
+        owner(&self.lock()?, item_id)
     }
 }

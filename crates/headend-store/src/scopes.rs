@@ -1,8 +1,8 @@
 //! Where each thing an admin endpoint touches lives in the region tree, so
 //! permission checks can ask "is it inside the account's subtree?".
 
+use crate::sql::{OptionalExtension, Sql};
 use model::AreaCode;
-use rusqlite::{Connection, OptionalExtension};
 
 use super::{Db, DbError};
 
@@ -27,9 +27,9 @@ fn parse(code: String) -> Result<AreaCode, DbError> {
 }
 
 fn one(
-    conn: &Connection,
+    conn: &impl Sql,
     sql: &str,
-    key: &dyn rusqlite::ToSql,
+    key: &dyn crate::sql::ToValue,
     what: impl FnOnce() -> String,
 ) -> Result<Vec<AreaCode>, DbError> {
     let code: Option<String> = conn
@@ -43,7 +43,7 @@ fn one(
 }
 
 fn many(
-    conn: &Connection,
+    conn: &impl Sql,
     sql: &str,
     key: &str,
     what: impl FnOnce() -> String,

@@ -2,11 +2,11 @@
 //! through by staff (assign, reply, close) with the 24-hour reply deadline
 //! tracked, counted per category and village, and reported back to the box.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{
     AreaCode, Content, Household, RequestStatus, ServiceMenu, ServiceRecord, ServiceRequest,
     SubmissionAnswer, REPLY_DEADLINE_HOURS,
 };
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{published, region_name, scope_chain, subtree, Db, DbError};
 
@@ -83,7 +83,7 @@ pub enum RequestAction {
     Close,
 }
 
-fn village_of(conn: &Connection, device: &str) -> Result<Option<AreaCode>, DbError> {
+fn village_of(conn: &impl Sql, device: &str) -> Result<Option<AreaCode>, DbError> {
     let village: Option<String> = conn
         .prepare_cached("SELECT village FROM households WHERE device = ?1")?
         .query_row([device], |r| r.get(0))
@@ -93,7 +93,7 @@ fn village_of(conn: &Connection, device: &str) -> Result<Option<AreaCode>, DbErr
 
 /// The menu that applies in `village`: its own, its town's or its county's,
 /// else the standard one.
-fn menu_for(conn: &Connection, village: &AreaCode) -> Result<ServiceMenu, DbError> {
+fn menu_for(conn: &impl Sql, village: &AreaCode) -> Result<ServiceMenu, DbError> {
     for scope in scope_chain(conn, village)? {
         let id = menu_id(&scope);
         if let Some((_, Content::ServiceMenu(menu))) = published(conn, &id)? {
@@ -115,7 +115,7 @@ fn is_overdue(status: RequestStatus, received_at: i64, now: i64) -> bool {
 
 /// Stores a service request from the box of `home`.
 pub(super) fn store_request(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
     key: &str,
     request: &ServiceRequest,
@@ -156,7 +156,7 @@ pub(super) fn store_request(
     Ok(SubmissionAnswer::Accepted { status: None })
 }
 
-fn staff_row(conn: &Connection, r: &rusqlite::Row<'_>, now: i64) -> Result<StaffRequest, DbError> {
+fn staff_row(conn: &impl Sql, r: &crate::sql::Row, now: i64) -> Result<StaffRequest, DbError> {
     let status: String = r.get(8)?;
     let status = RequestStatus::parse(&status)
         .ok_or_else(|| DbError::BadInput(format!("stored request has status {status:?}")))?;
@@ -198,7 +198,7 @@ impl Db {
         let mut stmt = conn.prepare_cached(&format!(
             "{STAFF_SELECT} ORDER BY status = 'closed', status = 'replied', received_at, id"
         ))?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let village: String = row.get(2)?;
@@ -335,7 +335,7 @@ impl Db {
 
 /// The household's requests as its box shows them, newest first.
 pub(super) fn household_requests(
-    conn: &Connection,
+    conn: &impl Sql,
     device: &str,
 ) -> Result<Vec<ServiceRecord>, DbError> {
     let mut stmt = conn.prepare_cached(

@@ -2,8 +2,8 @@
 //! per module and period, and who wrote it; villages with nothing current
 //! in a required module; boxes per village.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Household, SubmissionAnswer, UsageReport};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{region_name, subtree, Db, DbError};
 
@@ -23,7 +23,7 @@ const DAY_SECS: i64 = 24 * 3600;
 
 /// Counts one module opened on a box (a `usage` outbox item).
 pub(super) fn count_use(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
     report: &UsageReport,
     now_ms: i64,
@@ -97,7 +97,7 @@ pub struct Lagging {
     pub last: Vec<(String, Option<i64>)>,
 }
 
-fn villages(conn: &Connection, region: &AreaCode) -> Result<Vec<String>, DbError> {
+fn villages(conn: &impl Sql, region: &AreaCode) -> Result<Vec<String>, DbError> {
     let below = subtree(conn, region)?;
     let mut out = Vec::new();
     let mut stmt = conn.prepare_cached("SELECT level FROM regions WHERE code = ?1")?;

@@ -7,11 +7,11 @@
 //! synced commit for everything that arrived meanwhile is what lets the
 //! headend keep up without acknowledging anything that is not on disk.
 
+use crate::sql::{params, OptionalExtension, Sql};
 use model::{
     EvaluationAnswers, ExamPaper, Household, HouseholdServices, ServiceRequest, SignIn, Submission,
     SubmissionAnswer, SubmissionBatch, SubmissionReceipt,
 };
-use rusqlite::{params, Connection, OptionalExtension};
 
 use super::attendance::judge_sign_in;
 use super::forms::{household_forms, store_evaluation, store_exam};
@@ -76,7 +76,7 @@ impl Db {
 }
 
 fn submit_item(
-    conn: &Connection,
+    conn: &impl Sql,
     home: &Household,
     item: &Submission,
     now_ms: i64,

@@ -1,0 +1,392 @@
+//! PostgreSQL through the `postgres` crate (the blocking client of
+//! rust-postgres, the well-kept driver `tokio-postgres` is part of): for a
+//! city, several headend processes on one database.
+//!
+//! Blocking, like the SQLite side: every query already runs on tokio's
+//! blocking pool, so an async driver would only add a second runtime hop.
+//! A small pool of connections (no extra crate: a mutex, a condition
+//! variable and a cap) with each connection's prepared statements cached,
+//! so a hot query is parsed once per connection, not once per request.
+//! Transactions are `BEGIN … COMMIT` on the pooled connection; dropped
+//! without a commit they roll back.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::types::{FromSql, IsNull, ToSql, Type};
+
+use super::{numbered_dollars, Backend, Row, Sql, Value};
+use crate::DbError;
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> Self {
+        // The server's own message (with its SQLSTATE) says what was wrong.
+        match e.as_db_error() {
+            Some(db) => DbError::Postgres(format!("{} ({})", db.message(), db.code().code())),
+            None => DbError::Postgres(e.to_string()),
+        }
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+        let text = |s: &str, out: &mut bytes::BytesMut| s.to_sql(&Type::TEXT, out);
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    text(&i.to_string(), out)
+                }
+                _ => Err(format!("an integer cannot be sent as {ty}").into()),
+            },
+            Value::Real(f) => match *ty {
+                Type::FLOAT8 => f.to_sql(ty, out),
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                Type::INT8 if f.fract() == 0.0 => (*f as i64).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR | Type::UNKNOWN => text(&f.to_string(), out),
+                _ => Err(format!("a number cannot be sent as {ty}").into()),
+            },
+            Value::Text(s) => match *ty {
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    text(s, out)
+                }
+                Type::INT8 => s.trim().parse::<i64>()?.to_sql(ty, out),
+                Type::BYTEA => s.as_bytes().to_sql(ty, out),
+                _ => Err(format!("text cannot be sent as {ty}").into()),
+            },
+            Value::Blob(b) => match *ty {
+                Type::BYTEA => b.as_slice().to_sql(ty, out),
+                _ => Err(format!("bytes cannot be sent as {ty}").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Checked per value in to_sql, like SQLite's loose typing.
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// A `NUMERIC` (what `SUM` and `AVG` of integers give) read as a number.
+struct Numeric(f64);
+
+impl<'a> FromSql<'a> for Numeric {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let word = |i: usize| -> Result<u16, BoxError> {
+            raw.get(i..i + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| "a short numeric".into())
+        };
+        let digits = word(0)? as usize;
+        let weight = word(2)? as i16;
+        let sign = word(4)?;
+        if sign == 0xC000 {
+            return Ok(Numeric(f64::NAN));
+        }
+        let mut value = 0.0f64;
+        for i in 0..digits {
+            let d = f64::from(word(8 + 2 * i)?);
+            value += d * 10_000f64.powi(i32::from(weight) - i as i32);
+        }
+        Ok(Numeric(if sign == 0x4000 { -value } else { value }))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
+fn cell(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
+    let ty = row.columns()[i].type_().clone();
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)?
+            .map(|v| Value::Int(v.into())),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)?
+            .map(|v| Value::Int(v.into())),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)?
+            .map(|v| Value::Int(v.into())),
+        Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)?
+            .map(|v| Value::Real(v.into())),
+        Type::NUMERIC => row.try_get::<_, Option<Numeric>>(i)?.map(|n| {
+            if n.0.fract() == 0.0 && n.0.abs() < 9.0e15 {
+                Value::Int(n.0 as i64)
+            } else {
+                Value::Real(n.0)
+            }
+        }),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+        }
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+        Type::OID => row
+            .try_get::<_, Option<u32>>(i)?
+            .map(|v| Value::Int(v.into())),
+        other => {
+            return Err(DbError::Column(format!(
+                "column {i} has type {other}, which the headend does not read"
+            )))
+        }
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+/// One connection and the statements prepared on it.
+struct Client {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl Client {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.client.prepare(&numbered_dollars(sql))?;
+        // Queries are fixed strings: the cache stays as small as the code.
+        self.statements.insert(sql.to_string(), prepared.clone());
+        Ok(prepared)
+    }
+
+    fn rows(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let statement = self.statement(sql)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+        let rows = self.client.query(&statement, &refs)?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| cell(r, i))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map(|values| values.map(Row::new))
+            .collect()
+    }
+
+    fn run(&mut self, sql: &str, params: &[Value]) -> Result<usize, DbError> {
+        let statement = self.statement(sql)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+        if statement.columns().is_empty() {
+            Ok(usize::try_from(self.client.execute(&statement, &refs)?).unwrap_or(usize::MAX))
+        } else {
+            Ok(self.client.query(&statement, &refs)?.len())
+        }
+    }
+}
+
+/// Connections to one database, at most `max` open.
+pub struct Pool {
+    url: String,
+    max: usize,
+    idle: Mutex<(Vec<Client>, usize)>,
+    freed: Condvar,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("max", &self.max).finish()
+    }
+}
+
+/// How long a request waits for a free connection before giving up.
+const WAIT: Duration = Duration::from_secs(30);
+
+impl Pool {
+    /// Connects once (so a wrong URL fails at start, not at first use).
+    pub fn connect(url: &str, max: usize) -> Result<Pool, DbError> {
+        let pool = Pool {
+            url: url.to_string(),
+            max: max.max(1),
+            idle: Mutex::new((Vec::new(), 0)),
+            freed: Condvar::new(),
+        };
+        let first = pool.open()?;
+        if let Ok(mut idle) = pool.idle.lock() {
+            idle.0.push(first);
+            idle.1 = 1;
+        }
+        Ok(pool)
+    }
+
+    fn open(&self) -> Result<Client, DbError> {
+        let client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        Ok(Client {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    /// A connection for one operation; back to the pool when dropped.
+    pub fn get(&self) -> Result<PgConn<'_>, DbError> {
+        let mut idle = self.idle.lock().map_err(|_| DbError::Poisoned)?;
+        loop {
+            if let Some(client) = idle.0.pop() {
+                return Ok(PgConn {
+                    pool: self,
+                    client: Some(RefCell::new(client)),
+                });
+            }
+            if idle.1 < self.max {
+                idle.1 += 1;
+                drop(idle);
+                return match self.open() {
+                    Ok(client) => Ok(PgConn {
+                        pool: self,
+                        client: Some(RefCell::new(client)),
+                    }),
+                    Err(e) => {
+                        self.forget();
+                        Err(e)
+                    }
+                };
+            }
+            let (guard, waited) = self
+                .freed
+                .wait_timeout(idle, WAIT)
+                .map_err(|_| DbError::Poisoned)?;
+            idle = guard;
+            if waited.timed_out() && idle.0.is_empty() {
+                return Err(DbError::Postgres(format!(
+                    "no database connection free after {} s; all {} are busy",
+                    WAIT.as_secs(),
+                    self.max
+                )));
+            }
+        }
+    }
+
+    /// A connection that broke is not returned; make room for a new one.
+    fn forget(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.1 = idle.1.saturating_sub(1);
+        }
+        self.freed.notify_one();
+    }
+
+    fn give_back(&self, client: Client) {
+        if client.client.is_closed() {
+            self.forget();
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.0.push(client);
+        }
+        self.freed.notify_one();
+    }
+
+    /// A connection of its own, outside the pool (for `LISTEN`).
+    pub fn dedicated(&self) -> Result<postgres::Client, DbError> {
+        Ok(postgres::Client::connect(&self.url, postgres::NoTls)?)
+    }
+}
+
+/// A pooled connection, held for one operation.
+pub struct PgConn<'a> {
+    pool: &'a Pool,
+    client: Option<RefCell<Client>>,
+}
+
+impl Drop for PgConn<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            self.pool.give_back(client.into_inner());
+        }
+    }
+}
+
+impl PgConn<'_> {
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, DbError>) -> Result<T, DbError> {
+        let cell = self
+            .client
+            .as_ref()
+            .ok_or_else(|| DbError::Postgres("the connection was given back".into()))?;
+        let mut client = cell
+            .try_borrow_mut()
+            .map_err(|_| DbError::Postgres("the connection is busy".into()))?;
+        f(&mut client)
+    }
+
+    pub fn transaction(&mut self) -> Result<PgTx<'_>, DbError> {
+        self.with(|c| Ok(c.client.batch_execute("BEGIN")?))?;
+        Ok(PgTx {
+            conn: self,
+            done: false,
+        })
+    }
+}
+
+impl Sql for PgConn<'_> {
+    fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        self.with(|c| c.rows(sql, &params))
+    }
+
+    fn run(&self, sql: &str, params: Vec<Value>) -> Result<usize, DbError> {
+        self.with(|c| c.run(sql, &params))
+    }
+
+    fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        self.with(|c| Ok(c.client.batch_execute(sql)?))
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+}
+
+/// A transaction on a pooled connection.
+pub struct PgTx<'a> {
+    conn: &'a PgConn<'a>,
+    done: bool,
+}
+
+impl PgTx<'_> {
+    pub fn commit(mut self) -> Result<(), DbError> {
+        self.done = true;
+        self.conn.with(|c| Ok(c.client.batch_execute("COMMIT")?))
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let rolled_back = self.conn.with(|c| Ok(c.client.batch_execute("ROLLBACK")?));
+            if let Err(e) = rolled_back {
+                tracing::warn!(error = %e, "rollback failed");
+            }
+        }
+    }
+}
+
+impl Sql for PgTx<'_> {
+    fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        self.conn.rows(sql, params)
+    }
+
+    fn run(&self, sql: &str, params: Vec<Value>) -> Result<usize, DbError> {
+        self.conn.run(sql, params)
+    }
+
+    fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        self.conn.execute_batch(sql)
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+}
