@@ -11,28 +11,6 @@ use sha2::{Digest, Sha256};
 
 use super::{scope_chain, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS accounts(
-    username TEXT PRIMARY KEY,
-    display_name TEXT NOT NULL,
-    region TEXT NOT NULL REFERENCES regions(code),
-    role TEXT NOT NULL,
-    password_hash TEXT NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL,
-    created_by TEXT
-);
-CREATE TABLE IF NOT EXISTS sessions(
-    token_sha256 TEXT PRIMARY KEY,
-    username TEXT NOT NULL REFERENCES accounts(username),
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sessions_username ON sessions(username);
-";
-
 /// Failed logins in a row before an account is locked.
 pub const MAX_FAILED_LOGINS: u32 = 5;
 /// How long a lock-out lasts.

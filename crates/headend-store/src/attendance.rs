@@ -21,36 +21,6 @@ use super::meetings::{open_rollcall, parse_kind};
 use super::people::household;
 use super::{Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS submissions(
-    device TEXT NOT NULL,
-    key TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    received_at_ms INTEGER NOT NULL,
-    PRIMARY KEY(device, key)
-);
-CREATE TABLE IF NOT EXISTS signins(
-    rollcall TEXT NOT NULL REFERENCES rollcalls(id),
-    member TEXT NOT NULL REFERENCES members(id),
-    device TEXT NOT NULL,
-    key TEXT NOT NULL,
-    elapsed_ms INTEGER NOT NULL,
-    received_at_ms INTEGER NOT NULL,
-    on_time INTEGER NOT NULL,
-    playing INTEGER NOT NULL,
-    PRIMARY KEY(rollcall, member)
-);
-CREATE INDEX IF NOT EXISTS signins_device ON signins(device, playing);
-CREATE TABLE IF NOT EXISTS playback(
-    device TEXT NOT NULL,
-    item TEXT NOT NULL,
-    first_ms INTEGER NOT NULL,
-    last_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS playback_device ON playback(device, item, last_ms);
-";
-
 /// A heartbeat older than this no longer extends an interval: playback
 /// stopped (or the box went away) in between.
 const BEAT_GAP_MS: i64 = 2 * PLAYBACK_BEAT_SECS as i64 * 1000 + 5_000;
@@ -152,10 +122,15 @@ impl Db {
         };
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        // The row's own address: SQLite's rowid, PostgreSQL's ctid (stable
+        // within this statement, which is all it is used for).
+        let rowid = tx.backend().row_address();
         let extended = tx.execute(
-            "UPDATE playback SET last_ms = ?3
-             WHERE rowid = (SELECT rowid FROM playback WHERE device = ?1 AND item = ?2
-                            AND last_ms >= ?3 - ?4 ORDER BY last_ms DESC LIMIT 1)",
+            &format!(
+                "UPDATE playback SET last_ms = ?3
+                 WHERE {rowid} = (SELECT {rowid} FROM playback WHERE device = ?1 AND item = ?2
+                                AND last_ms >= ?3 - ?4 ORDER BY last_ms DESC LIMIT 1)"
+            ),
             params![device, item, now_ms, BEAT_GAP_MS],
         )?;
         if extended == 0 {

@@ -9,26 +9,6 @@ use model::AreaCode;
 
 use super::{accounts::within, scope_chain, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS audit(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at_ms INTEGER NOT NULL,
-    account TEXT,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL DEFAULT '',
-    region TEXT,
-    ip TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL,
-    before_id TEXT,
-    after_id TEXT,
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-";
-
 /// How an audited action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,40 +12,6 @@ use model::{AreaCode, Content, FeedItem};
 use super::publishing::{check_draft, default_item_id, publish_draft};
 use super::{scope_chain, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS drafts(
-    id INTEGER PRIMARY KEY,
-    item_id TEXT NOT NULL,
-    scope TEXT NOT NULL REFERENCES regions(code),
-    content TEXT NOT NULL,
-    status TEXT NOT NULL,
-    reason TEXT,
-    author TEXT NOT NULL,
-    reviewer TEXT,
-    comment TEXT,
-    publish_at INTEGER,
-    published_version INTEGER,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS drafts_status ON drafts(status, publish_at);
-CREATE INDEX IF NOT EXISTS drafts_item ON drafts(item_id);
-CREATE TABLE IF NOT EXISTS item_history(
-    item_id TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    reason TEXT,
-    by_account TEXT,
-    draft INTEGER,
-    PRIMARY KEY(item_id, version, kind)
-);
-CREATE TABLE IF NOT EXISTS county_settings(
-    county TEXT PRIMARY KEY REFERENCES regions(code),
-    same_level_review INTEGER NOT NULL DEFAULT 0
-);
-";
-
 /// Where a draft is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -483,8 +449,10 @@ impl Db {
             version.ok_or_else(|| DbError::NotFound(format!("published item {item_id}")))?;
         self.withdraw(item_id)?;
         self.lock()?.execute(
-            "INSERT OR REPLACE INTO item_history(item_id, version, at, kind, reason, by_account)
-             VALUES (?1, ?2, ?3, 'retracted', ?4, ?5)",
+            "INSERT INTO item_history(item_id, version, at, kind, reason, by_account)
+             VALUES (?1, ?2, ?3, 'retracted', ?4, ?5)
+             ON CONFLICT(item_id, version, kind) DO UPDATE SET at = excluded.at,
+             reason = excluded.reason, by_account = excluded.by_account, draft = NULL",
             params![item_id, version, now, reason.trim(), by],
         )?;
         Ok(())

@@ -13,44 +13,6 @@ use model::{refusal, AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat
 use super::accounts::token_digest;
 use super::{subtree, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS devices(
-    device TEXT PRIMARY KEY,
-    token_sha256 TEXT NOT NULL UNIQUE,
-    village TEXT NOT NULL REFERENCES regions(code),
-    provisioned_at INTEGER NOT NULL,
-    revoked_at INTEGER,
-    revoked_reason TEXT,
-    heartbeat TEXT,
-    heartbeat_at INTEGER,
-    released_at INTEGER,
-    released_by TEXT
-);
-CREATE INDEX IF NOT EXISTS devices_village ON devices(village);
-CREATE TABLE IF NOT EXISTS device_commands(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    device TEXT NOT NULL REFERENCES devices(device),
-    command TEXT NOT NULL,
-    sent_by TEXT NOT NULL,
-    sent_at INTEGER NOT NULL,
-    acked_at INTEGER,
-    ok INTEGER,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS device_commands_open ON device_commands(device, acked_at);
-";
-
-/// Adds what later releases added to a `devices` table made before them.
-pub(super) fn migrate(conn: &impl Sql) -> Result<(), DbError> {
-    let columns = super::installer_codes::columns(conn, "devices")?;
-    for (name, kind) in [("released_at", "INTEGER"), ("released_by", "TEXT")] {
-        if !columns.iter().any(|c| c == name) {
-            conn.execute_batch(&format!("ALTER TABLE devices ADD COLUMN {name} {kind}"))?;
-        }
-    }
-    Ok(())
-}
-
 /// Why a box was not let in; each maps to a `model::refusal` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

@@ -14,41 +14,6 @@ use model::{
 
 use super::{published, scope_chain, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS evaluations(
-    questionnaire TEXT NOT NULL,
-    device TEXT NOT NULL,
-    village TEXT NOT NULL,
-    answers TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    PRIMARY KEY(questionnaire, device)
-);
-CREATE TABLE IF NOT EXISTS bank_questions(
-    id TEXT PRIMARY KEY,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    tag TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS exam_keys(
-    exam TEXT NOT NULL,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    PRIMARY KEY(exam, question)
-);
-CREATE TABLE IF NOT EXISTS exam_results(
-    exam TEXT NOT NULL,
-    member TEXT NOT NULL REFERENCES members(id),
-    device TEXT NOT NULL,
-    answers TEXT NOT NULL,
-    correct INTEGER NOT NULL,
-    questions INTEGER NOT NULL,
-    score INTEGER NOT NULL,
-    timed_out INTEGER NOT NULL,
-    received_at INTEGER NOT NULL,
-    PRIMARY KEY(exam, member)
-);
-";
-
 /// Answers made offline are taken this long after a questionnaire or exam
 /// closes, for boxes that were offline when their household answered.
 const LATE_GRACE_SECS: i64 = 24 * 3600;

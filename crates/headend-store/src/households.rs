@@ -10,19 +10,6 @@ use model::{AreaCode, Household};
 use super::people::household;
 use super::{region_name, subtree, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS household_claims(
-    id INTEGER PRIMARY KEY,
-    device TEXT NOT NULL REFERENCES households(device),
-    member TEXT NOT NULL REFERENCES members(id),
-    held_by TEXT NOT NULL,
-    claimed_at INTEGER NOT NULL,
-    confirmed_by TEXT,
-    confirmed_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS household_claims_device ON household_claims(device, member);
-";
-
 /// What came of a box's claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claimed {
@@ -205,7 +192,8 @@ impl Db {
             params![c.member, c.device],
         )?;
         tx.execute(
-            "INSERT OR IGNORE INTO household_members(device, member) VALUES (?1, ?2)",
+            "INSERT INTO household_members(device, member) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
             params![c.device, c.member],
         )?;
         tx.execute(

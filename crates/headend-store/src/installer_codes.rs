@@ -30,52 +30,6 @@ const MAX_DEVICE_ID: usize = 64;
 /// HMAC purpose of installer-code digests.
 const CODE_PURPOSE: &str = "installer-code";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS installer_codes(
-    code_digest TEXT PRIMARY KEY,
-    region TEXT NOT NULL REFERENCES regions(code),
-    issued_by TEXT NOT NULL,
-    issued_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at INTEGER,
-    used_by TEXT,
-    misuses INTEGER NOT NULL DEFAULT 0,
-    locked_at INTEGER
-);
-";
-
-/// The columns of `table` (empty when there is no such table).
-pub(super) fn columns(conn: &impl Sql, table: &str) -> Result<Vec<String>, DbError> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
-    let names = stmt
-        .query_map(params![], |r| r.get::<_, String>(1))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(names)
-}
-
-/// Brings an `installer_codes` table of any earlier release up to date.
-/// Earlier releases stored a plain SHA-256 (`code_sha256`); those rows
-/// stay as history but no longer match any code.
-pub(super) fn migrate(conn: &impl Sql) -> Result<(), DbError> {
-    let existing = columns(conn, "installer_codes")?;
-    if existing.iter().any(|c| c == "code_sha256") {
-        conn.execute_batch("ALTER TABLE installer_codes RENAME COLUMN code_sha256 TO code_digest")?;
-    }
-    conn.execute_batch(SCHEMA)?;
-    let existing = columns(conn, "installer_codes")?;
-    for (name, kind) in [
-        ("misuses", "INTEGER NOT NULL DEFAULT 0"),
-        ("locked_at", "INTEGER"),
-    ] {
-        if !existing.iter().any(|c| c == name) {
-            conn.execute_batch(&format!(
-                "ALTER TABLE installer_codes ADD COLUMN {name} {kind}"
-            ))?;
-        }
-    }
-    Ok(())
-}
-
 /// Eight random digits from the OS generator.
 fn new_installer_code() -> String {
     let bytes = uuid::Uuid::new_v4().into_bytes();

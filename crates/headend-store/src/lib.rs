@@ -17,6 +17,7 @@ mod households;
 mod installer_codes;
 mod login;
 mod meetings;
+pub mod migrate;
 mod people;
 mod publishing;
 mod scopes;
@@ -111,8 +112,17 @@ pub enum FeedAnswer {
 enum Engine {
     /// One connection: SQLite has one writer anyway.
     Sqlite(Mutex<rusqlite::Connection>),
-    Postgres(sql::pg::Pool),
+    /// A pool; the scratch database of a test is dropped with it (after
+    /// the pool, so no connection of ours is left in it).
+    Postgres(
+        sql::pg::Pool,
+        #[allow(dead_code)] // held for its Drop
+        Option<sql::pg::Scratch>,
+    ),
 }
+
+/// Connections a headend process keeps to PostgreSQL.
+const PG_POOL: usize = 16;
 
 pub struct Db {
     engine: Engine,
@@ -121,32 +131,6 @@ pub struct Db {
     /// Keys the installer-code digests; never stored in the database.
     secret: secret::SecretKey,
 }
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS regions(
-    code TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    level TEXT NOT NULL,
-    parent TEXT REFERENCES regions(code)
-);
-CREATE TABLE IF NOT EXISTS items(
-    id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL UNIQUE,
-    scope TEXT NOT NULL REFERENCES regions(code),
-    published_at INTEGER NOT NULL,
-    version INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    content TEXT
-);
-CREATE INDEX IF NOT EXISTS items_scope_seq ON items(scope, seq);
-CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO counters VALUES ('last_seq', 0), ('tombstone_horizon', 0);
-CREATE TABLE IF NOT EXISTS blobs(
-    sha256 TEXT PRIMARY KEY,
-    content_type TEXT NOT NULL,
-    bytes BLOB NOT NULL
-);
-";
 
 fn level_str(level: RegionLevel) -> &'static str {
     match level {
@@ -198,6 +182,78 @@ impl Db {
         Self::open_keyed(path, &secret::KeySource::for_db(path, env))
     }
 
+    /// Opens the database a URL names: `postgres://…` (or
+    /// `postgresql://…`) for PostgreSQL, `sqlite://<path>` or a plain path
+    /// for SQLite. PostgreSQL needs the secret key in a file
+    /// (`DANGJIAN_SECRET_KEY_FILE`, the same file on every replica).
+    pub fn open_url(url: &str) -> Result<Db, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let key = std::env::var_os(SECRET_KEY_ENV)
+                .map(PathBuf::from)
+                .filter(|p| !p.as_os_str().is_empty())
+                .ok_or_else(|| {
+                    DbError::SecretKey(format!(
+                        "with PostgreSQL, name the key file in {SECRET_KEY_ENV} (the same file on every replica)"
+                    ))
+                })?;
+            return Self::open_postgres(url, &secret::KeySource::File(key), PG_POOL, None);
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Self::open(Path::new(path))
+    }
+
+    fn open_postgres(
+        url: &str,
+        key: &secret::KeySource,
+        pool: usize,
+        scratch: Option<sql::pg::Scratch>,
+    ) -> Result<Db, DbError> {
+        let secret = secret::SecretKey::load(key)?;
+        let db = Db {
+            engine: Engine::Postgres(sql::pg::Pool::connect(url, pool)?, scratch),
+            audit_commits: std::sync::atomic::AtomicU64::new(0),
+            secret,
+        };
+        migrate::run(&db)?;
+        Ok(db)
+    }
+
+    /// A fresh database for one test: SQLite in `dir`, or, when
+    /// `DANGJIAN_TEST_DATABASE_URL` names a PostgreSQL server, a new
+    /// database of its own there (dropped when the `Db` is), so the same
+    /// test runs on either backend.
+    pub fn open_test(dir: &Path) -> Result<Db, DbError> {
+        let Some(server) = std::env::var("DANGJIAN_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return Self::open(&dir.join("headend.db"));
+        };
+        let scratch = sql::pg::Scratch::create(&server)?;
+        let url = scratch.url();
+        Self::open_postgres(
+            &url,
+            &secret::KeySource::File(dir.join("headend.key")),
+            4,
+            Some(scratch),
+        )
+    }
+
+    /// Which backend holds the data.
+    pub fn backend(&self) -> sql::Backend {
+        match self.engine {
+            Engine::Sqlite(_) => sql::Backend::Sqlite,
+            Engine::Postgres(..) => sql::Backend::Postgres,
+        }
+    }
+
+    /// A connection for SQL written outside this crate: tests that tamper
+    /// with rows as an attacker with the database would, maintenance.
+    /// Nothing here passes through the rules of this crate.
+    pub fn raw(&self) -> Result<sql::Conn<'_>, DbError> {
+        self.lock()
+    }
+
     /// Like [`Db::open`] with the secret key in `key_file` (created if
     /// missing).
     pub fn open_with_key_file(path: &Path, key_file: &Path) -> Result<Db, DbError> {
@@ -212,32 +268,8 @@ impl Db {
             audit_commits: std::sync::atomic::AtomicU64::new(0),
             secret,
         };
-        db.create_schema()?;
+        migrate::run(&db)?;
         Ok(db)
-    }
-
-    fn create_schema(&self) -> Result<(), DbError> {
-        let conn = self.lock()?;
-        for schema in [
-            SCHEMA,
-            people::SCHEMA,
-            meetings::SCHEMA,
-            attendance::SCHEMA,
-            services::SCHEMA,
-            forms::SCHEMA,
-            accounts::SCHEMA,
-            login::SCHEMA,
-            audit::SCHEMA,
-            content::SCHEMA,
-            stats::SCHEMA,
-            devices::SCHEMA,
-            households::SCHEMA,
-        ] {
-            conn.execute_batch(schema)?;
-        }
-        devices::migrate(&conn)?;
-        installer_codes::migrate(&conn)?;
-        Ok(())
     }
 
     /// A connection for one operation (the SQLite one, or one from the
@@ -247,7 +279,7 @@ impl Db {
             Engine::Sqlite(conn) => Ok(Conn::Sqlite(sql::sqlite::SqliteConn(
                 conn.lock().map_err(|_| DbError::Poisoned)?,
             ))),
-            Engine::Postgres(pool) => Ok(Conn::Pg(pool.get()?)),
+            Engine::Postgres(pool, _) => Ok(Conn::Pg(pool.get()?)),
         }
     }
 
@@ -436,7 +468,8 @@ impl Db {
     fn put_blob(&self, sha256: &str, content_type: &str, bytes: &[u8]) -> Result<(), DbError> {
         let conn = self.lock()?;
         conn.execute(
-            "INSERT OR IGNORE INTO blobs(sha256, content_type, bytes) VALUES (?1, ?2, ?3)",
+            "INSERT INTO blobs(sha256, content_type, bytes) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
             params![sha256, content_type, bytes],
         )?;
         Ok(())

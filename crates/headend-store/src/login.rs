@@ -34,16 +34,6 @@ use super::accounts::{
 use super::{Db, DbError};
 use crate::Session;
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS login_addresses(
-    username TEXT NOT NULL REFERENCES accounts(username),
-    addr TEXT NOT NULL,
-    last_ok_at INTEGER NOT NULL,
-    failed INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY(username, addr)
-);
-";
-
 /// How long a successful login keeps its address trusted.
 pub const TRUSTED_ADDRESS_SECS: i64 = 90 * 24 * 3600;
 /// Addresses remembered per account (the most recent).

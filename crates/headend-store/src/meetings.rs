@@ -11,33 +11,6 @@ use model::{Invitee, MeetingKind, RollCallPrompt, MAX_WINDOW_SECS};
 use super::people::exists;
 use super::{Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meetings(
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    starts_at INTEGER NOT NULL,
-    ends_at INTEGER NOT NULL,
-    live_item TEXT,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meeting_branches(
-    meeting TEXT NOT NULL REFERENCES meetings(id),
-    branch TEXT NOT NULL REFERENCES branches(id),
-    PRIMARY KEY(meeting, branch)
-);
-CREATE INDEX IF NOT EXISTS meeting_branches_branch ON meeting_branches(branch);
-CREATE TABLE IF NOT EXISTS rollcalls(
-    id TEXT PRIMARY KEY,
-    meeting TEXT NOT NULL REFERENCES meetings(id),
-    due_at_ms INTEGER NOT NULL,
-    opened_at_ms INTEGER,
-    window_secs INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS rollcalls_meeting ON rollcalls(meeting);
-CREATE INDEX IF NOT EXISTS rollcalls_due ON rollcalls(opened_at_ms, due_at_ms);
-";
-
 /// A roll-call planned when the meeting is created.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlannedRollCall {
@@ -309,7 +282,8 @@ impl Db {
         )?;
         for branch in &new.branches {
             tx.execute(
-                "INSERT OR IGNORE INTO meeting_branches(meeting, branch) VALUES (?1, ?2)",
+                "INSERT INTO meeting_branches(meeting, branch) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
                 params![id, branch],
             )?;
         }

@@ -6,29 +6,6 @@ use model::{AreaCode, Household, Member};
 
 use super::{Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS branches(
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    region TEXT NOT NULL REFERENCES regions(code)
-);
-CREATE TABLE IF NOT EXISTS members(
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    branch TEXT NOT NULL REFERENCES branches(id)
-);
-CREATE INDEX IF NOT EXISTS members_branch ON members(branch);
-CREATE TABLE IF NOT EXISTS households(
-    device TEXT PRIMARY KEY,
-    village TEXT NOT NULL REFERENCES regions(code)
-);
-CREATE TABLE IF NOT EXISTS household_members(
-    device TEXT NOT NULL REFERENCES households(device),
-    member TEXT NOT NULL REFERENCES members(id),
-    PRIMARY KEY(device, member)
-);
-";
-
 /// A party branch (党支部) and the region it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Branch {

@@ -194,8 +194,10 @@ fn publish_approved(
         "published"
     };
     tx.execute(
-        "INSERT OR REPLACE INTO item_history(item_id, version, at, kind, reason, by_account, draft)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO item_history(item_id, version, at, kind, reason, by_account, draft)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(item_id, version, kind) DO UPDATE SET at = excluded.at,
+         reason = excluded.reason, by_account = excluded.by_account, draft = excluded.draft",
         params![
             item.id,
             published.version,

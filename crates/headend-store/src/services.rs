@@ -10,27 +10,6 @@ use model::{
 
 use super::{published, region_name, scope_chain, subtree, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS service_requests(
-    id INTEGER PRIMARY KEY,
-    device TEXT NOT NULL,
-    key TEXT NOT NULL,
-    village TEXT NOT NULL REFERENCES regions(code),
-    category TEXT NOT NULL,
-    category_name TEXT NOT NULL,
-    preset TEXT,
-    phone TEXT NOT NULL,
-    status TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    assignee TEXT,
-    reply TEXT,
-    replied_at INTEGER,
-    closed_at INTEGER,
-    UNIQUE(device, key)
-);
-CREATE INDEX IF NOT EXISTS service_requests_village ON service_requests(village, status);
-";
-
 const DEADLINE_SECS: i64 = REPLY_DEADLINE_HOURS * 3600;
 
 /// A request as staff see it.

@@ -7,18 +7,6 @@ use model::{AreaCode, Household, SubmissionAnswer, UsageReport};
 
 use super::{region_name, subtree, Db, DbError};
 
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS box_usage(
-    device TEXT NOT NULL,
-    village TEXT NOT NULL,
-    day INTEGER NOT NULL,
-    module TEXT NOT NULL,
-    opens INTEGER NOT NULL,
-    PRIMARY KEY(device, day, module)
-);
-CREATE INDEX IF NOT EXISTS box_usage_village ON box_usage(village, day);
-";
-
 const DAY_SECS: i64 = 24 * 3600;
 
 /// Counts one module opened on a box (a `usage` outbox item).
@@ -122,12 +110,17 @@ impl Db {
     ) -> Result<(Vec<UploadCount>, Vec<AuthorCount>), DbError> {
         let conn = self.lock()?;
         let mut counts = Vec::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT json_extract(content, '$.module'), COUNT(*), MAX(published_at) FROM items
-             WHERE scope = ?1 AND deleted = 0 AND json_extract(content, '$.kind') = 'disclosure'
+        let b = conn.backend();
+        let (module, kind) = (
+            b.json_text("content", "module"),
+            b.json_text("content", "kind"),
+        );
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {module}, COUNT(*), MAX(published_at) FROM items
+             WHERE scope = ?1 AND deleted = 0 AND {kind} = 'disclosure'
                AND published_at >= ?2 AND published_at < ?3
-             GROUP BY 1 ORDER BY 1",
-        )?;
+             GROUP BY 1 ORDER BY 1"
+        ))?;
         for village in villages(&conn, region)? {
             let name = region_name(&conn, &village)?;
             let rows = stmt
@@ -198,10 +191,11 @@ impl Db {
         since: i64,
     ) -> Result<Vec<Lagging>, DbError> {
         let conn = self.lock()?;
-        let mut stmt = conn.prepare_cached(
+        let module = conn.backend().json_text("content", "module");
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT MAX(published_at) FROM items
-             WHERE scope = ?1 AND deleted = 0 AND json_extract(content, '$.module') = ?2",
-        )?;
+             WHERE scope = ?1 AND deleted = 0 AND {module} = ?2"
+        ))?;
         let mut out = Vec::new();
         for village in villages(&conn, region)? {
             let mut last = Vec::new();

@@ -22,7 +22,7 @@ const PASSWORD: &str = "correct-horse-42";
 
 fn demo() -> (tempfile::TempDir, Arc<Db>, TestServer) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let server = TestServer::start(db.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
     (dir, db, server)

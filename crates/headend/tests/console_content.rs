@@ -25,7 +25,7 @@ const BOUNDARY: &str = "----dangjian-test-boundary";
 
 fn demo() -> (tempfile::TempDir, Arc<Db>, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     account(&db, "dongpo-editor", DONGPO, Role::Editor);
     account(&db, "hewan-editor", HEWAN, Role::Editor);

@@ -30,7 +30,7 @@ struct Demo {
 
 fn demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let meeting = seed_meetings::seed_demo_meeting(&db, now_ms() / 1000).unwrap();
     let router = app(db.clone());

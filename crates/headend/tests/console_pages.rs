@@ -31,7 +31,7 @@ struct Demo {
 
 fn demo() -> Demo {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let router = app(db.clone());
     Demo { dir, db, router }

@@ -38,7 +38,7 @@ impl Staff {
 
 fn demo() -> (tempfile::TempDir, Arc<Db>, TestServer, Staff) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     for (name, region, role) in [
         ("dongpo-editor", DONGPO, Role::Editor),

@@ -64,7 +64,7 @@ fn the_contract_and_the_routes_name_the_same_endpoints() {
 #[test]
 fn every_documented_endpoint_answers_on_the_running_server() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let server = TestServer::start(db, "127.0.0.1:0".parse().unwrap()).unwrap();
     for (method, path) in documented() {

@@ -40,7 +40,7 @@ pub fn png(width: u32, height: u32, noisy: bool) -> Vec<u8> {
 
 fn demo_db() -> (tempfile::TempDir, Arc<Db>) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("headend.db")).unwrap();
+    let db = Db::open_test(dir.path()).unwrap();
     seed::seed_demo(&db).unwrap();
     (dir, Arc::new(db))
 }

@@ -10,7 +10,7 @@ const VILLAGE: &str = "990101101001";
 
 fn demo() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("headend.db")).unwrap();
+    let db = Db::open_test(dir.path()).unwrap();
     seed::seed_demo(&db).unwrap();
     (dir, db)
 }

@@ -18,7 +18,7 @@ const DONGPO: &str = "990101101001";
 
 fn demo() -> (tempfile::TempDir, Arc<Db>, TestServer, String) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     db.create_account(
         &NewAccount {

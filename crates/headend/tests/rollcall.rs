@@ -23,7 +23,7 @@ const HEWAN: &str = "990101101002";
 /// members of 东坡村, `box-b` with one, `box-c` in 河湾村.
 fn people() -> (tempfile::TempDir, Arc<Db>) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("headend.db")).unwrap();
+    let db = Db::open_test(dir.path()).unwrap();
     let (regions, _) = seed::demo_content();
     for r in &regions {
         db.upsert_region(r).unwrap();

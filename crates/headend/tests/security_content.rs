@@ -36,7 +36,7 @@ impl Site {
     /// The demo with one account per (name, region, role) below, logged in.
     fn start() -> Site {
         let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+        let db = Arc::new(Db::open_test(dir.path()).unwrap());
         seed::seed_demo(&db).unwrap();
         let accounts = [
             ("dongpo-editor", DONGPO, Role::Editor),

@@ -32,7 +32,7 @@ const LIUXI_TOWN: &str = "990101102000";
 
 fn demo_with(options: ServeOptions) -> (tempfile::TempDir, Arc<Db>, TestServer) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let server =
         TestServer::start_with_options(db.clone(), "127.0.0.1:0".parse().unwrap(), options)
@@ -297,7 +297,7 @@ fn an_operator_of_the_boxs_region_releases_it_for_another_region() {
 #[tokio::test]
 async fn the_console_releases_a_box_only_for_operators_of_its_region() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let router = headend::app(db.clone());
     let released = |db: &Db| {

@@ -24,7 +24,7 @@ const XLSX: &str = "&format=xlsx";
 
 fn demo() -> (tempfile::TempDir, Arc<Db>) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     account(&db, "dongpo-editor", DONGPO, Role::Editor);
     (dir, db)

@@ -26,7 +26,7 @@ fn demo_streams() -> DemoStreams {
 #[test]
 fn the_demo_streams_reach_the_village_feed() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("headend.db")).unwrap();
+    let db = Db::open_test(dir.path()).unwrap();
     seed::seed_demo(&db).unwrap();
     let n = seed_streams(&db, &demo_streams(), 1_800_000_000).unwrap();
     assert_eq!(n, 12);
@@ -60,7 +60,7 @@ fn the_demo_streams_reach_the_village_feed() {
 #[test]
 fn bad_stream_addresses_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("headend.db")).unwrap();
+    let db = Db::open_test(dir.path()).unwrap();
     seed::seed_demo(&db).unwrap();
     for (url, why) in [
         ("ftp://10.0.0.1/cam", "scheme"),
@@ -80,7 +80,7 @@ fn bad_stream_addresses_are_refused_with_the_reason() {
 
 async fn get(media: &std::path::Path, uri: &str) -> (StatusCode, String, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     let resp = app_with(
         db,
         std::sync::Arc::new(Hub::new()),

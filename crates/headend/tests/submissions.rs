@@ -26,7 +26,7 @@ fn signin(n: usize, rollcall: &str, key: &str) -> serde_json::Value {
 #[test]
 fn a_burst_of_sign_ins_is_stored_once_each() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("headend.db")).unwrap();
+    let db = Db::open_test(dir.path()).unwrap();
     let (regions, _) = seed::demo_content();
     for r in &regions {
         db.upsert_region(r).unwrap();

@@ -21,7 +21,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let server = TestServer::start(db.clone(), "127.0.0.1:0".parse().unwrap()).unwrap();
     let cache_path = dir.path().join("cache.db");

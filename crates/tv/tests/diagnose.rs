@@ -45,7 +45,7 @@ fn diagnose(config: &Path) -> (i32, String) {
 #[test]
 fn diagnose_reports_the_box_and_its_headend() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Arc::new(headend::Db::open(&dir.path().join("headend.db")).unwrap());
+    let db = Arc::new(headend::Db::open_test(dir.path()).unwrap());
     headend::seed::seed_demo(&db).unwrap();
     let server = headend::TestServer::start(db, "127.0.0.1:0".parse().unwrap()).unwrap();
     let config = write_box(dir.path(), &format!("http://{}", server.addr));

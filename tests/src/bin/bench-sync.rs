@@ -23,7 +23,7 @@ fn main() -> Result<()> {
     let out = arg("--out").context("--out FILE is required")?;
 
     let dir = tempfile::tempdir()?;
-    let db = Arc::new(Db::open(&dir.path().join("headend.db"))?);
+    let db = Arc::new(Db::open_test(dir.path())?);
     seed::seed_demo(&db)?;
     let village = e2e::VILLAGE.parse()?;
     seed::seed_bulk(&db, &village, items)?;

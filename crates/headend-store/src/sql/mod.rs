@@ -358,6 +358,25 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// A column that addresses one row within a statement.
+    pub fn row_address(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "rowid",
+            Backend::Postgres => "ctid",
+        }
+    }
+
+    /// The text of top-level field `field` of the JSON text in `column`.
+    /// Both are names from this crate's code, never from a request.
+    pub fn json_text(self, column: &str, field: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_extract({column}, '$.{field}')"),
+            Backend::Postgres => format!("(CAST({column} AS jsonb) ->> '{field}')"),
+        }
+    }
+}
+
 /// A statement bound to a connection.
 pub struct Stmt<'s, C: Sql> {
     conn: &'s C,

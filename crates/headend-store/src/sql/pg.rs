@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::sync::{Condvar, Mutex};
+use std::sync::{mpsc, Condvar, Mutex};
 use std::time::Duration;
 
 use postgres::types::{FromSql, IsNull, ToSql, Type};
@@ -148,7 +148,10 @@ fn cell(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
     Ok(v.unwrap_or(Value::Null))
 }
 
-/// One connection and the statements prepared on it.
+/// One connection and the statements prepared on it. It lives on a thread
+/// of its own ([`Worker`]): the blocking client drives its own small tokio
+/// runtime, which must never run inside another one, and the headend's
+/// callers may be anywhere (a blocking-pool thread, an async test).
 struct Client {
     client: postgres::Client,
     statements: HashMap<String, postgres::Statement>,
@@ -188,13 +191,140 @@ impl Client {
             Ok(self.client.query(&statement, &refs)?.len())
         }
     }
+
+    fn serve(&mut self, job: Job) -> Done {
+        let answer = match job {
+            Job::Rows(sql, params) => Answer::Rows(self.rows(&sql, &params)),
+            Job::Run(sql, params) => Answer::Run(self.run(&sql, &params)),
+            Job::Batch(sql) => {
+                Answer::Batch(self.client.batch_execute(&sql).map_err(DbError::from))
+            }
+        };
+        Done {
+            answer,
+            closed: self.client.is_closed(),
+        }
+    }
+}
+
+enum Job {
+    Rows(String, Vec<Value>),
+    Run(String, Vec<Value>),
+    Batch(String),
+}
+
+enum Answer {
+    Rows(Result<Vec<Row>, DbError>),
+    Run(Result<usize, DbError>),
+    Batch(Result<(), DbError>),
+}
+
+struct Done {
+    answer: Answer,
+    /// The connection is gone: do not give it back to the pool.
+    closed: bool,
+}
+
+/// A connection's thread, and the way to it.
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+    done: mpsc::Receiver<Done>,
+    closed: bool,
+}
+
+fn gone() -> DbError {
+    DbError::Postgres("the database connection closed".into())
+}
+
+impl Worker {
+    fn connect(url: &str) -> Result<Worker, DbError> {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (done_tx, done) = mpsc::channel::<Done>();
+        let (ready_tx, ready) = mpsc::channel::<Result<(), DbError>>();
+        let url = url.to_string();
+        std::thread::Builder::new()
+            .name("postgres".into())
+            .spawn(move || {
+                let mut client = match postgres::Client::connect(&url, postgres::NoTls) {
+                    Ok(client) => Client {
+                        client,
+                        statements: HashMap::new(),
+                    },
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.into()));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                // Ends when the Worker (the only sender) is dropped.
+                while let Ok(job) = job_rx.recv() {
+                    if done_tx.send(client.serve(job)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| DbError::Postgres(format!("cannot start a connection thread: {e}")))?;
+        ready.recv().map_err(|_| gone())??;
+        Ok(Worker {
+            jobs,
+            done,
+            closed: false,
+        })
+    }
+
+    fn call(&mut self, job: Job) -> Result<Answer, DbError> {
+        if self.closed || self.jobs.send(job).is_err() {
+            self.closed = true;
+            return Err(gone());
+        }
+        match self.done.recv() {
+            Ok(done) => {
+                self.closed |= done.closed;
+                Ok(done.answer)
+            }
+            Err(_) => {
+                self.closed = true;
+                Err(gone())
+            }
+        }
+    }
+
+    fn rows(&mut self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        match self.call(Job::Rows(sql.to_string(), params))? {
+            Answer::Rows(r) => r,
+            _ => Err(gone()),
+        }
+    }
+
+    fn run(&mut self, sql: &str, params: Vec<Value>) -> Result<usize, DbError> {
+        match self.call(Job::Run(sql.to_string(), params))? {
+            Answer::Run(r) => r,
+            _ => Err(gone()),
+        }
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        match self.call(Job::Batch(sql.to_string()))? {
+            Answer::Batch(r) => r,
+            _ => Err(gone()),
+        }
+    }
+}
+
+/// Runs `f` on a thread of its own (connecting outside the pool may
+/// happen inside an async context, where the blocking client must not).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// Connections to one database, at most `max` open.
 pub struct Pool {
     url: String,
     max: usize,
-    idle: Mutex<(Vec<Client>, usize)>,
+    idle: Mutex<(Vec<Worker>, usize)>,
     freed: Condvar,
 }
 
@@ -224,12 +354,8 @@ impl Pool {
         Ok(pool)
     }
 
-    fn open(&self) -> Result<Client, DbError> {
-        let client = postgres::Client::connect(&self.url, postgres::NoTls)?;
-        Ok(Client {
-            client,
-            statements: HashMap::new(),
-        })
+    fn open(&self) -> Result<Worker, DbError> {
+        Worker::connect(&self.url)
     }
 
     /// A connection for one operation; back to the pool when dropped.
@@ -279,8 +405,8 @@ impl Pool {
         self.freed.notify_one();
     }
 
-    fn give_back(&self, client: Client) {
-        if client.client.is_closed() {
+    fn give_back(&self, client: Worker) {
+        if client.closed {
             self.forget();
             return;
         }
@@ -290,16 +416,17 @@ impl Pool {
         self.freed.notify_one();
     }
 
-    /// A connection of its own, outside the pool (for `LISTEN`).
-    pub fn dedicated(&self) -> Result<postgres::Client, DbError> {
-        Ok(postgres::Client::connect(&self.url, postgres::NoTls)?)
+    /// The URL connections are made to (for a connection of its own,
+    /// such as the one that listens for notifications).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 
 /// A pooled connection, held for one operation.
 pub struct PgConn<'a> {
     pool: &'a Pool,
-    client: Option<RefCell<Client>>,
+    client: Option<RefCell<Worker>>,
 }
 
 impl Drop for PgConn<'_> {
@@ -311,7 +438,7 @@ impl Drop for PgConn<'_> {
 }
 
 impl PgConn<'_> {
-    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, DbError>) -> Result<T, DbError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Worker) -> Result<T, DbError>) -> Result<T, DbError> {
         let cell = self
             .client
             .as_ref()
@@ -323,7 +450,7 @@ impl PgConn<'_> {
     }
 
     pub fn transaction(&mut self) -> Result<PgTx<'_>, DbError> {
-        self.with(|c| Ok(c.client.batch_execute("BEGIN")?))?;
+        self.with(|c| c.batch("BEGIN"))?;
         Ok(PgTx {
             conn: self,
             done: false,
@@ -333,15 +460,15 @@ impl PgConn<'_> {
 
 impl Sql for PgConn<'_> {
     fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, DbError> {
-        self.with(|c| c.rows(sql, &params))
+        self.with(|c| c.rows(sql, params))
     }
 
     fn run(&self, sql: &str, params: Vec<Value>) -> Result<usize, DbError> {
-        self.with(|c| c.run(sql, &params))
+        self.with(|c| c.run(sql, params))
     }
 
     fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
-        self.with(|c| Ok(c.client.batch_execute(sql)?))
+        self.with(|c| c.batch(sql))
     }
 
     fn backend(&self) -> Backend {
@@ -358,14 +485,14 @@ pub struct PgTx<'a> {
 impl PgTx<'_> {
     pub fn commit(mut self) -> Result<(), DbError> {
         self.done = true;
-        self.conn.with(|c| Ok(c.client.batch_execute("COMMIT")?))
+        self.conn.with(|c| c.batch("COMMIT"))
     }
 }
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let rolled_back = self.conn.with(|c| Ok(c.client.batch_execute("ROLLBACK")?));
+            let rolled_back = self.conn.with(|c| c.batch("ROLLBACK"));
             if let Err(e) = rolled_back {
                 tracing::warn!(error = %e, "rollback failed");
             }
@@ -388,5 +515,84 @@ impl Sql for PgTx<'_> {
 
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+}
+
+/// A throw-away database on a PostgreSQL server, for one test: created
+/// with a unique name, dropped (after the pool is closed) when this is.
+#[derive(Debug)]
+pub struct Scratch {
+    server: String,
+    name: String,
+}
+
+impl Scratch {
+    /// Creates the database on the server `server` names (any database of
+    /// it, usually `postgres`).
+    pub fn create(server: &str) -> Result<Scratch, DbError> {
+        let name = format!("dangjian_test_{}", uuid::Uuid::new_v4().simple());
+        off_runtime(|| -> Result<(), DbError> {
+            let mut admin = postgres::Client::connect(server, postgres::NoTls)?;
+            admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+            Ok(())
+        })?;
+        Ok(Scratch {
+            server: server.to_string(),
+            name,
+        })
+    }
+
+    /// The URL of the scratch database.
+    pub fn url(&self) -> String {
+        replace_database(&self.server, &self.name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let dropped = off_runtime(|| {
+            postgres::Client::connect(&self.server, postgres::NoTls).and_then(|mut c| {
+                c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+            })
+        });
+        if let Err(e) = dropped {
+            tracing::warn!(error = %e, db = %self.name, "cannot drop a test database");
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    // postgres://user@host:port/db: the database is after the third '/'.
+    let slash = base
+        .match_indices('/')
+        .nth(2)
+        .map_or(base.len(), |(i, _)| i);
+    format!("{}/{name}{query}", &base[..slash])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            super::replace_database("postgres://u@127.0.0.1:5/postgres", "x"),
+            "postgres://u@127.0.0.1:5/x"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h:5", "x"),
+            "postgres://u@h:5/x"
+        );
     }
 }
