@@ -129,7 +129,7 @@ impl Db {
             &format!(
                 "UPDATE playback SET last_ms = ?3
                  WHERE {rowid} = (SELECT {rowid} FROM playback WHERE device = ?1 AND item = ?2
-                                AND last_ms >= ?3 - ?4 ORDER BY last_ms DESC LIMIT 1)"
+                                AND last_ms >= CAST(?3 AS BIGINT) - CAST(?4 AS BIGINT) ORDER BY last_ms DESC LIMIT 1)"
             ),
             params![device, item, now_ms, BEAT_GAP_MS],
         )?;
@@ -155,7 +155,7 @@ impl Db {
     /// Drops playback intervals that ended before `before_ms`.
     pub fn prune_playback(&self, before_ms: i64) -> Result<usize, DbError> {
         let conn = self.lock()?;
-        Ok(conn.execute("DELETE FROM playback WHERE last_ms < ?1", [before_ms])?)
+        conn.execute("DELETE FROM playback WHERE last_ms < ?1", [before_ms])
     }
 
     /// Every invited member of a roll-call with their answer.
@@ -217,10 +217,9 @@ impl Db {
                 "SELECT DISTINCT m.id FROM meetings m JOIN rollcalls r ON r.meeting = m.id
                  WHERE m.starts_at >= ?1 AND m.starts_at < ?2 AND r.opened_at_ms IS NOT NULL",
             )?;
-            let ids = stmt
-                .query_map([from, to], |r| r.get(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            ids
+
+            stmt.query_map([from, to], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()?
         };
         let subtree = super::subtree(&conn, region)?;
         let mut branches: Vec<AttendanceRate> = Vec::new();
@@ -353,10 +352,9 @@ fn rows_for(
             let mut stmt = conn.prepare_cached(
                 "SELECT id FROM rollcalls WHERE meeting = ?1 AND opened_at_ms IS NOT NULL",
             )?;
-            let ids = stmt
-                .query_map([meeting], |r| r.get(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            ids
+
+            stmt.query_map([meeting], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()?
         }
     };
     let mut stmt = conn.prepare_cached(

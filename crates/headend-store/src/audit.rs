@@ -128,7 +128,7 @@ impl Db {
             "SELECT a.id, a.at_ms, a.account, a.action, a.target, a.region, a.ip, a.outcome,
                     a.before_id, a.after_id, a.detail, acc.region
              FROM audit a LEFT JOIN accounts acc ON acc.username = a.account
-             WHERE (?1 IS NULL OR a.account = ?1) AND a.at_ms >= ?2 AND a.at_ms < ?3
+             WHERE (CAST(?1 AS TEXT) IS NULL OR a.account = ?1) AND a.at_ms >= ?2 AND a.at_ms < ?3
              ORDER BY a.id DESC",
         )?;
         let rows = stmt.query_map(

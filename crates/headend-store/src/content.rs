@@ -288,7 +288,7 @@ impl Db {
         let conn = self.lock()?;
         let all = conn
             .prepare_cached(&format!(
-                "SELECT {DRAFT_COLUMNS} FROM drafts WHERE (?1 IS NULL OR status = ?1)
+                "SELECT {DRAFT_COLUMNS} FROM drafts WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1)
                  ORDER BY updated_at DESC, id DESC"
             ))?
             .query_map([status.map(DraftStatus::as_str)], draft_row)?

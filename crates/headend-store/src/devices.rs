@@ -115,7 +115,7 @@ pub(super) fn village_members(conn: &impl Sql, village: &AreaCode) -> Result<Vec
             branch_name: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 impl Db {

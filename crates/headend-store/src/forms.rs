@@ -49,10 +49,9 @@ pub struct NewExam {
 }
 
 fn village_of(conn: &impl Sql, device: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .prepare_cached("SELECT village FROM households WHERE device = ?1")?
+    conn.prepare_cached("SELECT village FROM households WHERE device = ?1")?
         .query_row([device], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 /// Whether an item published for `scope` reaches boxes in `village`.

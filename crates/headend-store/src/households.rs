@@ -70,13 +70,12 @@ fn claim(conn: &impl Sql, id: i64) -> Result<HouseholdClaim, DbError> {
 
 /// The boxes other than `device` whose households hold `member`.
 fn holders(conn: &impl Sql, member: &str, device: &str) -> Result<Vec<String>, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT device FROM household_members WHERE member = ?1 AND device != ?2
+    conn.prepare_cached(
+        "SELECT device FROM household_members WHERE member = ?1 AND device != ?2
              ORDER BY device",
-        )?
-        .query_map(params![member, device], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
+    )?
+    .query_map(params![member, device], |r| r.get(0))?
+    .collect::<Result<_, _>>()
 }
 
 impl Db {

@@ -125,13 +125,12 @@ fn audit_region(conn: &impl Sql, code: &str) -> Result<Option<String>, DbError> 
             return Ok(Some(found));
         }
     }
-    Ok(conn
-        .query_row(
-            "SELECT code FROM regions WHERE parent IS NULL ORDER BY code LIMIT 1",
-            params![],
-            |r| r.get(0),
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT code FROM regions WHERE parent IS NULL ORDER BY code LIMIT 1",
+        params![],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// A box already registered under the id asked for.
@@ -143,20 +142,19 @@ struct Existing {
 }
 
 fn existing(tx: &impl Sql, device: &str) -> Result<Option<Existing>, DbError> {
-    Ok(tx
-        .query_row(
-            "SELECT village, token_sha256, revoked_at, released_at FROM devices WHERE device = ?1",
-            [device],
-            |r| {
-                Ok(Existing {
-                    village: r.get(0)?,
-                    token_digest: r.get(1)?,
-                    revoked: r.get::<_, Option<i64>>(2)?.is_some(),
-                    released_at: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+    tx.query_row(
+        "SELECT village, token_sha256, revoked_at, released_at FROM devices WHERE device = ?1",
+        [device],
+        |r| {
+            Ok(Existing {
+                village: r.get(0)?,
+                token_digest: r.get(1)?,
+                revoked: r.get::<_, Option<i64>>(2)?.is_some(),
+                released_at: r.get(3)?,
+            })
+        },
+    )
+    .optional()
 }
 
 impl Db {

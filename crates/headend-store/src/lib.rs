@@ -148,20 +148,19 @@ fn parse_level(s: &str) -> RegionLevel {
     }
 }
 
-fn counter(tx: &impl Sql, name: &str) -> Result<u64, DbError> {
-    tx.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map(|v| v as u64)
-}
-
+/// The next change sequence number, taken by incrementing the counter row
+/// in place. On PostgreSQL that row stays locked until the transaction
+/// ends, so publishing transactions run one after another from this
+/// statement on and commit in the order of their numbers: a box reading
+/// by cursor can never see 7 before 6 is committed (and so skip 6). Take
+/// it first in a publishing transaction, before reading what it changes.
 fn next_seq(tx: &impl Sql) -> Result<u64, DbError> {
-    let seq = counter(tx, "last_seq")? + 1;
-    tx.execute(
-        "UPDATE counters SET value = ?1 WHERE name = 'last_seq'",
-        [seq as i64],
+    let seq: i64 = tx.query_row(
+        "UPDATE counters SET value = value + 1 WHERE name = 'last_seq' RETURNING value",
+        params![],
+        |r| r.get(0),
     )?;
-    Ok(seq)
+    Ok(seq as u64)
 }
 
 /// What to publish: the caller picks the id; seq and version are assigned.
@@ -350,6 +349,8 @@ impl Db {
     pub fn withdraw(&self, id: &str) -> Result<bool, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        // First: publishers queue here (see next_seq); dropped unused below.
+        let seq = next_seq(&tx)?;
         let exists: Option<i64> = tx
             .query_row("SELECT deleted FROM items WHERE id = ?1", [id], |r| {
                 r.get(0)
@@ -358,7 +359,6 @@ impl Db {
         if exists != Some(0) {
             return Ok(false);
         }
-        let seq = next_seq(&tx)?;
         tx.execute(
             "UPDATE items SET seq = ?1, deleted = 1, content = NULL WHERE id = ?2",
             params![seq as i64, id],
@@ -376,7 +376,8 @@ impl Db {
             [up_to_seq as i64],
         )?;
         tx.execute(
-            "UPDATE counters SET value = max(value, ?1) WHERE name = 'tombstone_horizon'",
+            "UPDATE counters SET value = CASE WHEN value > ?1 THEN value ELSE ?1 END
+             WHERE name = 'tombstone_horizon'",
             [up_to_seq as i64],
         )?;
         tx.commit()?;
@@ -477,13 +478,12 @@ impl Db {
 
     pub fn blob(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, DbError> {
         let conn = self.lock()?;
-        Ok(conn
-            .query_row(
-                "SELECT content_type, bytes FROM blobs WHERE sha256 = ?1",
-                [sha256],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+        conn.query_row(
+            "SELECT content_type, bytes FROM blobs WHERE sha256 = ?1",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
     }
 }
 
@@ -562,6 +562,9 @@ fn publish_one(tx: &impl Sql, item: &NewItem) -> Result<FeedItem, DbError> {
     if known.is_none() {
         return Err(DbError::UnknownRegion(item.scope.to_string()));
     }
+    // First: publishers queue here, so the version read below is the last
+    // one committed (see next_seq).
+    let seq = next_seq(tx)?;
     let existing: Option<(String, i64)> = tx
         .query_row(
             "SELECT scope, version FROM items WHERE id = ?1",
@@ -580,7 +583,6 @@ fn publish_one(tx: &impl Sql, item: &NewItem) -> Result<FeedItem, DbError> {
         Some((_, v)) => *v as u32 + 1,
         None => 1,
     };
-    let seq = next_seq(tx)?;
     let feed_item = FeedItem {
         id: item.id.clone(),
         seq,

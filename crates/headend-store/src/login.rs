@@ -145,10 +145,11 @@ fn trusted_failures(
 
 fn reserve(tx: &impl Sql, username: &str, addr: &str, now: i64) -> Result<Reserved, DbError> {
     let row: Option<(String, bool, i64, i64)> = tx
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT password_hash, disabled, failed_logins, locked_until
-             FROM accounts WHERE username = ?1",
-        )?
+                 FROM accounts WHERE username = ?1{}",
+            tx.backend().for_update()
+        ))?
         .query_row([username], |r| {
             Ok((r.get(0)?, r.get::<_, i64>(1)? != 0, r.get(2)?, r.get(3)?))
         })

@@ -316,10 +316,9 @@ impl Db {
                 "SELECT id FROM meetings WHERE starts_at >= ?1 AND starts_at < ?2
                  ORDER BY starts_at DESC, id",
             )?;
-            let ids = stmt
-                .query_map([from, to], |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            ids
+
+            stmt.query_map([from, to], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?
         };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -359,10 +358,9 @@ impl Db {
             let mut stmt = tx.prepare_cached(
                 "SELECT id FROM rollcalls WHERE opened_at_ms IS NULL AND due_at_ms <= ?1",
             )?;
-            let ids = stmt
-                .query_map([now_ms], |r| r.get(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            ids
+
+            stmt.query_map([now_ms], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()?
         };
         let mut out = Vec::with_capacity(due.len());
         for id in &due {

@@ -18,6 +18,9 @@
 use crate::sql::{params, Backend, OptionalExtension, Sql, Tx};
 use crate::{Db, DbError};
 
+/// A step of a migration written in Rust, run in its transaction.
+type RustStep = fn(&Tx<'_>) -> Result<(), DbError>;
+
 /// One step of the schema.
 struct Migration {
     version: i64,
@@ -25,7 +28,7 @@ struct Migration {
     sqlite: &'static str,
     postgres: &'static str,
     /// Run after the SQL, in the same transaction, on SQLite only.
-    sqlite_after: Option<fn(&Tx<'_>) -> Result<(), DbError>>,
+    sqlite_after: Option<RustStep>,
 }
 
 const MIGRATIONS: &[Migration] = &[Migration {

@@ -29,7 +29,7 @@ pub(super) fn count_use(
         .optional()?;
     conn.execute(
         "INSERT INTO box_usage(device, village, day, module, opens) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(device, day, module) DO UPDATE SET opens = opens + excluded.opens",
+         ON CONFLICT(device, day, module) DO UPDATE SET opens = box_usage.opens + excluded.opens",
         params![
             home.device,
             village.unwrap_or_default(),

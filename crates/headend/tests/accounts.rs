@@ -11,6 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{call, call_as, login};
+use headend::db::sql::{params, Sql};
 use headend::db::{NewAccount, Role, MAX_FAILED_LOGINS};
 use headend::{seed, Db, TestServer};
 use serde_json::json;
@@ -71,7 +72,7 @@ fn login_gives_an_expiring_session_and_repeated_failures_lock_the_account() {
     assert_eq!(me["region"], DONGPO);
     assert!(!me.to_string().contains("argon2"), "no hash leaves: {me}");
     // The stored hash is Argon2id with OWASP's parameters.
-    let (_, stored) = stored_hash(&_dir, "dongpo-clerk");
+    let (_, stored) = stored_hash(&db, "dongpo-clerk");
     assert!(
         stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{stored}"
@@ -138,8 +139,8 @@ fn login_gives_an_expiring_session_and_repeated_failures_lock_the_account() {
 }
 
 /// The hash as stored (the API never shows it), read from the file.
-fn stored_hash(dir: &tempfile::TempDir, username: &str) -> (String, String) {
-    let conn = rusqlite::Connection::open(dir.path().join("headend.db")).unwrap();
+fn stored_hash(db: &Db, username: &str) -> (String, String) {
+    let conn = db.raw().unwrap();
     let hash: String = conn
         .query_row(
             "SELECT password_hash FROM accounts WHERE username = ?1",
@@ -152,7 +153,7 @@ fn stored_hash(dir: &tempfile::TempDir, username: &str) -> (String, String) {
 
 #[test]
 fn admins_manage_accounts_only_in_their_subtree_and_the_audit_log_cannot_be_changed() {
-    let (dir, db, server) = demo();
+    let (_dir, db, server) = demo();
     let addr = server.addr;
     account(&db, "qingshi-admin", QINGSHI, Role::Admin);
     let town = login(addr, "qingshi-admin", PASSWORD).unwrap();
@@ -252,9 +253,9 @@ fn admins_manage_accounts_only_in_their_subtree_and_the_audit_log_cannot_be_chan
         let (code, _) = call(addr, method, "/api/v1/admin/audit", Some("{}"));
         assert_eq!(code, 405, "{method} on the audit log");
     }
-    // Not even SQL on the database file can rewrite it.
-    let conn = rusqlite::Connection::open(dir.path().join("headend.db")).unwrap();
-    let update = conn.execute("UPDATE audit SET outcome = 'ok'", []);
+    // Not even SQL on the database can rewrite it.
+    let conn = db.raw().unwrap();
+    let update = conn.execute("UPDATE audit SET outcome = 'ok'", params![]);
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    assert!(conn.execute("DELETE FROM audit", []).is_err());
+    assert!(conn.execute("DELETE FROM audit", params![]).is_err());
 }

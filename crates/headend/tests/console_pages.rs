@@ -24,7 +24,8 @@ const LIULIN: &str = "990101102001";
 const MAX_MESSAGE_CHARS: usize = 200;
 
 struct Demo {
-    dir: tempfile::TempDir,
+    /// Holds the database's directory for the test's life.
+    _dir: tempfile::TempDir,
     db: Arc<Db>,
     router: axum::Router,
 }
@@ -34,7 +35,11 @@ fn demo() -> Demo {
     let db = Arc::new(Db::open_test(dir.path()).unwrap());
     seed::seed_demo(&db).unwrap();
     let router = app(db.clone());
-    Demo { dir, db, router }
+    Demo {
+        _dir: dir,
+        db,
+        router,
+    }
 }
 
 async fn admin(demo: &Demo, landing: &str) -> Console {
@@ -130,12 +135,16 @@ async fn the_inbox_lists_a_request_and_a_console_reply_is_what_the_api_shows() {
 
     // A request nobody answered for three days is marked late.
     let late = service_request(&demo.db, "r2");
-    let conn = rusqlite::Connection::open(demo.dir.path().join("headend.db")).unwrap();
-    conn.execute(
-        "UPDATE service_requests SET received_at = received_at - 3 * 86400 WHERE id = ?1",
-        [late],
-    )
-    .unwrap();
+    use headend::db::sql::Sql;
+    // (A statement of its own: the raw connection is given back at once.)
+    demo.db
+        .raw()
+        .unwrap()
+        .execute(
+            "UPDATE service_requests SET received_at = received_at - 3 * 86400 WHERE id = ?1",
+            [late],
+        )
+        .unwrap();
     let overdue = staff.get("/console/services?show=overdue").await;
     assert_eq!(overdue.status, 200);
     let row = overdue.tag_of(&format!("request-{late}")).unwrap();

@@ -636,15 +636,16 @@ async fn post_editor(
     .await
 }
 
-fn blobs(dir: &tempfile::TempDir) -> i64 {
-    let conn = rusqlite::Connection::open(dir.path().join("headend.db")).unwrap();
-    conn.query_row("SELECT COUNT(*) FROM blobs", [], |r| r.get(0))
+fn blobs(db: &Db) -> i64 {
+    use headend::db::sql::{params, Sql};
+    let conn = db.raw().unwrap();
+    conn.query_row("SELECT COUNT(*) FROM blobs", params![], |r| r.get(0))
         .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_from_an_account_that_may_not_edit_is_refused_before_it_is_stored() {
-    let (dir, db, server) = demo();
+    let (_dir, db, server) = demo();
     let addr = server.addr;
     account(&db, "qingshi-reviewer", QINGSHI, Role::Reviewer);
     account(&db, "dongpo-viewer", DONGPO, Role::Viewer);
@@ -654,10 +655,10 @@ async fn an_image_from_an_account_that_may_not_edit_is_refused_before_it_is_stor
 
     // An editor's own draft, with an image: stored.
     let editor = console_login(addr, from, "dongpo-editor", PASSWORD).await;
-    let before = blobs(&dir);
+    let before = blobs(&db);
     let page = post_editor(addr, from, &editor, "/console/content/new", DONGPO, &png(1)).await;
     assert_eq!(page.status, 303, "{}", page.body);
-    assert_eq!(blobs(&dir), before + 1);
+    assert_eq!(blobs(&db), before + 1);
     let draft = page
         .header("location")
         .unwrap()
@@ -667,7 +668,7 @@ async fn an_image_from_an_account_that_may_not_edit_is_refused_before_it_is_stor
         .unwrap()
         .to_string();
 
-    let before = blobs(&dir);
+    let before = blobs(&db);
     for (user, path, seed) in [
         ("qingshi-reviewer", "/console/content/new".to_string(), 2),
         ("dongpo-viewer", "/console/content/new".to_string(), 3),
@@ -684,7 +685,7 @@ async fn an_image_from_an_account_that_may_not_edit_is_refused_before_it_is_stor
         let who = console_login(addr, from, user, PASSWORD).await;
         let page = post_editor(addr, from, &who, &path, DONGPO, &png(seed)).await;
         assert_eq!(page.status, 403, "{user} {path}: {}", page.body);
-        assert_eq!(blobs(&dir), before, "{user} {path} stored an image");
+        assert_eq!(blobs(&db), before, "{user} {path} stored an image");
     }
 
     let admin = token(addr, OFFICE, ADMIN.0, ADMIN.1).await;

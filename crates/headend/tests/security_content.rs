@@ -26,7 +26,8 @@ const TAOYUAN: &str = "990101101003";
 const PASSWORD: &str = "correct-horse-42";
 
 struct Site {
-    dir: tempfile::TempDir,
+    /// Holds the database's directory for the test's life.
+    _dir: tempfile::TempDir,
     db: Arc<Db>,
     server: TestServer,
     tokens: HashMap<&'static str, String>,
@@ -67,7 +68,7 @@ impl Site {
             .map(|(name, _, _)| (*name, login(server.addr, name, PASSWORD).unwrap()))
             .collect();
         Site {
-            dir,
+            _dir: dir,
             db,
             server,
             tokens,
@@ -404,16 +405,19 @@ fn a_draft_stored_before_the_checks_is_refused_at_approval() {
     let town_menu = format!("service-menu-{QINGSHI}");
     // 东坡村's menu under the town's menu id (it lacks 农业技术服务), as
     // a draft made before drafts were checked.
-    let conn = rusqlite::Connection::open(s.dir.path().join("headend.db")).unwrap();
+    use headend::db::sql::{params, Sql};
+    let conn = s.db.raw().unwrap();
     let menu = json!({ "kind": "service_menu", "categories": [
         { "id": "well", "name": "村里自定的服务", "presets": [] } ] });
-    conn.execute(
-        "INSERT INTO drafts(item_id, scope, content, status, author, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'submitted', 'dongpo-editor', 0, 0)",
-        rusqlite::params![town_menu, DONGPO, menu.to_string()],
-    )
-    .unwrap();
-    let legacy = conn.last_insert_rowid();
+    let legacy: i64 = conn
+        .query_row(
+            "INSERT INTO drafts(item_id, scope, content, status, author, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'submitted', 'dongpo-editor', 0, 0) RETURNING id",
+            params![town_menu, DONGPO, menu.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
     let (code, body) = s.as_(
         "qingshi-reviewer",
         "POST",

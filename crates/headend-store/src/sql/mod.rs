@@ -359,6 +359,17 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Appended to a `SELECT` whose rows the transaction then changes: on
+    /// PostgreSQL the rows stay locked until it ends (so two guesses at a
+    /// password cannot both read the count before either writes it);
+    /// SQLite's transactions hold the whole database already.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// A column that addresses one row within a statement.
     pub fn row_address(self) -> &'static str {
         match self {
