@@ -20,6 +20,7 @@ mod meetings;
 pub mod migrate;
 mod people;
 mod publishing;
+pub mod replicas;
 mod scopes;
 mod secret;
 mod services;
@@ -236,6 +237,14 @@ impl Db {
             4,
             Some(scratch),
         )
+    }
+
+    /// The PostgreSQL URL, if that is where the data lives.
+    fn pg_url(&self) -> Option<&str> {
+        match &self.engine {
+            Engine::Postgres(pool, _) => Some(pool.url()),
+            Engine::Sqlite(_) => None,
+        }
     }
 
     /// Which backend holds the data.
