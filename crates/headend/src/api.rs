@@ -129,10 +129,10 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
     let state = AppState {
         ingest: crate::ingest::Ingest::start(db.clone()),
         audit: crate::audit_writer::AuditWriter::start(db.clone()),
+        throttles: Arc::new(Throttles::new(db.clone())),
         db,
         hub,
         options: Arc::new(options),
-        throttles: Arc::new(Throttles::default()),
     };
     Router::new()
         .route("/api/v1/health", get(health))

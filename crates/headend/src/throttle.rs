@@ -1,155 +1,78 @@
-//! Rate limits: how often one key (a source address, a code prefix, an
-//! account) may do something before it is told to wait.
+//! Rate limits: how often one key (a source address, a code prefix) may
+//! do something before it is told to wait.
 //!
-//! Each key has a token bucket: `burst` tokens, refilled at `per_minute`.
-//! An attempt takes a token or is refused with the seconds until the next
-//! one. The table is bounded: past `max_keys` the buckets that have filled
-//! up again (they hold no information) are dropped, then the stalest, so a
-//! flood of spoofed keys costs a fixed amount of memory.
-//!
-//! Kept in memory per process for now; the city-scale issue moves them
-//! into the database so every replica shares them.
+//! Each (kind, key) has a token bucket: `burst` tokens, refilled at
+//! `per_minute`. An attempt takes a token or is refused with the seconds
+//! until the next one. The buckets live in the database
+//! (`headend_store::replicas`), so every replica counts the same attempts
+//! and a restart forgets none; buckets that filled up again are pruned
+//! hourly, so a flood of spoofed keys costs a bounded table.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
-/// A token, allowing for the rounding of many small refills.
-const WHOLE: f64 = 1.0 - 1e-9;
-
-/// One kind of limit.
-#[derive(Debug)]
-pub struct Throttle {
-    burst: f64,
-    per_ms: f64,
-    max_keys: usize,
-    buckets: Mutex<HashMap<String, Bucket>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at_ms: i64,
-}
+use crate::db::replicas::{Rate, RateOp};
+use crate::db::Db;
 
 /// An attempt that must wait: try again after this many seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub u64);
 
-impl Throttle {
-    /// `burst` attempts at once, then `per_minute` on average.
-    pub fn new(burst: u32, per_minute: u32) -> Throttle {
-        Throttle::bounded(burst, per_minute, 100_000)
-    }
+/// One kind of limit.
+#[derive(Clone)]
+pub struct Throttle {
+    kind: &'static str,
+    rate: Rate,
+    db: Arc<Db>,
+}
 
-    /// Like [`Throttle::new`] with at most `max_keys` keys remembered.
-    pub fn bounded(burst: u32, per_minute: u32, max_keys: usize) -> Throttle {
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle")
+            .field("kind", &self.kind)
+            .field("rate", &self.rate)
+            .finish()
+    }
+}
+
+impl Throttle {
+    /// `burst` attempts at once, then `per_minute` on average, per key.
+    pub fn new(db: Arc<Db>, kind: &'static str, burst: u32, per_minute: u32) -> Throttle {
         Throttle {
-            burst: f64::from(burst.max(1)),
-            per_ms: f64::from(per_minute.max(1)) / 60_000.0,
-            max_keys: max_keys.max(1),
-            buckets: Mutex::new(HashMap::new()),
+            kind,
+            rate: Rate { burst, per_minute },
+            db,
         }
     }
 
-    fn refilled(&self, bucket: Bucket, now_ms: i64) -> f64 {
-        let elapsed = (now_ms - bucket.at_ms).max(0) as f64;
-        (bucket.tokens + elapsed * self.per_ms).min(self.burst)
-    }
-
-    fn wait(&self, tokens: f64) -> RetryAfter {
-        let missing = (1.0 - tokens).max(0.0);
-        RetryAfter(((missing / self.per_ms) / 1000.0).ceil().max(1.0) as u64)
+    async fn step(&self, key: &str, op: RateOp, now_ms: i64) -> Result<(), RetryAfter> {
+        let (db, kind, rate, key) = (self.db.clone(), self.kind, self.rate, key.to_string());
+        let answer =
+            tokio::task::spawn_blocking(move || db.rate_limit(kind, &key, rate, op, now_ms)).await;
+        match answer {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(wait_ms))) => Err(RetryAfter(wait_ms.div_ceil(1000).max(1))),
+            // A broken limit must not lock everybody out; the database is
+            // failing anyway and says so in the log.
+            other => {
+                tracing::warn!(?other, kind, "cannot apply a rate limit");
+                Ok(())
+            }
+        }
     }
 
     /// Takes one attempt for `key` at `now_ms`, or says how long to wait.
-    pub fn hit(&self, key: &str, now_ms: i64) -> Result<(), RetryAfter> {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            // A poisoned table must not lock everybody out.
-            return Ok(());
-        };
-        if !buckets.contains_key(key) && buckets.len() >= self.max_keys {
-            self.make_room(&mut buckets, now_ms);
-        }
-        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: self.burst,
-            at_ms: now_ms,
-        });
-        let tokens = self.refilled(*bucket, now_ms);
-        if tokens >= WHOLE {
-            *bucket = Bucket {
-                tokens: (tokens - 1.0).max(0.0),
-                at_ms: now_ms,
-            };
-            Ok(())
-        } else {
-            *bucket = Bucket {
-                tokens,
-                at_ms: now_ms,
-            };
-            Err(self.wait(tokens))
-        }
+    pub async fn hit(&self, key: &str, now_ms: i64) -> Result<(), RetryAfter> {
+        self.step(key, RateOp::Take, now_ms).await
     }
 
     /// Whether `key` would be refused now, without taking anything.
-    pub fn check(&self, key: &str, now_ms: i64) -> Result<(), RetryAfter> {
-        let Ok(buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        match buckets.get(key) {
-            Some(b) => {
-                let tokens = self.refilled(*b, now_ms);
-                if tokens >= WHOLE {
-                    Ok(())
-                } else {
-                    Err(self.wait(tokens))
-                }
-            }
-            None => Ok(()),
-        }
+    pub async fn check(&self, key: &str, now_ms: i64) -> Result<(), RetryAfter> {
+        self.step(key, RateOp::Check, now_ms).await
     }
 
-    /// Gives back one attempt taken by [`Throttle::hit`] (e.g. a login
-    /// that turned out right: only failures should use up the limit).
-    pub fn refund(&self, key: &str, now_ms: i64) {
-        if let Ok(mut buckets) = self.buckets.lock() {
-            if let Some(bucket) = buckets.get_mut(key) {
-                let tokens = self.refilled(*bucket, now_ms);
-                *bucket = Bucket {
-                    tokens: (tokens + 1.0).min(self.burst),
-                    at_ms: now_ms,
-                };
-            }
-        }
-    }
-
-    /// Forgets `key` (e.g. after a successful login from that address).
-    pub fn forget(&self, key: &str) {
-        if let Ok(mut buckets) = self.buckets.lock() {
-            buckets.remove(key);
-        }
-    }
-
-    fn make_room(&self, buckets: &mut HashMap<String, Bucket>, now_ms: i64) {
-        let full = self.burst;
-        buckets.retain(|_, b| self.refilled(*b, now_ms) < full);
-        if buckets.len() >= self.max_keys {
-            // Still full of active keys: drop the stalest tenth.
-            let mut ages: Vec<(i64, String)> =
-                buckets.iter().map(|(k, b)| (b.at_ms, k.clone())).collect();
-            ages.sort_unstable();
-            for (_, key) in ages.into_iter().take(self.max_keys / 10 + 1) {
-                buckets.remove(&key);
-            }
-        }
-    }
-
-    /// Keys remembered now (for tests and the memory bound).
-    pub fn len(&self) -> usize {
-        self.buckets.lock().map(|b| b.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Gives back one attempt (it turned out not to count).
+    pub async fn refund(&self, key: &str, now_ms: i64) {
+        let _ = self.step(key, RateOp::Refund, now_ms).await;
     }
 }
 
@@ -178,72 +101,23 @@ pub struct Throttles {
     pub provision_refusals_audited_by_addr: Throttle,
 }
 
-impl Default for Throttles {
-    fn default() -> Self {
+impl Throttles {
+    pub fn new(db: Arc<Db>) -> Self {
+        let t = |kind, burst, per_minute| Throttle::new(db.clone(), kind, burst, per_minute);
         Throttles {
             // Ten mistakes at once (an office behind one address), then
             // one a minute: a password spray from one address gets ~1,400
             // guesses a day over all accounts, while each account's own
             // lock-out allows 5 per 15 minutes (see `crate::login`).
-            login_failures_by_addr: Throttle::new(LOGIN_FAILURE_BURST, LOGIN_FAILURES_PER_MINUTE),
-            throttled_logins_logged_by_addr: Throttle::new(1, 1),
-            provision_by_addr: Throttle::new(10, 6),
-            provision_by_code_prefix: Throttle::new(20, 10),
-            provision_refusals_audited_by_addr: Throttle::new(1, 1),
+            login_failures_by_addr: t(
+                "login_failures",
+                LOGIN_FAILURE_BURST,
+                LOGIN_FAILURES_PER_MINUTE,
+            ),
+            throttled_logins_logged_by_addr: t("login_throttled_logged", 1, 1),
+            provision_by_addr: t("provision_addr", 10, 6),
+            provision_by_code_prefix: t("provision_prefix", 20, 10),
+            provision_refusals_audited_by_addr: t("provision_throttled_logged", 1, 1),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn burst_then_refusal_then_refill() {
-        let t = Throttle::new(3, 60); // one a second after the burst
-        for _ in 0..3 {
-            assert_eq!(t.hit("a", 0), Ok(()));
-        }
-        assert_eq!(t.hit("a", 0), Err(RetryAfter(1)));
-        // Another key is not affected.
-        assert_eq!(t.hit("b", 0), Ok(()));
-        assert_eq!(t.hit("a", 1_000), Ok(()));
-        assert!(t.hit("a", 1_000).is_err());
-        assert!(t.check("a", 1_000).is_err());
-        t.forget("a");
-        assert_eq!(t.check("a", 1_000), Ok(()));
-    }
-
-    #[test]
-    fn a_refund_gives_back_one_attempt_only() {
-        let t = Throttle::new(2, 1);
-        assert!(t.hit("a", 0).is_ok());
-        assert!(t.hit("a", 0).is_ok());
-        assert!(t.hit("a", 0).is_err());
-        t.refund("a", 0);
-        t.refund("a", 0);
-        t.refund("a", 0);
-        assert!(t.hit("a", 0).is_ok());
-        assert!(t.hit("a", 0).is_ok());
-        assert!(t.hit("a", 0).is_err(), "never more than the burst");
-    }
-
-    #[test]
-    fn refusals_do_not_extend_the_wait() {
-        let t = Throttle::new(1, 60);
-        assert!(t.hit("a", 0).is_ok());
-        for ms in (0..1_000).step_by(100) {
-            assert!(t.hit("a", ms).is_err());
-        }
-        assert!(t.hit("a", 1_000).is_ok());
-    }
-
-    #[test]
-    fn the_table_stays_bounded() {
-        let t = Throttle::bounded(2, 1, 100);
-        for i in 0..10_000 {
-            let _ = t.hit(&format!("k{i}"), i);
-        }
-        assert!(t.len() <= 100, "{} keys", t.len());
     }
 }
