@@ -253,10 +253,10 @@ impl Db {
     /// they hold nothing).
     pub fn prune_rates(&self, now_ms: i64, longest_refill_ms: i64) -> Result<usize, DbError> {
         let conn = self.lock()?;
-        Ok(conn.execute(
+        conn.execute(
             "DELETE FROM rate_limits WHERE at_ms < ?1",
             params![now_ms - longest_refill_ms],
-        )?)
+        )
     }
 }
 

@@ -578,25 +578,6 @@ fn replace_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..slash])
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_names_are_replaced() {
-        assert_eq!(
-            super::replace_database("postgres://u@127.0.0.1:5/postgres", "x"),
-            "postgres://u@127.0.0.1:5/x"
-        );
-        assert_eq!(
-            super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
-            "postgres://u@h:5/x?sslmode=disable"
-        );
-        assert_eq!(
-            super::replace_database("postgres://u@h:5", "x"),
-            "postgres://u@h:5/x"
-        );
-    }
-}
-
 /// The body of a listener's thread: `LISTEN` on `channel`, forward every
 /// notification, and on a lost connection make a new one (saying so, since
 /// notifications in between are gone). `ready` hears whether the first
@@ -673,5 +654,24 @@ pub(crate) fn listen_loop(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_names_are_replaced() {
+        assert_eq!(
+            super::replace_database("postgres://u@127.0.0.1:5/postgres", "x"),
+            "postgres://u@127.0.0.1:5/x"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://u@h:5", "x"),
+            "postgres://u@h:5/x"
+        );
     }
 }
