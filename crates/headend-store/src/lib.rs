@@ -239,6 +239,12 @@ impl Db {
         )
     }
 
+    /// The PostgreSQL URL, if that is where the data lives (so a test can
+    /// start more headend processes on the same database).
+    pub fn database_url(&self) -> Option<String> {
+        self.pg_url().map(str::to_string)
+    }
+
     /// The PostgreSQL URL, if that is where the data lives.
     fn pg_url(&self) -> Option<&str> {
         match &self.engine {
