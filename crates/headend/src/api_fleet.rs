@@ -221,9 +221,9 @@ pub(crate) fn queue_command(
             .iter()
             .any(|a| a == url)
         {
-            return Err(caller.refuse(format!(
+            return Err(ApiError::from(caller.refuse(format!(
                 "headend_url {url:?} is not on this headend's allow list (headend_url_allow_list); a box is pointed only at a listed headend"
-            )));
+            ))));
         }
     }
     let command =

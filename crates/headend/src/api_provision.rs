@@ -78,7 +78,7 @@ pub(crate) async fn provision(
         ip: ip.clone(),
         ..AuditEntry::default()
     };
-    let throttles = state.throttles.clone();
+    let throttles = state.ops.throttles.clone();
     let now = now_ms();
     let waits = [
         throttles.provision_by_addr.check(&ip, now).await,
@@ -166,8 +166,9 @@ pub(crate) async fn provision(
 /// A refused attempt counts against its address and its code prefix.
 async fn failed(state: &AppState, ip: &str, prefix: &str) {
     let now = now_ms();
-    let _ = state.throttles.provision_by_addr.hit(ip, now).await;
+    let _ = state.ops.throttles.provision_by_addr.hit(ip, now).await;
     let _ = state
+        .ops
         .throttles
         .provision_by_code_prefix
         .hit(prefix, now)

@@ -24,16 +24,17 @@ mod api_meetings;
 mod api_provision;
 mod api_services;
 mod api_stats;
-mod audit_writer;
 mod auth;
 mod body_limit;
 pub mod client_addr;
 mod console;
 mod csv_export;
+/// The domain operations (the `headend-ops` crate).
+pub use headend_ops as ops;
+pub use headend_ops::throttle;
 /// Storage (the `headend-store` crate), under its old name.
 pub use headend_store as db;
 mod https;
-mod ingest;
 mod login;
 mod media;
 pub mod options;
@@ -46,7 +47,6 @@ mod seed_people;
 pub mod seed_services;
 pub mod seed_streams;
 mod server;
-pub mod throttle;
 pub mod tls;
 
 use std::net::SocketAddr;

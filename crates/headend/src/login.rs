@@ -93,7 +93,7 @@ async fn guarded<T: Send + 'static>(
     check: impl FnOnce(&str, i64) -> Result<Result<T, LoginRefused>, DbError> + Send + 'static,
 ) -> Result<Checked<T>, ApiError> {
     let key = addr_key(ip);
-    let throttle = &state.throttles.login_failures_by_addr;
+    let throttle = &state.ops.throttles.login_failures_by_addr;
     if let Err(wait) = throttle.hit(&key, now_ms()).await {
         return Ok(Checked::Throttled(wait));
     }
@@ -143,7 +143,7 @@ async fn record(
         detail,
         ..AuditEntry::default()
     };
-    if state.audit.record(entry).await {
+    if state.ops.audit.record(entry).await {
         Ok(())
     } else {
         Err(ApiError::Internal("cannot write the audit log".into()))
@@ -162,6 +162,7 @@ fn throttled_detail(wait: RetryAfter) -> String {
 /// log (one a minute per address).
 async fn log_throttled(state: &AppState, ip: &str) -> bool {
     state
+        .ops
         .throttles
         .throttled_logins_logged_by_addr
         .hit(&addr_key(ip), now_ms())

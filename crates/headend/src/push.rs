@@ -26,7 +26,7 @@ use futures_util::stream::Stream;
 use model::{Household, PushEvent};
 use tokio::sync::broadcast;
 
-use crate::db::{Db, DbError, OpenRollCall};
+use crate::db::{Db, DbError};
 
 /// Milliseconds since the Unix epoch on the headend's clock.
 pub fn now_ms() -> i64 {
@@ -35,32 +35,13 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// What the hub broadcasts to every connection.
-#[derive(Debug, Clone)]
-pub enum HubEvent {
-    RollCall(Arc<OpenRollCall>),
-    FeedChanged {
-        head: u64,
-    },
-    /// Staff acted on something of this box's household (a reply to a
-    /// request): the box fetches its record again.
-    ServicesChanged {
-        device: String,
-    },
-    /// Staff sent this box a command.
-    Command {
-        device: String,
-        command: model::DeviceCommand,
-    },
-    /// The box's token was revoked or replaced (it was provisioned
-    /// again): its connections end, and reconnecting with the old token is
-    /// refused.
-    Revoked {
-        device: String,
-    },
-    /// Events may have been lost (the relay between replicas reconnected):
-    /// every stream re-reads its box's backlog and tells it to sync.
-    Resync,
+/// What the hub broadcasts to every connection: the operations' events.
+pub use headend_ops::Event as HubEvent;
+
+impl headend_ops::Events for Hub {
+    fn publish(&self, event: HubEvent) {
+        Hub::publish(self, event);
+    }
 }
 
 /// Counters an operator (and the benchmark) can read.
