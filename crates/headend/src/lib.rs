@@ -32,6 +32,11 @@ mod csv_export;
 /// The domain operations (the `headend-ops` crate).
 pub use headend_ops as ops;
 pub use headend_ops::throttle;
+/// Demo content (the `headend-seed` crate).
+pub use headend_seed as seed;
+pub use headend_seed::{
+    meetings as seed_meetings, services as seed_services, streams as seed_streams,
+};
 /// Storage (the `headend-store` crate), under its old name.
 pub use headend_store as db;
 mod https;
@@ -41,11 +46,6 @@ pub mod options;
 pub mod push;
 mod relay;
 mod scheduler;
-pub mod seed;
-pub mod seed_meetings;
-mod seed_people;
-pub mod seed_services;
-pub mod seed_streams;
 mod server;
 pub mod tls;
 
