@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use headend_store::{Branch, Db, NewItem, NewMember};
+use headend_store::{Branch, Db, DbError, NewItem, NewMember};
 use model::{
     AreaCode, Block, Content, Disclosure, DisclosureCategory, Notice, Region, RegionLevel,
 };
@@ -152,4 +152,9 @@ pub fn submitted_draft(db: &Db, item_id: Option<&str>, content: &Content) -> any
     let draft = db.create_draft("editor", &code(VILLAGE), content, item_id, NOW)?;
     db.submit_draft(draft.id, NOW)?;
     Ok(draft.id)
+}
+
+/// Refused as bad input (what a caller who lost a race is told).
+pub fn bad_input<T>(r: &Result<T, DbError>) -> bool {
+    matches!(r, Err(DbError::BadInput(_)))
 }
