@@ -421,6 +421,11 @@ impl Pool {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The most connections this pool opens.
+    pub fn max(&self) -> usize {
+        self.max
+    }
 }
 
 /// A pooled connection, held for one operation.
