@@ -26,7 +26,7 @@ use crate::api::{ApiError, AppState};
 use crate::push::now_ms;
 
 /// The spreadsheet import and the console forms that carry a file.
-pub(crate) const LARGE_BYTES: usize = crate::api_import::MAX_IMPORT_BYTES + 1024 * 1024;
+pub(crate) const LARGE_BYTES: usize = crate::api::import::MAX_IMPORT_BYTES + 1024 * 1024;
 /// Admin and console requests of a logged-in account (axum's default).
 pub(crate) const STAFF_BYTES: usize = 2 * 1024 * 1024;
 /// What a box sends: outbox batches, heartbeats with log excerpts.

@@ -14,16 +14,6 @@
 //! Later: review flow, imports, statistics, PostgreSQL at scale.
 
 mod api;
-mod api_accounts;
-mod api_box;
-mod api_content;
-mod api_fleet;
-mod api_households;
-mod api_import;
-mod api_meetings;
-mod api_provision;
-mod api_services;
-mod api_stats;
 mod auth;
 mod body_limit;
 pub mod client_addr;
@@ -53,8 +43,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use api::boxes::MAX_SUBMISSIONS;
 pub use api::{app, app_with, app_with_options, ApiError, DEFAULT_FEED_PAGE};
-pub use api_box::MAX_SUBMISSIONS;
 pub use auth::SESSION_COOKIE;
 pub use db::{Db, DbError, NewItem};
 pub use options::{IpNet, Limits, ServeOptions, TlsFiles};

@@ -1,8 +1,8 @@
 //! Staff accounts under the account's region (admins only): the list with
 //! role, region and state, a form to create one, and disable / enable.
 //! Created and switched through the same functions as the API
-//! ([`crate::api_accounts::create_managed`],
-//! [`crate::api_accounts::set_account_disabled`]), so the same subtree
+//! ([`crate::api::accounts::create_managed`],
+//! [`crate::api::accounts::set_account_disabled`]), so the same subtree
 //! and self checks apply.
 
 use std::collections::HashMap;
@@ -16,8 +16,8 @@ use model::{AreaCode, Region};
 use serde::Deserialize;
 
 use super::{layout, role_label, Nav, Notice, PageError, PageResult, Staff};
+use crate::api::accounts::{create_managed, set_account_disabled};
 use crate::api::{ApiError, AppState};
-use crate::api_accounts::{create_managed, set_account_disabled};
 use crate::db::{
     check_password, check_username, Account, NewAccount, Permission, Role, Target,
     MIN_PASSWORD_CHARS,

@@ -425,7 +425,7 @@ async fn approve(
         ),
     };
     let (d, item) =
-        crate::api_content::approve_and_push(state, staff.caller.clone(), id, publish_at).await?;
+        crate::api::content::approve_and_push(state, staff.caller.clone(), id, publish_at).await?;
     let notice = match item {
         Some(i) => format!("已通过并发布（第{}版），机顶盒会马上同步", i.version),
         None => format!(

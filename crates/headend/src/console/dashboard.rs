@@ -41,7 +41,7 @@ fn figures(state: &AppState, staff: &Staff) -> Result<Figures, crate::api::ApiEr
         .require(db, Permission::View, &Target::Region(&region))?;
     let now = now_ms() / 1000;
     let since = quarter_start(now);
-    let devices = crate::api_fleet::devices_with_status(state, &staff.caller, &region)?;
+    let devices = crate::api::fleet::devices_with_status(state, &staff.caller, &region)?;
     let live: Vec<_> = devices.iter().filter(|d| d.revoked_at.is_none()).collect();
     let (uploads, _) = db.upload_counts(&region, since, now + 1)?;
     let mut per_village: Vec<(String, f64)> = Vec::new();

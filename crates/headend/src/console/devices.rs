@@ -2,8 +2,8 @@
 //! heartbeat said, and for operators the commands (resync, restart, a
 //! message on the screen), revocation, and release for another region.
 //! Sent, revoked and released through the same functions as the API
-//! ([`crate::api_fleet::queue_command`], [`crate::api_fleet::revoke_box`],
-//! [`crate::api_fleet::release_box`]), so the box is told the same way.
+//! ([`crate::api::fleet::queue_command`], [`crate::api::fleet::revoke_box`],
+//! [`crate::api::fleet::release_box`]), so the box is told the same way.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,10 +15,10 @@ use model::CommandKind;
 use serde::Deserialize;
 
 use super::{layout, Nav, Notice, PageError, PageResult, Staff};
-use crate::api::{ApiError, AppState};
-use crate::api_fleet::{
+use crate::api::fleet::{
     devices_with_status, queue_command, release_box, revoke_box, MAX_MESSAGE_CHARS,
 };
+use crate::api::{ApiError, AppState};
 use crate::db::{CommandRow, DeviceRow, Permission, Target};
 
 pub(crate) fn routes() -> Router<AppState> {

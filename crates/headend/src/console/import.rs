@@ -11,8 +11,8 @@ use maud::{html, Markup};
 use model::DisclosureCategory;
 
 use super::{blocking, layout, see_other, Nav, PageError, PageResult, Staff};
+use crate::api::import::{import_draft, ImportQuery};
 use crate::api::{ApiError, AppState};
-use crate::api_import::{import_draft, ImportQuery};
 use crate::db::Permission;
 
 pub(crate) fn routes() -> Router<AppState> {

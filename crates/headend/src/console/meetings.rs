@@ -5,7 +5,7 @@
 //!
 //! Scheduling and opening a roll-call go through the same functions as the
 //! admin API ([`schedule_meeting`],
-//! [`open_rollcall_now`](crate::api_meetings::open_rollcall_now)), so the
+//! [`open_rollcall_now`](crate::api::meetings::open_rollcall_now)), so the
 //! checks and the push to the boxes are the same. One meeting's page is in
 //! [`meeting`].
 
@@ -22,8 +22,8 @@ use model::{AttendanceStatus, MeetingKind, DEFAULT_WINDOW_SECS};
 
 use super::csrf::form_pairs;
 use super::{blocking, layout, urlencode, when, Nav, Notice, PageResult, Staff};
+use crate::api::meetings::{reach, schedule_meeting, Reach};
 use crate::api::AppState;
-use crate::api_meetings::{reach, schedule_meeting, Reach};
 use crate::db::{Branch, Meeting, NewMeeting, Permission, PlannedRollCall};
 use crate::push::now_ms;
 

@@ -2,7 +2,7 @@
 //! account's region, oldest open first, with assign, reply and close for
 //! operators. The same checks and side effects as the API (the box is told
 //! over the push channel): both go through
-//! [`crate::api_services::act_on_request`].
+//! [`crate::api::services::act_on_request`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,8 +14,8 @@ use model::RequestStatus;
 use serde::Deserialize;
 
 use super::{layout, Nav, Notice, PageResult, Staff};
+use crate::api::services::act_on_request;
 use crate::api::AppState;
-use crate::api_services::act_on_request;
 use crate::db::{Permission, RequestAction, RequestFilter, StaffRequest, Target};
 use crate::push::now_ms;
 

@@ -35,7 +35,11 @@ pub fn normalise(path: &str) -> String {
 pub fn served() -> BTreeSet<(String, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = BTreeSet::new();
-    for entry in std::fs::read_dir(&src).unwrap() {
+    // The API's routers: the crate root and its `api` module.
+    let files = std::fs::read_dir(&src)
+        .unwrap()
+        .chain(std::fs::read_dir(src.join("api")).unwrap());
+    for entry in files {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "rs") {
             continue;

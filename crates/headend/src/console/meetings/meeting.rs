@@ -12,8 +12,8 @@ use maud::{html, Markup};
 use model::{AttendanceStatus, DEFAULT_WINDOW_SECS};
 
 use super::{clock, meeting_href, phase, status_class, status_label};
+use crate::api::meetings::open_rollcall_now;
 use crate::api::{ApiError, AppState};
-use crate::api_meetings::open_rollcall_now;
 use crate::console::csrf::form_pairs;
 use crate::console::{
     blocking, layout, urlencode, when, Nav, Notice, PageError, PageResult, Staff,

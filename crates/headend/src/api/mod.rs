@@ -1,4 +1,6 @@
-//! The HTTP API (v1). See `docs/API.md` for the contract.
+//! The HTTP API (v1). See `docs/API.md` for the contract. One module per
+//! area; each handler parses the request, calls the operations
+//! (`headend-ops`) and renders the answer.
 
 use std::sync::Arc;
 
@@ -10,6 +12,17 @@ use axum::routing::get;
 use axum::{Json, Router};
 use model::{AreaCode, API_VERSION, API_VERSION_HEADER, MAX_FEED_PAGE};
 use serde::Deserialize;
+
+pub(crate) mod accounts;
+pub(crate) mod boxes;
+pub(crate) mod content;
+pub(crate) mod fleet;
+pub(crate) mod households;
+pub(crate) mod import;
+pub(crate) mod meetings;
+pub(crate) mod provision;
+pub(crate) mod services;
+pub(crate) mod stats;
 
 use crate::db::{Db, DbError, FeedAnswer};
 use crate::options::ServeOptions;
@@ -163,15 +176,15 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
         .route("/api/v1/regions/{code}/chain", get(region_chain))
         .route("/api/v1/feed", get(feed))
         .route("/api/v1/blobs/{sha256}", get(blob))
-        .merge(crate::api_box::routes())
-        .merge(crate::api_fleet::routes())
-        .merge(crate::api_households::routes())
-        .merge(crate::api_accounts::routes())
-        .merge(crate::api_content::routes())
-        .merge(crate::api_import::routes())
-        .merge(crate::api_stats::routes())
-        .merge(crate::api_meetings::routes())
-        .merge(crate::api_services::routes())
+        .merge(crate::api::boxes::routes())
+        .merge(crate::api::fleet::routes())
+        .merge(crate::api::households::routes())
+        .merge(crate::api::accounts::routes())
+        .merge(crate::api::content::routes())
+        .merge(crate::api::import::routes())
+        .merge(crate::api::stats::routes())
+        .merge(crate::api::meetings::routes())
+        .merge(crate::api::services::routes())
         .merge(crate::console::routes(state.clone()))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -7,7 +7,7 @@
 //! operator; reading results any account; always inside its region. The
 //! bank is shared by the whole county, so only county accounts edit it.
 //! Menus, questionnaires and exams are drafts like any content: they reach
-//! boxes only through review (see [`crate::api_content`]).
+//! boxes only through review (see [`crate::api::content`]).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,9 +17,9 @@ use axum::{Json, Router};
 use model::{AreaCode, Content, Question, QuestionKind, Questionnaire, RequestStatus, ServiceMenu};
 use serde::Deserialize;
 
+use crate::api::content::new_draft;
+use crate::api::meetings::far_future;
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_content::new_draft;
-use crate::api_meetings::far_future;
 use crate::auth::Caller;
 use crate::csv_export::CsvExport;
 use crate::db::{

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::{refusal, ProvisionRequest};
 
+use crate::api::boxes::BoxToken;
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_box::BoxToken;
 use crate::auth::ClientIp;
 use crate::db::{AuditEntry, Outcome, ProvisionAttempt, ProvisionOutcome, Refusal};
 use crate::push::{now_ms, HubEvent};

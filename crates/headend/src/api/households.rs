@@ -16,8 +16,8 @@ use axum::{Json, Router};
 use model::{AreaCode, HouseholdMembers};
 use serde::Deserialize;
 
+use crate::api::boxes::{authorize, BoxToken};
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_box::{authorize, BoxToken};
 use crate::auth::{Caller, ClientIp};
 use crate::db::{AuditEntry, Claimed, Outcome, Permission, Target};
 use crate::push::now_ms;

@@ -109,7 +109,7 @@ async fn events(
     let max = state.options.limits.max_push_per_device.max(1);
     let Some(held) = state.hub.hold(&household.device, max) else {
         tracing::warn!(device = %household.device, max, "push stream refused: too many");
-        return Ok(crate::api_provision::too_many(
+        return Ok(crate::api::provision::too_many(
             model::refusal::TOO_MANY_STREAMS,
             format!("this box already holds {max} push streams; close one or wait"),
             crate::throttle::RetryAfter(STREAMS_RETRY_SECS),

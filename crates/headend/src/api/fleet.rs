@@ -20,8 +20,8 @@ use axum::{Json, Router};
 use model::{AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, ONLINE_WINDOW_SECS};
 use serde::Deserialize;
 
+use crate::api::boxes::{authorize, BoxToken};
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_box::{authorize, BoxToken};
 use crate::auth::Caller;
 use crate::db::{Permission, Target};
 use crate::push::{now_ms, HubEvent};
@@ -33,7 +33,7 @@ pub const MAX_MESSAGE_CHARS: usize = 200;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/provision", post(crate::api_provision::provision))
+        .route("/api/v1/provision", post(crate::api::provision::provision))
         .route("/api/v1/devices/{device}/heartbeat", post(heartbeat))
         .route("/api/v1/devices/{device}/commands/{id}/ack", post(ack))
         .route("/api/v1/admin/installer-codes", post(issue_code))

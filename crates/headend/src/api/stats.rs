@@ -9,8 +9,8 @@ use axum::{Json, Router};
 use model::AreaCode;
 use serde::Deserialize;
 
+use crate::api::meetings::far_future;
 use crate::api::{blocking, ApiError, AppState};
-use crate::api_meetings::far_future;
 use crate::auth::Caller;
 use crate::csv_export::CsvExport;
 use crate::db::{Permission, Target, REQUIRED_MODULES};
