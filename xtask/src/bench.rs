@@ -347,7 +347,7 @@ fn zap() -> Result<()> {
 /// every box signs in.
 fn rollcall() -> Result<()> {
     system::bootstrap()?;
-    system::cargo(&["build", "--release", "-p", "headend"])?;
+    system::cargo(&["build", "--release", "-p", "headend", "-p", "headend-bench"])?;
     let mut runs = Vec::new();
     for boxes in [1_000usize, 10_000] {
         let dir = workspace_root().join(format!("target/bench/rollcall/{boxes}"));
@@ -487,7 +487,15 @@ fn presses() -> Result<()> {
 /// and an admin list with a staff session.
 fn headend() -> Result<()> {
     system::bootstrap()?;
-    system::cargo(&["build", "--release", "-p", "headend", "--bins"])?;
+    system::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "headend",
+        "-p",
+        "headend-bench",
+        "--bins",
+    ])?;
     let dir = workspace_root().join("target/bench/headend");
     let headend = start_demo_headend("release", &dir, &[])?;
     let addr = headend

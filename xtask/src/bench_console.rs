@@ -63,7 +63,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 pub fn console() -> Result<()> {
     system::bootstrap()?;
-    system::cargo(&["build", "--release", "-p", "headend", "--bins"])?;
+    system::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "headend",
+        "-p",
+        "headend-bench",
+        "--bins",
+    ])?;
     let dir = workspace_root().join("target/bench/console");
     let headend = start_demo_headend("release", &dir, &[])?;
     let addr = headend

@@ -15,7 +15,15 @@ use crate::system::{self, workspace_root};
 
 pub fn security() -> Result<()> {
     system::bootstrap()?;
-    system::cargo(&["build", "--release", "-p", "headend", "--bins"])?;
+    system::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "headend",
+        "-p",
+        "headend-bench",
+        "--bins",
+    ])?;
     let dir = workspace_root().join("target/bench/security");
     let headend = start_demo_headend("release", &dir, &[])?;
     let addr = headend

@@ -231,17 +231,15 @@ impl Db {
         }
         // Hash outside the lock: it takes tens of milliseconds.
         let hash = hash_password(&new.password)?;
-        let conn = self.lock()?;
-        scope_chain(&conn, &new.region)?;
-        if account(&conn, &new.username)?.is_some() {
-            return Err(DbError::BadInput(format!(
-                "user name {} is taken",
-                new.username
-            )));
-        }
-        conn.execute(
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        scope_chain(&tx, &new.region)?;
+        // The name is taken by whoever inserts it first: two admins
+        // creating one name at once get one account and one refusal.
+        let created = tx.execute(
             "INSERT INTO accounts(username, display_name, region, role, password_hash,
-             created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(username) DO NOTHING",
             params![
                 new.username,
                 new.display_name.trim(),
@@ -252,7 +250,16 @@ impl Db {
                 by
             ],
         )?;
-        account(&conn, &new.username)?.ok_or_else(|| DbError::NotFound("account".into()))
+        if created == 0 {
+            return Err(DbError::BadInput(format!(
+                "user name {} is taken",
+                new.username
+            )));
+        }
+        let made =
+            account(&tx, &new.username)?.ok_or_else(|| DbError::NotFound("account".into()))?;
+        tx.commit()?;
+        Ok(made)
     }
 
     pub fn account(&self, username: &str) -> Result<Option<Account>, DbError> {
@@ -277,8 +284,11 @@ impl Db {
 
     /// Disables or re-enables an account; disabling ends its sessions.
     pub fn set_account_disabled(&self, username: &str, disabled: bool) -> Result<(), DbError> {
-        let conn = self.lock()?;
-        let n = conn.execute(
+        let mut conn = self.lock()?;
+        // One transaction, the account row updated (so locked) first: a
+        // login checks it under that lock before opening its session.
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE accounts SET disabled = ?2 WHERE username = ?1",
             params![username, i64::from(disabled)],
         )?;
@@ -286,8 +296,9 @@ impl Db {
             return Err(DbError::NotFound(format!("account {username}")));
         }
         if disabled {
-            conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+            tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
         }
+        tx.commit()?;
         Ok(())
     }
 
@@ -296,8 +307,11 @@ impl Db {
     pub fn set_password(&self, username: &str, password: &str) -> Result<(), DbError> {
         check_password(password)?;
         let hash = hash_password(password)?;
-        let conn = self.lock()?;
-        let n = conn.execute(
+        let mut conn = self.lock()?;
+        // As in set_account_disabled: a login that checked the old password
+        // finds the new one when it comes to open its session.
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE accounts SET password_hash = ?2, failed_logins = 0, locked_until = 0
              WHERE username = ?1",
             params![username, hash],
@@ -305,12 +319,13 @@ impl Db {
         if n == 0 {
             return Err(DbError::NotFound(format!("account {username}")));
         }
-        conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
         // A new password starts with no trusted addresses (db::login).
-        conn.execute(
+        tx.execute(
             "DELETE FROM login_addresses WHERE username = ?1",
             [username],
         )?;
+        tx.commit()?;
         Ok(())
     }
 

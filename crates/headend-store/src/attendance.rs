@@ -11,6 +11,7 @@
 //! sign-in without that evidence is stored and flagged; a heartbeat that
 //! arrives later for the same window clears the flag.
 
+use crate::locks::{self, Named};
 use crate::sql::{params, OptionalExtension, Sql};
 use model::{
     AttendanceEntry, AttendanceStatus, Household, MemberAttendance, SignIn, SubmissionAnswer,
@@ -122,6 +123,9 @@ impl Db {
         };
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        // Two beats of one box at once (two replicas) would both find no
+        // interval to extend and both start one.
+        locks::lock(&tx, Named::Playback(device))?;
         // The row's own address: SQLite's rowid, PostgreSQL's ctid (stable
         // within this statement, which is all it is used for).
         let rowid = tx.backend().row_address();

@@ -6,11 +6,12 @@
 //! its history. A retraction withdraws the item from boxes but keeps the
 //! record and the reason.
 
+use crate::locks::{self, Named};
 use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Content, FeedItem};
 
 use super::publishing::{check_draft, default_item_id, publish_draft};
-use super::{scope_chain, Db, DbError};
+use super::{next_seq, scope_chain, withdraw_in, Db, DbError};
 
 /// Where a draft is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -121,6 +122,20 @@ fn draft(conn: &impl Sql, id: i64) -> Result<Draft, DbError> {
         .ok_or_else(|| DbError::NotFound(format!("draft {id}")))
 }
 
+/// The draft, locked until the transaction `tx` ends: whoever changes a
+/// draft decides on what it is now, not on what it was when two reviewers
+/// opened it.
+fn draft_locked(tx: &impl Sql, id: i64) -> Result<Draft, DbError> {
+    tx.prepare_cached(&format!(
+        "SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = ?1{}",
+        tx.backend().for_update()
+    ))?
+    .query_row([id], draft_row)
+    .optional()?
+    .map(|(d, _, _)| d)
+    .ok_or_else(|| DbError::NotFound(format!("draft {id}")))
+}
+
 /// Checks content the way the feed will, before anyone reviews it.
 fn check(item_id: &str, scope: &AreaCode, content: &Content) -> Result<(), DbError> {
     let item = FeedItem {
@@ -155,14 +170,15 @@ pub(super) fn history(conn: &impl Sql, item_id: &str) -> Result<Vec<HistoryEntry
     Ok(rows)
 }
 
+/// Moves draft `id` from one of `from` to `to`, in the caller's transaction.
 fn set_status(
-    conn: &impl Sql,
+    tx: &impl Sql,
     id: i64,
     from: &[DraftStatus],
     to: DraftStatus,
     now: i64,
 ) -> Result<(), DbError> {
-    let d = draft(conn, id)?;
+    let d = draft_locked(tx, id)?;
     if !from.contains(&d.status) {
         return Err(DbError::BadInput(format!(
             "draft {id} is {}; it must be {} for this",
@@ -173,11 +189,17 @@ fn set_status(
                 .join(" or ")
         )));
     }
-    conn.execute(
+    tx.execute(
         "UPDATE drafts SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, to.as_str(), now],
     )?;
     Ok(())
+}
+
+/// What an approval does: publish now as change `seq`, or schedule.
+enum Approval {
+    Publish(u64),
+    Schedule(i64),
 }
 
 impl Db {
@@ -194,10 +216,14 @@ impl Db {
             .map(str::to_string)
             .unwrap_or_else(|| default_item_id(scope, content));
         check(&item_id, scope, content)?;
-        let conn = self.lock()?;
-        scope_chain(&conn, scope)?;
-        check_draft(&conn, &item_id, scope, content)?;
-        let published: Option<i64> = conn
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        // Two regions naming one new id at once: the first to commit takes
+        // it, the other sees its draft (see publishing::owner).
+        locks::lock(&tx, Named::ItemOwners)?;
+        scope_chain(&tx, scope)?;
+        check_draft(&tx, &item_id, scope, content)?;
+        let published: Option<i64> = tx
             .query_row(
                 "SELECT 1 FROM items WHERE id = ?1 AND deleted = 0",
                 [&item_id],
@@ -211,7 +237,7 @@ impl Db {
                 "{item_id} is published; correct it (with a reason) instead of editing it"
             )));
         }
-        let id: i64 = conn.query_row(
+        let id: i64 = tx.query_row(
             "INSERT INTO drafts(item_id, scope, content, status, author, created_at, updated_at)
              VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5) RETURNING id",
             params![
@@ -223,7 +249,9 @@ impl Db {
             ],
             |r| r.get(0),
         )?;
-        draft(&conn, id)
+        let made = draft(&tx, id)?;
+        tx.commit()?;
+        Ok(made)
     }
 
     /// A correction of a published item: a new draft with the reason.
@@ -302,8 +330,9 @@ impl Db {
 
     /// Replaces a draft's content (draft or returned only).
     pub fn update_draft(&self, id: i64, content: &Content, now: i64) -> Result<Draft, DbError> {
-        let conn = self.lock()?;
-        let d = draft(&conn, id)?;
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let d = draft_locked(&tx, id)?;
         if !matches!(d.status, DraftStatus::Draft | DraftStatus::Returned) {
             return Err(DbError::BadInput(format!(
                 "draft {id} is {}; only a draft or a returned one can be edited",
@@ -311,24 +340,29 @@ impl Db {
             )));
         }
         check(&d.item_id, &d.scope, content)?;
-        check_draft(&conn, &d.item_id, &d.scope, content)?;
-        conn.execute(
+        check_draft(&tx, &d.item_id, &d.scope, content)?;
+        tx.execute(
             "UPDATE drafts SET content = ?2, status = 'draft', updated_at = ?3 WHERE id = ?1",
             params![id, serde_json::to_string(content)?, now],
         )?;
-        draft(&conn, id)
+        let updated = draft(&tx, id)?;
+        tx.commit()?;
+        Ok(updated)
     }
 
     pub fn submit_draft(&self, id: i64, now: i64) -> Result<Draft, DbError> {
-        let conn = self.lock()?;
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
         set_status(
-            &conn,
+            &tx,
             id,
             &[DraftStatus::Draft, DraftStatus::Returned],
             DraftStatus::Submitted,
             now,
         )?;
-        draft(&conn, id)
+        let submitted = draft(&tx, id)?;
+        tx.commit()?;
+        Ok(submitted)
     }
 
     pub fn return_draft(
@@ -343,19 +377,22 @@ impl Db {
                 "say what to change when returning a draft".into(),
             ));
         }
-        let conn = self.lock()?;
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
         set_status(
-            &conn,
+            &tx,
             id,
             &[DraftStatus::Submitted],
             DraftStatus::Returned,
             now,
         )?;
-        conn.execute(
+        tx.execute(
             "UPDATE drafts SET reviewer = ?2, comment = ?3 WHERE id = ?1",
             params![id, reviewer, comment.trim()],
         )?;
-        draft(&conn, id)
+        let returned = draft(&tx, id)?;
+        tx.commit()?;
+        Ok(returned)
     }
 
     /// Approves a submitted draft: published now, or scheduled for
@@ -368,7 +405,14 @@ impl Db {
         now: i64,
     ) -> Result<(Draft, Option<FeedItem>), DbError> {
         let mut conn = self.lock()?;
-        let d = draft(&conn, id)?;
+        let tx = conn.transaction()?;
+        // Publishing now: the feed counter first (see next_seq), so the
+        // draft and the item are read after every publication before.
+        let approval = match publish_at.filter(|at| *at > now) {
+            Some(at) => Approval::Schedule(at),
+            None => Approval::Publish(next_seq(&tx)?),
+        };
+        let d = draft_locked(&tx, id)?;
         if d.status != DraftStatus::Submitted {
             return Err(DbError::BadInput(format!(
                 "draft {id} is {}; only a submitted draft can be approved",
@@ -382,46 +426,63 @@ impl Db {
         }
         // Checked again: the item may have been taken since the draft was
         // made, or the draft made before these checks existed.
-        check_draft(&conn, &d.item_id, &d.scope, &d.content)?;
-        conn.execute(
+        check_draft(&tx, &d.item_id, &d.scope, &d.content)?;
+        tx.execute(
             "UPDATE drafts SET reviewer = ?2, publish_at = ?3, comment = NULL WHERE id = ?1",
             params![id, reviewer, publish_at],
         )?;
-        if let Some(at) = publish_at.filter(|at| *at > now) {
-            conn.execute(
-                "UPDATE drafts SET status = 'scheduled', publish_at = ?2, updated_at = ?3
-                 WHERE id = ?1",
-                params![id, at, now],
-            )?;
-            return Ok((draft(&conn, id)?, None));
-        }
-        let item = publish_draft(&mut conn, &d, reviewer, now)?;
-        Ok((draft(&conn, id)?, Some(item)))
+        let item = match approval {
+            Approval::Schedule(at) => {
+                tx.execute(
+                    "UPDATE drafts SET status = 'scheduled', publish_at = ?2, updated_at = ?3
+                     WHERE id = ?1",
+                    params![id, at, now],
+                )?;
+                None
+            }
+            Approval::Publish(seq) => Some(publish_draft(&tx, &d, reviewer, now, seq)?),
+        };
+        let approved = draft(&tx, id)?;
+        tx.commit()?;
+        Ok((approved, item))
     }
 
     /// Publishes scheduled drafts whose time has come.
     pub fn publish_due(&self, now: i64) -> Result<Vec<FeedItem>, DbError> {
         let mut conn = self.lock()?;
         let due = conn
-            .prepare_cached(&format!(
-                "SELECT {DRAFT_COLUMNS} FROM drafts WHERE status = 'scheduled' AND publish_at <= ?1
-                 ORDER BY publish_at, id"
-            ))?
-            .query_map([now], draft_row)?
+            .prepare_cached(
+                "SELECT id FROM drafts WHERE status = 'scheduled' AND publish_at <= ?1
+                 ORDER BY publish_at, id",
+            )?
+            .query_map([now], |r| r.get::<_, i64>(0))?
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::new();
-        for (d, _, _) in due {
+        // Each in a transaction of its own, so one that fails does not
+        // hold back the others; each decided on again under the locks,
+        // since another replica's scheduler may have published it since.
+        for id in due {
+            let tx = conn.transaction()?;
+            let seq = next_seq(&tx)?;
+            let d = draft_locked(&tx, id)?;
+            if d.status != DraftStatus::Scheduled || d.publish_at.is_none_or(|at| at > now) {
+                continue;
+            }
             let by = d.reviewer.clone().unwrap_or_default();
-            match publish_draft(&mut conn, &d, &by, now) {
-                Ok(item) => out.push(item),
+            match publish_draft(&tx, &d, &by, now, seq) {
+                Ok(item) => {
+                    tx.commit()?;
+                    out.push(item);
+                }
                 // One that can no longer be published goes back to its
                 // author with the reason, instead of blocking the others.
                 Err(
                     e @ (DbError::BadInput(_) | DbError::ScopeChange { .. } | DbError::Invalid(_)),
                 ) => {
+                    drop(tx);
                     conn.execute(
                         "UPDATE drafts SET status = 'returned', comment = ?2, updated_at = ?3
-                         WHERE id = ?1",
+                         WHERE id = ?1 AND status = 'scheduled'",
                         params![d.id, format!("could not be published: {e}"), now],
                     )?;
                 }
@@ -437,24 +498,19 @@ impl Db {
         if reason.trim().is_empty() {
             return Err(DbError::BadInput("say why it is retracted".into()));
         }
-        let version: Option<i64> = self
-            .lock()?
-            .query_row(
-                "SELECT version FROM items WHERE id = ?1 AND deleted = 0",
-                [item_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let version =
-            version.ok_or_else(|| DbError::NotFound(format!("published item {item_id}")))?;
-        self.withdraw(item_id)?;
-        self.lock()?.execute(
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let seq = next_seq(&tx)?;
+        let version = withdraw_in(&tx, item_id, seq)?
+            .ok_or_else(|| DbError::NotFound(format!("published item {item_id}")))?;
+        tx.execute(
             "INSERT INTO item_history(item_id, version, at, kind, reason, by_account)
              VALUES (?1, ?2, ?3, 'retracted', ?4, ?5)
              ON CONFLICT(item_id, version, kind) DO UPDATE SET at = excluded.at,
              reason = excluded.reason, by_account = excluded.by_account, draft = NULL",
             params![item_id, version, now, reason.trim(), by],
         )?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! member's roll-calls and see their records): the claim is refused and
 //! kept for an operator, who confirms the move or leaves it.
 
+use crate::locks::{self, Named};
 use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Household};
 
@@ -95,6 +96,9 @@ impl Db {
         wanted.dedup();
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        // "Does anyone else have them?" asks about rows that may not
+        // exist, so no row lock can answer it for two boxes at once.
+        locks::lock(&tx, Named::Households)?;
         tx.execute(
             "INSERT INTO households(device, village) VALUES (?1, ?2)
              ON CONFLICT(device) DO UPDATE SET village = excluded.village",
@@ -180,6 +184,7 @@ impl Db {
     ) -> Result<(HouseholdClaim, Household), DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        locks::lock(&tx, Named::Households)?;
         let c = claim(&tx, id)?;
         if c.confirmed_at.is_some() {
             return Err(DbError::BadInput(format!(

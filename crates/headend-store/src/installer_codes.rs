@@ -141,9 +141,15 @@ struct Existing {
     released_at: Option<i64>,
 }
 
+/// The box registered as `device`, locked until the transaction ends (its
+/// token, revocation and release are what the attempt decides on).
 fn existing(tx: &impl Sql, device: &str) -> Result<Option<Existing>, DbError> {
     tx.query_row(
-        "SELECT village, token_sha256, revoked_at, released_at FROM devices WHERE device = ?1",
+        &format!(
+            "SELECT village, token_sha256, revoked_at, released_at FROM devices
+             WHERE device = ?1{}",
+            tx.backend().for_update()
+        ),
         [device],
         |r| {
             Ok(Existing {
@@ -253,10 +259,16 @@ impl Db {
         if !is_installer_code(a.code) {
             return refused(out, Refusal::CodeUnknown);
         }
+        // Locked until the code is spent (or the attempt refused): two boxes
+        // sending one code at once are decided one after the other, and the
+        // second finds it used.
         let found: Option<(String, i64, Option<i64>, Option<i64>)> = tx
             .query_row(
-                "SELECT region, expires_at, used_at, locked_at FROM installer_codes
-                 WHERE code_digest = ?1",
+                &format!(
+                    "SELECT region, expires_at, used_at, locked_at FROM installer_codes
+                     WHERE code_digest = ?1{}",
+                    tx.backend().for_update()
+                ),
                 [&digest],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -348,7 +360,10 @@ fn bind(
     // A box moved to another village keeps no members from the old one.
     let moved: Option<String> = tx
         .query_row(
-            "SELECT village FROM households WHERE device = ?1",
+            &format!(
+                "SELECT village FROM households WHERE device = ?1{}",
+                tx.backend().for_update()
+            ),
             [device],
             |r| r.get(0),
         )

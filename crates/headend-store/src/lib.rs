@@ -1,10 +1,56 @@
-//! Headend storage on SQLite: the region tree, published items with a global
-//! change sequence, tombstones, and blobs.
+//! Headend storage on SQLite or PostgreSQL: the region tree, published
+//! items with a global change sequence, tombstones, and blobs; accounts,
+//! drafts, meetings, boxes and what they send.
 //!
 //! Every publish or withdrawal takes the next value of one counter (`seq`),
 //! so a box's cursor is just the last `seq` it applied. Withdrawn items stay
 //! as tombstones until purged; purging raises the horizon below which
 //! cursors are too old (the box then refetches everything).
+//!
+//! # Several processes at once
+//!
+//! On SQLite one connection behind a mutex runs one operation at a time;
+//! on PostgreSQL several headend processes, each with a pool of
+//! connections, run many at once under READ COMMITTED, where every
+//! statement sees what was committed when it started. Every public method
+//! therefore comes out as if it had run alone, on both backends, by one
+//! rule: **an operation that reads and then writes, or writes more than one
+//! statement, is one transaction, and on PostgreSQL what it decides on is
+//! locked or decided by the write itself.** In order of preference:
+//!
+//! 1. a write that decides by itself: `INSERT … ON CONFLICT DO NOTHING`
+//!    with its row count (a submission's key is claimed before the item is
+//!    acted on; a user name; a sign-in per member and roll-call),
+//!    `UPDATE … WHERE <still as expected>` with its row count (a roll-call
+//!    opens only if still waiting, a command takes its first answer), an
+//!    increment in place (`SET n = n + 1`);
+//! 2. `SELECT … {Backend::for_update}` on the rows the transaction then
+//!    changes (a draft under review, an installer code being spent, the
+//!    device it binds, a service request, the account a login opens a
+//!    session for);
+//! 3. where no single row says who goes first (is this member in anyone's
+//!    household?), a lock named for the kind of decision (`locks`,
+//!    `pg_advisory_xact_lock`), held until the transaction ends.
+//!
+//! **The feed counter comes first.** Every transaction that changes the
+//! feed (publish, withdraw, retract, approve, the scheduled publisher, the
+//! reviewed publishing of menus, questionnaires and exams, purging) begins
+//! with `next_seq` (`UPDATE counters … RETURNING`, whose row stays locked
+//! until commit) or, for a purge, `lock_feed`. Publishers thus run one after
+//! another from their first statement: everything they read (a draft's
+//! status, an item's version, its corrections) is as the previous one left
+//! it, and they commit in the order of their numbers, so a box reading by
+//! cursor never sees change 7 before 6 is visible (and never skips 6). A
+//! transaction that takes a number and then finds nothing to do rolls
+//! back, so numbers have no gaps. Locks are taken in one order — the feed
+//! counter, then a named lock, then rows — so no two transactions wait for
+//! each other in a circle; a group of box batches locks its households in
+//! the order of their ids for the same reason.
+//!
+//! SQLite's transactions are `BEGIN IMMEDIATE` and hold the whole database,
+//! which covers the same cases there, including a second process (the
+//! command line) on the same file. `tests/concurrency*.rs` run each of
+//! these races on two [`Db`]s on one database ([`Db::open_replica`]).
 
 mod accounts;
 mod attendance;
@@ -15,19 +61,21 @@ mod evaluation_totals;
 mod forms;
 mod households;
 mod installer_codes;
+mod locks;
 mod login;
 mod meetings;
 pub mod migrate;
+mod open;
 mod people;
 mod publishing;
+pub mod replicas;
 mod scopes;
 mod secret;
 mod services;
 mod stats;
 mod submissions;
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use open::Engine;
 
 pub use accounts::{
     check_password, check_username, hash_password, Account, NewAccount, Permission, Role, Session,
@@ -55,7 +103,7 @@ pub use submissions::MAX_KEY_LEN;
 use model::{AreaCode, Content, FeedItem, FeedPage, Region, RegionLevel, Tombstone};
 pub mod sql;
 
-use crate::sql::{params, Conn, OptionalExtension, Sql, Value};
+use crate::sql::{params, OptionalExtension, Sql, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -108,22 +156,6 @@ pub enum FeedAnswer {
     StaleCursor,
 }
 
-/// Where the data lives.
-enum Engine {
-    /// One connection: SQLite has one writer anyway.
-    Sqlite(Mutex<rusqlite::Connection>),
-    /// A pool; the scratch database of a test is dropped with it (after
-    /// the pool, so no connection of ours is left in it).
-    Postgres(
-        sql::pg::Pool,
-        #[allow(dead_code)] // held for its Drop
-        Option<sql::pg::Scratch>,
-    ),
-}
-
-/// Connections a headend process keeps to PostgreSQL.
-const PG_POOL: usize = 16;
-
 pub struct Db {
     engine: Engine,
     /// Audit transactions committed (see `audit_batch`).
@@ -163,6 +195,21 @@ fn next_seq(tx: &impl Sql) -> Result<u64, DbError> {
     Ok(seq as u64)
 }
 
+/// Waits for the publishers before it, like [`next_seq`], without taking a
+/// number: for a transaction that changes the feed without adding to it
+/// (purging tombstones).
+fn lock_feed(tx: &impl Sql) -> Result<(), DbError> {
+    tx.query_row(
+        &format!(
+            "SELECT value FROM counters WHERE name = 'last_seq'{}",
+            tx.backend().for_update()
+        ),
+        params![],
+        |r| r.get::<_, i64>(0),
+    )?;
+    Ok(())
+}
+
 /// What to publish: the caller picks the id; seq and version are assigned.
 #[derive(Debug, Clone)]
 pub struct NewItem {
@@ -173,115 +220,6 @@ pub struct NewItem {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database at `path`, with the secret
-    /// key from the file named in `DANGJIAN_SECRET_KEY_FILE`, else from
-    /// `<path>.key` (created, mode 0600, on first open).
-    pub fn open(path: &Path) -> Result<Db, DbError> {
-        let env = std::env::var_os(SECRET_KEY_ENV).map(PathBuf::from);
-        Self::open_keyed(path, &secret::KeySource::for_db(path, env))
-    }
-
-    /// Opens the database a URL names: `postgres://…` (or
-    /// `postgresql://…`) for PostgreSQL, `sqlite://<path>` or a plain path
-    /// for SQLite. PostgreSQL needs the secret key in a file
-    /// (`DANGJIAN_SECRET_KEY_FILE`, the same file on every replica).
-    pub fn open_url(url: &str) -> Result<Db, DbError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let key = std::env::var_os(SECRET_KEY_ENV)
-                .map(PathBuf::from)
-                .filter(|p| !p.as_os_str().is_empty())
-                .ok_or_else(|| {
-                    DbError::SecretKey(format!(
-                        "with PostgreSQL, name the key file in {SECRET_KEY_ENV} (the same file on every replica)"
-                    ))
-                })?;
-            return Self::open_postgres(url, &secret::KeySource::File(key), PG_POOL, None);
-        }
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Self::open(Path::new(path))
-    }
-
-    fn open_postgres(
-        url: &str,
-        key: &secret::KeySource,
-        pool: usize,
-        scratch: Option<sql::pg::Scratch>,
-    ) -> Result<Db, DbError> {
-        let secret = secret::SecretKey::load(key)?;
-        let db = Db {
-            engine: Engine::Postgres(sql::pg::Pool::connect(url, pool)?, scratch),
-            audit_commits: std::sync::atomic::AtomicU64::new(0),
-            secret,
-        };
-        migrate::run(&db)?;
-        Ok(db)
-    }
-
-    /// A fresh database for one test: SQLite in `dir`, or, when
-    /// `DANGJIAN_TEST_DATABASE_URL` names a PostgreSQL server, a new
-    /// database of its own there (dropped when the `Db` is), so the same
-    /// test runs on either backend.
-    pub fn open_test(dir: &Path) -> Result<Db, DbError> {
-        let Some(server) = std::env::var("DANGJIAN_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
-            return Self::open(&dir.join("headend.db"));
-        };
-        let scratch = sql::pg::Scratch::create(&server)?;
-        let url = scratch.url();
-        Self::open_postgres(
-            &url,
-            &secret::KeySource::File(dir.join("headend.key")),
-            4,
-            Some(scratch),
-        )
-    }
-
-    /// Which backend holds the data.
-    pub fn backend(&self) -> sql::Backend {
-        match self.engine {
-            Engine::Sqlite(_) => sql::Backend::Sqlite,
-            Engine::Postgres(..) => sql::Backend::Postgres,
-        }
-    }
-
-    /// A connection for SQL written outside this crate: tests that tamper
-    /// with rows as an attacker with the database would, maintenance.
-    /// Nothing here passes through the rules of this crate.
-    pub fn raw(&self) -> Result<sql::Conn<'_>, DbError> {
-        self.lock()
-    }
-
-    /// Like [`Db::open`] with the secret key in `key_file` (created if
-    /// missing).
-    pub fn open_with_key_file(path: &Path, key_file: &Path) -> Result<Db, DbError> {
-        Self::open_keyed(path, &secret::KeySource::File(key_file.to_path_buf()))
-    }
-
-    fn open_keyed(path: &Path, key: &secret::KeySource) -> Result<Db, DbError> {
-        let secret = secret::SecretKey::load(key)?;
-        let conn = sql::sqlite::open(path)?;
-        let db = Db {
-            engine: Engine::Sqlite(Mutex::new(conn)),
-            audit_commits: std::sync::atomic::AtomicU64::new(0),
-            secret,
-        };
-        migrate::run(&db)?;
-        Ok(db)
-    }
-
-    /// A connection for one operation (the SQLite one, or one from the
-    /// PostgreSQL pool).
-    fn lock(&self) -> Result<Conn<'_>, DbError> {
-        match &self.engine {
-            Engine::Sqlite(conn) => Ok(Conn::Sqlite(sql::sqlite::SqliteConn(
-                conn.lock().map_err(|_| DbError::Poisoned)?,
-            ))),
-            Engine::Postgres(pool, _) => Ok(Conn::Pg(pool.get()?)),
-        }
-    }
-
     pub fn upsert_region(&self, region: &Region) -> Result<(), DbError> {
         let conn = self.lock()?;
         conn.execute(
@@ -339,7 +277,9 @@ impl Db {
         let tx = conn.transaction()?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            out.push(publish_one(&tx, item)?);
+            // The first statement of the transaction (see next_seq).
+            let seq = next_seq(&tx)?;
+            out.push(publish_one(&tx, item, seq)?);
         }
         tx.commit()?;
         Ok(out)
@@ -349,20 +289,12 @@ impl Db {
     pub fn withdraw(&self, id: &str) -> Result<bool, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
-        // First: publishers queue here (see next_seq); dropped unused below.
+        // First: publishers queue here (see next_seq); rolled back unused
+        // when there is nothing to withdraw.
         let seq = next_seq(&tx)?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT deleted FROM items WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists != Some(0) {
+        if withdraw_in(&tx, id, seq)?.is_none() {
             return Ok(false);
         }
-        tx.execute(
-            "UPDATE items SET seq = ?1, deleted = 1, content = NULL WHERE id = ?2",
-            params![seq as i64, id],
-        )?;
         tx.commit()?;
         Ok(true)
     }
@@ -371,6 +303,9 @@ impl Db {
     pub fn purge_tombstones(&self, up_to_seq: u64) -> Result<usize, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        // After the publishers before it, so the horizon never passes a
+        // withdrawal still being committed.
+        lock_feed(&tx)?;
         let n = tx.execute(
             "DELETE FROM items WHERE deleted = 1 AND seq <= ?1",
             [up_to_seq as i64],
@@ -397,15 +332,11 @@ impl Db {
         limit: usize,
     ) -> Result<FeedAnswer, DbError> {
         let conn = self.lock()?;
-        let horizon: i64 = conn.query_row(
-            "SELECT value FROM counters WHERE name = 'tombstone_horizon'",
-            params![],
-            |r| r.get(0),
-        )?;
-        let head = head(&conn, chain)?;
-        if (since > 0 && since < horizon as u64) || since > head {
-            return Ok(FeedAnswer::StaleCursor);
-        }
+        // The page is read first, then the head and the horizon: each
+        // statement sees the database as committed when it starts, so a
+        // purge that removed tombstones this page needed is seen by the
+        // horizon read after it (and the cursor called stale), never
+        // missed in between.
         let codes: Vec<&str> = chain.iter().map(AreaCode::as_str).collect();
         let placeholders = vec!["?"; codes.len()].join(",");
         let sql = format!(
@@ -449,6 +380,15 @@ impl Db {
                 version: row.get::<_, i64>(4)? as u32,
                 content: serde_json::from_str(&content)?,
             });
+        }
+        let head = head(&conn, chain)?;
+        let horizon: i64 = conn.query_row(
+            "SELECT value FROM counters WHERE name = 'tombstone_horizon'",
+            params![],
+            |r| r.get(0),
+        )?;
+        if (since > 0 && since < horizon as u64) || since > head {
+            return Ok(FeedAnswer::StaleCursor);
         }
         Ok(FeedAnswer::Page { page, head })
     }
@@ -551,7 +491,10 @@ fn head(conn: &impl Sql, chain: &[AreaCode]) -> Result<u64, DbError> {
     Ok(head)
 }
 
-fn publish_one(tx: &impl Sql, item: &NewItem) -> Result<FeedItem, DbError> {
+/// Publishes `item` as change `seq`, which the caller took first in its
+/// transaction (see [`next_seq`]): every read below sees the last
+/// publication committed.
+fn publish_one(tx: &impl Sql, item: &NewItem, seq: u64) -> Result<FeedItem, DbError> {
     let known: Option<i64> = tx
         .query_row(
             "SELECT 1 FROM regions WHERE code = ?1",
@@ -562,9 +505,6 @@ fn publish_one(tx: &impl Sql, item: &NewItem) -> Result<FeedItem, DbError> {
     if known.is_none() {
         return Err(DbError::UnknownRegion(item.scope.to_string()));
     }
-    // First: publishers queue here, so the version read below is the last
-    // one committed (see next_seq).
-    let seq = next_seq(tx)?;
     let existing: Option<(String, i64)> = tx
         .query_row(
             "SELECT scope, version FROM items WHERE id = ?1",
@@ -621,6 +561,27 @@ fn publish_one(tx: &impl Sql, item: &NewItem) -> Result<FeedItem, DbError> {
         ],
     )?;
     Ok(feed_item)
+}
+
+/// Withdraws published item `id` as change `seq` (taken first in the
+/// transaction, see [`next_seq`]); returns the version withdrawn, `None`
+/// if it is not published.
+fn withdraw_in(tx: &impl Sql, id: &str, seq: u64) -> Result<Option<i64>, DbError> {
+    let found: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT deleted, version FROM items WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((0, version)) = found else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE items SET seq = ?1, deleted = 1, content = NULL WHERE id = ?2",
+        params![seq as i64, id],
+    )?;
+    Ok(Some(version))
 }
 
 /// A published (not withdrawn) item's scope and content.

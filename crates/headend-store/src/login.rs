@@ -22,10 +22,18 @@
 //! **Same work, same answer.** An unknown user name and a locked account
 //! are checked against a dummy hash, so every refusal costs one Argon2id
 //! check; the caller shows every [`LoginRefused`] the same way.
+//!
+//! **Decided on the account as it is.** The check runs outside any lock, so
+//! the password may be reset or the account disabled meanwhile. What a
+//! right password opens (a session, a new password) is written in one
+//! transaction that first locks the account row and finds the password
+//! checked still current and the account enabled; a reset or a disabling
+//! writes that row first too, so one of the two comes entirely after the
+//! other and no session of an old password outlives a reset.
 
 use std::sync::OnceLock;
 
-use crate::sql::{params, OptionalExtension, Sql};
+use crate::sql::{params, OptionalExtension, Sql, Tx};
 
 use super::accounts::{
     account, check_password, hash_password, new_token, password_matches, token_digest,
@@ -204,14 +212,17 @@ fn trust(tx: &impl Sql, username: &str, addr: &str, now: i64) -> Result<(), DbEr
 
 impl Db {
     /// Checks `password` for `username` from `addr` under the lock-out (see
-    /// the module notes); a success clears the failures it answers for.
-    fn attempt(
+    /// the module notes); a success clears the failures it answers for and
+    /// runs `then` in the same transaction, with the account row locked and
+    /// found unchanged since the check.
+    fn attempt<T>(
         &self,
         username: &str,
         password: &str,
         addr: &str,
         now: i64,
-    ) -> Result<Result<(), LoginRefused>, DbError> {
+        then: impl FnOnce(&Tx<'_>) -> Result<T, DbError>,
+    ) -> Result<Result<T, LoginRefused>, DbError> {
         let reserved = {
             let mut conn = self.lock()?;
             let tx = conn.transaction()?;
@@ -248,6 +259,23 @@ impl Db {
         }
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        let current: Option<(String, bool)> = tx
+            .query_row(
+                &format!(
+                    "SELECT password_hash, disabled FROM accounts WHERE username = ?1{}",
+                    tx.backend().for_update()
+                ),
+                [username],
+                |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+            )
+            .optional()?;
+        match current {
+            Some((_, true)) => return Ok(Err(LoginRefused::Disabled)),
+            Some((now_hash, false)) if now_hash == *hash => {}
+            // Reset while it was checked: the password given is not the
+            // account's any more, and its failure stays counted.
+            _ => return Ok(Err(LoginRefused::WrongPassword { locked_until: None })),
+        }
         if !trusted {
             // The attempt's reservation and the failures before it are
             // forgiven, and a lock it took is released.
@@ -257,8 +285,9 @@ impl Db {
             )?;
         }
         trust(&tx, username, addr, now)?;
+        let out = then(&tx)?;
         tx.commit()?;
-        Ok(Ok(()))
+        Ok(Ok(out))
     }
 
     /// Checks a password from `addr` and, if right, opens a session.
@@ -269,21 +298,18 @@ impl Db {
         addr: &str,
         now: i64,
     ) -> Result<Result<Session, LoginRefused>, DbError> {
-        if let Err(refused) = self.attempt(username, password, addr, now)? {
-            return Ok(Err(refused));
-        }
         let token = new_token();
         let expires_at = now + SESSION_SECS;
-        let conn = self.lock()?;
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
-        conn.execute(
-            "INSERT INTO sessions(token_sha256, username, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![token_digest(&token), username, now, expires_at],
-        )?;
-        let account =
-            account(&conn, username)?.ok_or_else(|| DbError::NotFound("account".into()))?;
-        Ok(Ok(Session {
+        let opened = self.attempt(username, password, addr, now, |tx| {
+            tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?;
+            tx.execute(
+                "INSERT INTO sessions(token_sha256, username, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![token_digest(&token), username, now, expires_at],
+            )?;
+            account(tx, username)?.ok_or_else(|| DbError::NotFound("account".into()))
+        })?;
+        Ok(opened.map(|account| Session {
             token,
             expires_at,
             account,
@@ -293,7 +319,8 @@ impl Db {
     /// Changes one's own password, given the current one (checked and
     /// counted like a login from `addr`). Other sessions end, the one that
     /// asked (`keep_token`) stays; the lock-out is cleared and only `addr`
-    /// stays trusted.
+    /// stays trusted. The new password is hashed before the current one is
+    /// checked, so the transaction that stores it never waits for Argon2id.
     pub fn change_own_password(
         &self,
         username: &str,
@@ -305,27 +332,22 @@ impl Db {
     ) -> Result<Result<(), LoginRefused>, DbError> {
         // A new password the rules refuse must not cost an attempt.
         check_password(new)?;
-        if let Err(refused) = self.attempt(username, current, addr, now)? {
-            return Ok(Err(refused));
-        }
         let hash = hash_password(new)?;
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE accounts SET password_hash = ?2, failed_logins = 0, locked_until = 0
-             WHERE username = ?1",
-            params![username, hash],
-        )?;
-        tx.execute(
-            "DELETE FROM sessions WHERE username = ?1 AND token_sha256 != ?2",
-            params![username, token_digest(keep_token)],
-        )?;
-        tx.execute(
-            "DELETE FROM login_addresses WHERE username = ?1",
-            [username],
-        )?;
-        trust(&tx, username, addr, now)?;
-        tx.commit()?;
-        Ok(Ok(()))
+        self.attempt(username, current, addr, now, |tx| {
+            tx.execute(
+                "UPDATE accounts SET password_hash = ?2, failed_logins = 0, locked_until = 0
+                 WHERE username = ?1",
+                params![username, hash],
+            )?;
+            tx.execute(
+                "DELETE FROM sessions WHERE username = ?1 AND token_sha256 != ?2",
+                params![username, token_digest(keep_token)],
+            )?;
+            tx.execute(
+                "DELETE FROM login_addresses WHERE username = ?1",
+                [username],
+            )?;
+            trust(tx, username, addr, now)
+        })
     }
 }

@@ -364,10 +364,15 @@ impl Db {
         };
         let mut out = Vec::with_capacity(due.len());
         for id in &due {
-            tx.execute(
-                "UPDATE rollcalls SET opened_at_ms = ?2 WHERE id = ?1",
+            // Only if still waiting: another replica's scheduler may have
+            // opened (and pushed) it since it was listed.
+            let opened = tx.execute(
+                "UPDATE rollcalls SET opened_at_ms = ?2 WHERE id = ?1 AND opened_at_ms IS NULL",
                 params![id, now_ms],
             )?;
+            if opened == 0 {
+                continue;
+            }
             if let Some(open) = open_rollcall(&tx, id)? {
                 out.push(open);
             }

@@ -31,13 +31,22 @@ struct Migration {
     sqlite_after: Option<RustStep>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "baseline",
-    sqlite: include_str!("../migrations/sqlite/0001_baseline.sql"),
-    postgres: include_str!("../migrations/postgres/0001_baseline.sql"),
-    sqlite_after: Some(sqlite_legacy_columns),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "baseline",
+        sqlite: include_str!("../migrations/sqlite/0001_baseline.sql"),
+        postgres: include_str!("../migrations/postgres/0001_baseline.sql"),
+        sqlite_after: Some(sqlite_legacy_columns),
+    },
+    Migration {
+        version: 2,
+        name: "replicas",
+        sqlite: include_str!("../migrations/sqlite/0002_replicas.sql"),
+        postgres: include_str!("../migrations/postgres/0002_replicas.sql"),
+        sqlite_after: None,
+    },
+];
 
 /// The key of the advisory lock migrations hold on PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x6461_6e67_6a69_616e; // "dangjian"

@@ -1,6 +1,7 @@
 //! Party branches attached to region nodes, their members, and households:
 //! the boxes and the members who live where each box is installed.
 
+use crate::locks::{self, Named};
 use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Household, Member};
 
@@ -120,6 +121,8 @@ impl Db {
     ) -> Result<(), DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        // With the boxes' claims (households.rs), one at a time.
+        locks::lock(&tx, Named::Households)?;
         let region: Option<String> = tx
             .query_row(
                 "SELECT level FROM regions WHERE code = ?1",

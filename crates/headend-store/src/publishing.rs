@@ -17,7 +17,7 @@ use crate::sql::{params, OptionalExtension, Sql};
 use model::{AreaCode, Content, Correction, Exam, FeedItem, Question};
 
 use super::content::{history, Draft};
-use super::{menu_id, publish_one, DbError, NewItem};
+use super::{menu_id, next_seq, publish_one, DbError, NewItem};
 
 const MENU_PREFIX: &str = "service-menu-";
 
@@ -136,15 +136,18 @@ fn exam_key(conn: &impl Sql, exam: &Exam) -> Result<Vec<(String, String)>, DbErr
     Ok(key)
 }
 
-/// Publishes approved content as `item_id` in `tx`: checks it again,
-/// carries a disclosure's corrections, stores an exam's answer key, and
-/// writes the history line (`by` approved it).
+/// Publishes approved content as `item_id` in `tx`, as change `seq` (which
+/// the caller took first, see `next_seq`, so everything read here is as
+/// the last publication left it): checks it again, carries a disclosure's
+/// corrections, stores an exam's answer key, and writes the history line
+/// (`by` approved it).
 fn publish_approved(
     tx: &impl Sql,
     item: &NewItem,
     reason: Option<&str>,
     by: &str,
     draft: Option<i64>,
+    seq: u64,
 ) -> Result<FeedItem, DbError> {
     check_draft(tx, &item.id, &item.scope, &item.content)?;
     let mut content = item.content.clone();
@@ -187,6 +190,7 @@ fn publish_approved(
             content,
             ..item.clone()
         },
+        seq,
     )?;
     let kind = if reason.is_some() {
         "corrected"
@@ -211,16 +215,17 @@ fn publish_approved(
     Ok(published)
 }
 
-/// Publishes an approved draft (the next version of its item).
+/// Publishes an approved draft (the next version of its item) as change
+/// `seq`, in the caller's transaction.
 pub(super) fn publish_draft(
-    conn: &mut crate::sql::Conn<'_>,
+    tx: &impl Sql,
     d: &Draft,
     by: &str,
     now: i64,
+    seq: u64,
 ) -> Result<FeedItem, DbError> {
-    let tx = conn.transaction()?;
     let item = publish_approved(
-        &tx,
+        tx,
         &NewItem {
             id: d.item_id.clone(),
             scope: d.scope.clone(),
@@ -230,13 +235,13 @@ pub(super) fn publish_draft(
         d.reason.as_deref(),
         by,
         Some(d.id),
+        seq,
     )?;
     tx.execute(
         "UPDATE drafts SET status = 'published', published_version = ?2, updated_at = ?3
          WHERE id = ?1",
         params![d.id, item.version, now],
     )?;
-    tx.commit()?;
     Ok(item)
 }
 
@@ -248,7 +253,8 @@ impl super::Db {
     pub fn publish_reviewed(&self, reviewer: &str, item: &NewItem) -> Result<FeedItem, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
-        let published = publish_approved(&tx, item, None, reviewer, None)?;
+        let seq = next_seq(&tx)?;
+        let published = publish_approved(&tx, item, None, reviewer, None, seq)?;
         tx.commit()?;
         Ok(published)
     }

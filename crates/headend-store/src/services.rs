@@ -164,6 +164,15 @@ fn staff_row(conn: &impl Sql, r: &crate::sql::Row, now: i64) -> Result<StaffRequ
 const STAFF_SELECT: &str = "SELECT id, device, village, category, category_name, preset, phone,
     key, status, received_at, assignee, reply, replied_at, closed_at FROM service_requests";
 
+fn request(conn: &impl Sql, id: i64, now: i64) -> Result<StaffRequest, DbError> {
+    let mut stmt = conn.prepare_cached(&format!("{STAFF_SELECT} WHERE id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(row) => staff_row(conn, row, now),
+        None => Err(DbError::NotFound(format!("service request {id}"))),
+    }
+}
+
 impl Db {
     /// Requests from villages under `region`, oldest open first.
     pub fn service_requests(
@@ -196,13 +205,7 @@ impl Db {
     }
 
     pub fn service_request(&self, id: i64, now: i64) -> Result<StaffRequest, DbError> {
-        let conn = self.lock()?;
-        let mut stmt = conn.prepare_cached(&format!("{STAFF_SELECT} WHERE id = ?1"))?;
-        let mut rows = stmt.query([id])?;
-        match rows.next()? {
-            Some(row) => staff_row(&conn, row, now),
-            None => Err(DbError::NotFound(format!("service request {id}"))),
-        }
+        request(&self.lock()?, id, now)
     }
 
     /// Assigns, replies to or closes a request; returns it and the box it
@@ -213,56 +216,62 @@ impl Db {
         action: &RequestAction,
         now: i64,
     ) -> Result<StaffRequest, DbError> {
-        {
-            let conn = self.lock()?;
-            let status: Option<String> = conn
-                .query_row(
-                    "SELECT status FROM service_requests WHERE id = ?1",
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(status) = status else {
-                return Err(DbError::NotFound(format!("service request {id}")));
-            };
-            if status == RequestStatus::Closed.as_str() {
-                return Err(DbError::BadInput(format!(
-                    "service request {id} is closed already"
-                )));
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        // Locked: a reply and a close sent at once are applied one after
+        // the other, and nothing changes a request once it is closed.
+        let status: Option<String> = tx
+            .query_row(
+                &format!(
+                    "SELECT status FROM service_requests WHERE id = ?1{}",
+                    tx.backend().for_update()
+                ),
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(status) = status else {
+            return Err(DbError::NotFound(format!("service request {id}")));
+        };
+        if status == RequestStatus::Closed.as_str() {
+            return Err(DbError::BadInput(format!(
+                "service request {id} is closed already"
+            )));
+        }
+        match action {
+            RequestAction::Assign(to) => {
+                if to.trim().is_empty() {
+                    return Err(DbError::BadInput("say who takes the request".into()));
+                }
+                // Assigning after a reply keeps it replied.
+                tx.execute(
+                    "UPDATE service_requests SET assignee = ?2,
+                     status = CASE status WHEN 'submitted' THEN 'accepted' ELSE status END
+                     WHERE id = ?1",
+                    params![id, to.trim()],
+                )?;
             }
-            match action {
-                RequestAction::Assign(to) => {
-                    if to.trim().is_empty() {
-                        return Err(DbError::BadInput("say who takes the request".into()));
-                    }
-                    // Assigning after a reply keeps it replied.
-                    conn.execute(
-                        "UPDATE service_requests SET assignee = ?2,
-                         status = CASE status WHEN 'submitted' THEN 'accepted' ELSE status END
-                         WHERE id = ?1",
-                        params![id, to.trim()],
-                    )?;
+            RequestAction::Reply(text) => {
+                if text.trim().is_empty() {
+                    return Err(DbError::BadInput("a reply needs some text".into()));
                 }
-                RequestAction::Reply(text) => {
-                    if text.trim().is_empty() {
-                        return Err(DbError::BadInput("a reply needs some text".into()));
-                    }
-                    conn.execute(
-                        "UPDATE service_requests SET reply = ?2, replied_at = ?3,
-                         status = 'replied' WHERE id = ?1",
-                        params![id, text.trim(), now],
-                    )?;
-                }
-                RequestAction::Close => {
-                    conn.execute(
-                        "UPDATE service_requests SET closed_at = ?2, status = 'closed'
-                         WHERE id = ?1",
-                        params![id, now],
-                    )?;
-                }
+                tx.execute(
+                    "UPDATE service_requests SET reply = ?2, replied_at = ?3,
+                     status = 'replied' WHERE id = ?1",
+                    params![id, text.trim(), now],
+                )?;
+            }
+            RequestAction::Close => {
+                tx.execute(
+                    "UPDATE service_requests SET closed_at = ?2, status = 'closed'
+                     WHERE id = ?1",
+                    params![id, now],
+                )?;
             }
         }
-        self.service_request(id, now)
+        let request = request(&tx, id, now)?;
+        tx.commit()?;
+        Ok(request)
     }
 
     /// Counts per category and per village under `region`, for requests

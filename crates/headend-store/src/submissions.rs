@@ -6,8 +6,13 @@
 //! during a roll-call thousands of boxes answer within seconds, and one
 //! synced commit for everything that arrived meanwhile is what lets the
 //! headend keep up without acknowledging anything that is not on disk.
+//!
+//! Several headend processes store batches at once, and a box whose reply
+//! was lost may resend to another one: an item's key is claimed (its row
+//! inserted) before the item is acted on, so of two transactions holding
+//! the same key one acts and the other waits, then answers duplicate.
 
-use crate::sql::{params, OptionalExtension, Sql};
+use crate::sql::{params, Backend, Sql, Tx, Value};
 use model::{
     EvaluationAnswers, ExamPaper, Household, HouseholdServices, ServiceRequest, SignIn, Submission,
     SubmissionAnswer, SubmissionBatch, SubmissionReceipt,
@@ -34,6 +39,7 @@ impl Db {
     ) -> Result<Vec<Option<Vec<SubmissionReceipt>>>, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        lock_households(&tx, batches.iter().map(|b| b.device.as_str()))?;
         let mut answers = Vec::with_capacity(batches.len());
         for batch in batches {
             let Some(home) = household(&tx, &batch.device)? else {
@@ -75,6 +81,37 @@ impl Db {
     }
 }
 
+/// How many boxes one statement of [`lock_households`] locks.
+const LOCK_CHUNK: usize = 32;
+
+/// Locks the households of `devices`, in the order of their ids: two
+/// groups of batches (two replicas) that share boxes meet at the first box
+/// they share instead of each holding what the other waits for. SQLite's
+/// transaction holds the whole database already.
+fn lock_households<'a>(tx: &Tx<'_>, devices: impl Iterator<Item = &'a str>) -> Result<(), DbError> {
+    if tx.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let mut devices: Vec<&str> = devices.collect();
+    devices.sort_unstable();
+    devices.dedup();
+    // One statement text for every chunk: a short chunk repeats its last id.
+    let placeholders: Vec<String> = (1..=LOCK_CHUNK).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "SELECT device FROM households WHERE device IN ({}) ORDER BY device{}",
+        placeholders.join(", "),
+        tx.backend().for_update()
+    );
+    for chunk in devices.chunks(LOCK_CHUNK) {
+        let mut ids: Vec<Value> = chunk.iter().map(|d| Value::Text(d.to_string())).collect();
+        if let Some(last) = ids.last().cloned() {
+            ids.resize(LOCK_CHUNK, last);
+        }
+        tx.rows(&sql, ids)?;
+    }
+    Ok(())
+}
+
 fn submit_item(
     conn: &impl Sql,
     home: &Household,
@@ -88,11 +125,18 @@ fn submit_item(
         });
     }
     let device = home.device.as_str();
-    let stored: Option<String> = conn
-        .prepare_cached("SELECT answer FROM submissions WHERE device = ?1 AND key = ?2")?
-        .query_row(params![device, item.key], |r| r.get(0))
-        .optional()?;
-    if let Some(stored) = stored {
+    // Claim the key first: a transaction storing it too (another replica,
+    // a resend) waits here until this one ends, then finds it stored.
+    let claimed = conn
+        .prepare_cached(
+            "INSERT INTO submissions(device, key, kind, answer, received_at_ms)
+             VALUES (?1, ?2, ?3, '', ?4) ON CONFLICT(device, key) DO NOTHING",
+        )?
+        .execute(params![device, item.key, item.kind, now_ms])?;
+    if claimed == 0 {
+        let stored: String = conn
+            .prepare_cached("SELECT answer FROM submissions WHERE device = ?1 AND key = ?2")?
+            .query_row(params![device, item.key], |r| r.get(0))?;
         return Ok(match serde_json::from_str::<SubmissionAnswer>(&stored)? {
             SubmissionAnswer::Accepted { status } | SubmissionAnswer::Duplicate { status } => {
                 SubmissionAnswer::Duplicate { status }
@@ -134,16 +178,7 @@ fn submit_item(
             reason: format!("this headend does not take {other:?} submissions"),
         },
     };
-    conn.prepare_cached(
-        "INSERT INTO submissions(device, key, kind, answer, received_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        device,
-        item.key,
-        item.kind,
-        serde_json::to_string(&answer)?,
-        now_ms
-    ])?;
+    conn.prepare_cached("UPDATE submissions SET answer = ?3 WHERE device = ?1 AND key = ?2")?
+        .execute(params![device, item.key, serde_json::to_string(&answer)?])?;
     Ok(answer)
 }

@@ -14,7 +14,6 @@ use serde::Deserialize;
 use crate::db::{Db, DbError, FeedAnswer};
 use crate::options::ServeOptions;
 use crate::push::Hub;
-use crate::throttle::Throttles;
 
 /// Default number of changes per feed page.
 pub const DEFAULT_FEED_PAGE: usize = 500;
@@ -39,6 +38,9 @@ pub enum ApiError {
     /// A box or an installer code was refused (see `model::refusal`).
     #[error("{}", .0.message())]
     Device(crate::db::Refusal),
+    /// Too many attempts from here: `429` with `Retry-After`.
+    #[error("too many attempts; wait {} seconds and try again", .0 .0)]
+    Throttled(headend_ops::throttle::RetryAfter),
     #[error("internal error")]
     Internal(String),
 }
@@ -54,6 +56,23 @@ impl From<DbError> for ApiError {
             | DbError::MissingImage { .. }
             | DbError::Image(_)) => ApiError::BadRequest(e.to_string()),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<headend_ops::OpsError> for ApiError {
+    fn from(e: headend_ops::OpsError) -> Self {
+        use headend_ops::OpsError as O;
+        match e {
+            O::BadRequest(why) => ApiError::BadRequest(why),
+            O::NotFound(what) => ApiError::NotFound(what),
+            O::Unauthorized => ApiError::Unauthorized,
+            O::Forbidden(why) => ApiError::Forbidden(why),
+            O::WrongPassword => ApiError::WrongPassword,
+            O::StaleCursor => ApiError::StaleCursor,
+            O::Device(refusal) => ApiError::Device(refusal),
+            O::Throttled(wait) => ApiError::Throttled(wait),
+            O::Internal(detail) => ApiError::Internal(detail),
         }
     }
 }
@@ -77,6 +96,7 @@ impl IntoResponse for ApiError {
                 };
                 (status, refusal.code())
             }
+            ApiError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -86,7 +106,13 @@ impl IntoResponse for ApiError {
             code: code.to_string(),
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::Throttled(wait) = &self {
+            if let Ok(v) = HeaderValue::from_str(&wait.0.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
     }
 }
 
@@ -94,10 +120,9 @@ impl IntoResponse for ApiError {
 pub(crate) struct AppState {
     pub db: Arc<Db>,
     pub hub: Arc<Hub>,
-    pub ingest: crate::ingest::Ingest,
-    pub audit: crate::audit_writer::AuditWriter,
+    /// The domain operations (and their writer threads).
+    pub ops: headend_ops::Ops,
     pub options: Arc<ServeOptions>,
-    pub throttles: Arc<Throttles>,
 }
 
 /// The whole API as a router, so tests can drive it without a socket.
@@ -127,12 +152,10 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
     let trusted = Arc::new(options.trusted_proxies.clone());
     let tls = options.tls.is_some();
     let state = AppState {
-        ingest: crate::ingest::Ingest::start(db.clone()),
-        audit: crate::audit_writer::AuditWriter::start(db.clone()),
+        ops: headend_ops::Ops::new(db.clone(), hub.clone(), Arc::new(headend_ops::SystemClock)),
         db,
         hub,
         options: Arc::new(options),
-        throttles: Arc::new(Throttles::default()),
     };
     Router::new()
         .route("/api/v1/health", get(health))

@@ -73,7 +73,7 @@ async fn logout(State(state): State<AppState>, request: Request) -> Result<Respo
 }
 
 async fn me(caller: Caller) -> Result<Response, ApiError> {
-    Ok(Json(caller.account).into_response())
+    Ok(Json(caller.account.clone()).into_response())
 }
 
 async fn list_accounts(

@@ -158,7 +158,7 @@ async fn submissions(
     let named = device.clone();
     blocking(move || authorize(&db, &named, &token)).await?;
     state.hub.seen(&device);
-    match state.ingest.submit(batch).await? {
+    match state.ops.ingest.submit(batch).await? {
         Some(receipts) => Ok(Json(receipts).into_response()),
         None => Err(unknown_box(&device)),
     }

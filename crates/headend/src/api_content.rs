@@ -90,9 +90,9 @@ fn refuse_foreign_item(
     scope: &AreaCode,
 ) -> Result<(), ApiError> {
     match db.item_owner(item_id)? {
-        Some(owner) if owner != *scope => Err(caller.refuse(format!(
+        Some(owner) if owner != *scope => Err(ApiError::from(caller.refuse(format!(
             "item {item_id} belongs to region {owner}; a draft for {scope} cannot take it"
-        ))),
+        )))),
         _ => Ok(()),
     }
 }

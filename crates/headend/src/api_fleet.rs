@@ -148,8 +148,8 @@ pub(crate) fn devices_with_status(
     caller.require(&state.db, Permission::View, &Target::Region(region))?;
     let mut list = state.db.devices(region)?;
     let now = now_ms();
-    let online = state.hub.online(now, ONLINE_WINDOW_SECS * 1000);
-    let seen = state.hub.last_seen();
+    let online = state.hub.online(&state.db, now, ONLINE_WINDOW_SECS * 1000);
+    let seen = state.hub.last_seen(&state.db);
     for d in &mut list {
         d.last_seen = seen.get(&d.device).copied().or(d.heartbeat_at);
         d.online = d.revoked_at.is_none()
@@ -221,9 +221,9 @@ pub(crate) fn queue_command(
             .iter()
             .any(|a| a == url)
         {
-            return Err(caller.refuse(format!(
+            return Err(ApiError::from(caller.refuse(format!(
                 "headend_url {url:?} is not on this headend's allow list (headend_url_allow_list); a box is pointed only at a listed headend"
-            )));
+            ))));
         }
     }
     let command =

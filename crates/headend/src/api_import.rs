@@ -86,7 +86,7 @@ pub(crate) async fn import_draft(
     let scope = q.scope.clone();
     let db = state.db.clone();
     let allowed = caller.clone();
-    blocking(move || allowed.require(&db, Permission::EditContent, &Target::Region(&scope)))
+    blocking(move || Ok(allowed.require(&db, Permission::EditContent, &Target::Region(&scope))?))
         .await?;
     // Parsing a large workbook is CPU work: off the async threads, and at
     // most PARSERS at once, so the memory a burst of imports takes is

@@ -78,17 +78,18 @@ pub(crate) async fn provision(
         ip: ip.clone(),
         ..AuditEntry::default()
     };
-    let throttles = state.throttles.clone();
+    let throttles = state.ops.throttles.clone();
     let now = now_ms();
     let waits = [
-        throttles.provision_by_addr.check(&ip, now),
-        throttles.provision_by_code_prefix.check(&prefix, now),
+        throttles.provision_by_addr.check(&ip, now).await,
+        throttles.provision_by_code_prefix.check(&prefix, now).await,
     ];
     if let Some(wait) = waits.iter().filter_map(|w| w.err()).max_by_key(|w| w.0) {
         // One row a minute per address: a flood must not fill the disk.
         if throttles
             .provision_refusals_audited_by_addr
             .hit(&ip, now)
+            .await
             .is_ok()
         {
             let state = state.clone();
@@ -138,7 +139,7 @@ pub(crate) async fn provision(
         Ok(Err(e)) => {
             let refused = ApiError::from(e);
             if matches!(refused, ApiError::BadRequest(_)) {
-                failed(&state, &ip, &prefix);
+                failed(&state, &ip, &prefix).await;
             }
             return refused.into_response();
         }
@@ -156,17 +157,22 @@ pub(crate) async fn provision(
             (StatusCode::CREATED, Json(provisioned)).into_response()
         }
         Err(why) => {
-            failed(&state, &ip, &prefix);
+            failed(&state, &ip, &prefix).await;
             ApiError::Device(why).into_response()
         }
     }
 }
 
 /// A refused attempt counts against its address and its code prefix.
-fn failed(state: &AppState, ip: &str, prefix: &str) {
+async fn failed(state: &AppState, ip: &str, prefix: &str) {
     let now = now_ms();
-    let _ = state.throttles.provision_by_addr.hit(ip, now);
-    let _ = state.throttles.provision_by_code_prefix.hit(prefix, now);
+    let _ = state.ops.throttles.provision_by_addr.hit(ip, now).await;
+    let _ = state
+        .ops
+        .throttles
+        .provision_by_code_prefix
+        .hit(prefix, now)
+        .await;
 }
 
 /// The audit row for an attempt that reached the database.

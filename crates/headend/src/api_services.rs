@@ -338,9 +338,9 @@ fn county_only(db: &crate::Db, caller: &Caller, permission: Permission) -> Resul
         .iter()
         .any(|r| r.code == caller.account.region && r.level == model::RegionLevel::County);
     if !county {
-        return Err(
-            caller.refuse("the question bank belongs to the county; ask a county account".into())
-        );
+        return Err(ApiError::from(caller.refuse(
+            "the question bank belongs to the county; ask a county account".into(),
+        )));
     }
     Ok(())
 }

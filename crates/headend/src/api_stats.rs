@@ -138,12 +138,12 @@ async fn boxes(
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
     let hub = state.hub.clone();
-    let villages = blocking(move || {
+    let (villages, online) = blocking(move || {
         caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.boxes_by_village(&q.region)?)
+        let villages = state.db.boxes_by_village(&q.region)?;
+        Ok((villages, hub.online(&state.db, now_ms(), ONLINE_WINDOW_MS)))
     })
     .await?;
-    let online = hub.online(now_ms(), ONLINE_WINDOW_MS);
     let rows: Vec<serde_json::Value> = villages
         .iter()
         .map(|(code, name, devices)| {

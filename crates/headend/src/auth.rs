@@ -7,8 +7,6 @@
 //! subtree. The [`audit`] middleware writes one audit entry per admin
 //! request that changes something or is refused.
 
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
@@ -16,41 +14,32 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::api::{blocking, ApiError, AppState};
-use crate::db::{Account, AuditEntry, Db, Outcome, Permission, Target};
+use crate::db::{AuditEntry, Outcome};
 use crate::push::now_ms;
+use headend_ops::Actor;
 
 /// The console's session cookie (issue 9); the API also takes the token
 /// as a bearer token.
 pub const SESSION_COOKIE: &str = "dangjian_session";
 
-/// What the audit middleware learns from the handler: who called and which
-/// region the request was about.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AuditNote(Arc<Mutex<NoteInner>>);
+/// What the audit middleware learns from the handler (who called, which
+/// region, a refusal, the versions changed): the operations' notes.
+pub(crate) use headend_ops::Notes as AuditNote;
 
-#[derive(Debug, Default)]
-struct NoteInner {
-    account: Option<String>,
-    region: Option<String>,
-    refusal: Option<String>,
-    before: Option<String>,
-    after: Option<String>,
-}
-
-impl AuditNote {
-    fn update(&self, f: impl FnOnce(&mut NoteInner)) {
-        if let Ok(mut inner) = self.0.lock() {
-            f(&mut inner);
-        }
-    }
-}
-
-/// An authenticated staff member.
+/// An authenticated staff member: the operations' [`Actor`] (role,
+/// region, the checks) and the session token the request came with.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
-    pub account: Account,
-    note: AuditNote,
+    actor: Actor,
     token: SessionToken,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Actor;
+
+    fn deref(&self) -> &Actor {
+        &self.actor
+    }
 }
 
 /// The session token a caller came with, kept out of `Debug` output.
@@ -127,114 +116,17 @@ impl FromRequestParts<AppState> for Caller {
         let Some(account) = account else {
             return Err(ApiError::Unauthorized);
         };
-        note.update(|n| n.account = Some(account.username.clone()));
         Ok(Caller {
-            account,
-            note,
+            actor: Actor::new(account, note),
             token: SessionToken(token),
         })
     }
 }
 
 impl Caller {
-    /// Refuses the request with `why`, noted for the audit log. The entry
-    /// names the target's region if one was noted, else the account's
-    /// own (what a request without a target, such as a list, is about),
-    /// so every refusal is seen by the admins of the region it concerns.
-    pub(crate) fn refuse(&self, why: String) -> ApiError {
-        self.note_refusal(&why);
-        let own = self.account.region.as_str().to_string();
-        self.note.update(|n| {
-            n.region.get_or_insert(own);
-        });
-        ApiError::Forbidden(why)
-    }
-
-    /// Why the request was refused, for its audit entry.
-    pub fn note_refusal(&self, why: &str) {
-        self.note.update(|n| n.refusal = Some(why.to_string()));
-    }
-
     /// The session token this request came with.
     pub fn session_token(&self) -> &str {
         &self.token.0
-    }
-
-    /// The role allows `permission` (no region involved).
-    pub fn require_role(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.account.role.allows(permission) {
-            Ok(())
-        } else {
-            Err(self.refuse(format!(
-                "an account with the {} role cannot do this; ask an account with the right role",
-                self.account.role.as_str()
-            )))
-        }
-    }
-
-    /// The role allows `permission` and `target` lies wholly inside the
-    /// account's region. Blocking: call it inside [`blocking`].
-    pub fn require(
-        &self,
-        db: &Db,
-        permission: Permission,
-        target: &Target<'_>,
-    ) -> Result<(), ApiError> {
-        if !self.account.role.allows(permission) {
-            // Refused for the role alone, but audited in the target's
-            // region, so that region's admins see the attempt. A target
-            // that does not exist is refused like one that does.
-            if let Some(first) = db
-                .target_regions(target)
-                .ok()
-                .and_then(|r| r.first().cloned())
-            {
-                self.note
-                    .update(|n| n.region = Some(first.as_str().to_string()));
-            }
-            return self.require_role(permission);
-        }
-        let regions = db.target_regions(target)?;
-        if let Some(first) = regions.first() {
-            self.note
-                .update(|n| n.region = Some(first.as_str().to_string()));
-        }
-        for region in &regions {
-            if !db.region_within(&self.account.region, region)? {
-                return Err(self.refuse(format!(
-                    "region {region} is outside this account's region {}",
-                    self.account.region
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The account may review content of `scope`: the role allows it, and
-    /// it sits above the scope (or at it, where the county allows that).
-    pub fn require_review(&self, db: &Db, scope: &model::AreaCode) -> Result<(), ApiError> {
-        self.require(db, Permission::ReviewContent, &Target::Region(scope))?;
-        if db.may_review(&self.account.region, scope)? {
-            Ok(())
-        } else {
-            Err(self.refuse(format!(
-                "content of {scope} is reviewed from the level above; this county does not allow review at the same level"
-            )))
-        }
-    }
-
-    /// Records the ids a change replaced and made (e.g. `item@1`, `item@2`).
-    pub fn note_change(&self, before: Option<String>, after: Option<String>) {
-        self.note.update(|n| {
-            n.before = before;
-            n.after = after;
-        });
-    }
-
-    /// Like [`Caller::require`] for a list: true if `region` is inside.
-    pub fn sees(&self, db: &Db, region: &model::AreaCode) -> bool {
-        db.region_within(&self.account.region, region)
-            .unwrap_or(false)
     }
 }
 
@@ -265,16 +157,13 @@ pub(crate) async fn audit(
     if method == Method::GET && !refused {
         return response;
     }
-    let (account, region, refusal, before_id, after_id) = match note.0.lock() {
-        Ok(n) => (
-            n.account.clone(),
-            n.region.clone(),
-            n.refusal.clone(),
-            n.before.clone(),
-            n.after.clone(),
-        ),
-        Err(_) => (None, None, None, None, None),
-    };
+    let headend_ops::AuditNotes {
+        account,
+        region,
+        refusal,
+        before: before_id,
+        after: after_id,
+    } = note.snapshot();
     let entry = AuditEntry {
         account,
         action: format!("{method} {path}"),
@@ -294,7 +183,7 @@ pub(crate) async fn audit(
         after_id,
         ..AuditEntry::default()
     };
-    if !state.audit.record(entry).await {
+    if !state.ops.audit.record(entry).await {
         tracing::error!("cannot write the audit log");
     }
     response

@@ -24,27 +24,29 @@ mod api_meetings;
 mod api_provision;
 mod api_services;
 mod api_stats;
-mod audit_writer;
 mod auth;
 mod body_limit;
 pub mod client_addr;
 mod console;
 mod csv_export;
+/// The domain operations (the `headend-ops` crate).
+pub use headend_ops as ops;
+pub use headend_ops::throttle;
+/// Demo content (the `headend-seed` crate).
+pub use headend_seed as seed;
+pub use headend_seed::{
+    meetings as seed_meetings, services as seed_services, streams as seed_streams,
+};
 /// Storage (the `headend-store` crate), under its old name.
 pub use headend_store as db;
 mod https;
-mod ingest;
 mod login;
 mod media;
 pub mod options;
 pub mod push;
-pub mod seed;
-pub mod seed_meetings;
-mod seed_people;
-pub mod seed_services;
-pub mod seed_streams;
+mod relay;
+mod scheduler;
 mod server;
-pub mod throttle;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -81,7 +83,9 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let hub = Arc::new(Hub::new());
-    let scheduler = tokio::spawn(schedule_rollcalls(db.clone(), hub.clone()));
+    // Other replicas on the same database hear our events, we theirs.
+    relay::start(&hub, &db).map_err(std::io::Error::other)?;
+    let scheduler = tokio::spawn(scheduler::run(db.clone(), hub.clone()));
     let closing = hub.clone();
     let shutdown = async move {
         shutdown.await;
@@ -100,57 +104,6 @@ pub async fn serve_with(
     let served = server::run(listener, app, tls, limits, shutdown).await;
     scheduler.abort();
     served
-}
-
-/// Once a second: publish scheduled content and open planned roll-calls
-/// that are due, and push both.
-/// Hourly: forget playback evidence older than a week.
-async fn schedule_rollcalls(db: Arc<Db>, hub: Arc<Hub>) {
-    const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut ticks: u64 = 0;
-    let published = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    loop {
-        tick.tick().await;
-        ticks += 1;
-        let db = db.clone();
-        let published_here = published.clone();
-        let prune = ticks.is_multiple_of(3600);
-        let opened = tokio::task::spawn_blocking(move || {
-            let now = push::now_ms();
-            if prune {
-                if let Err(e) = db.prune_playback(now - WEEK_MS) {
-                    tracing::warn!(error = %e, "cannot prune playback evidence");
-                }
-            }
-            // Scheduled content whose time has come.
-            match db.publish_due(now / 1000) {
-                Ok(items) => {
-                    if let Some(last) = items.last() {
-                        published_here.store(last.seq, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-                Err(e) => tracing::error!(error = %e, "cannot publish scheduled content"),
-            }
-            db.open_due_rollcalls(now)
-        })
-        .await;
-        let head = published.swap(0, std::sync::atomic::Ordering::Relaxed);
-        if head > 0 {
-            hub.publish(push::HubEvent::FeedChanged { head });
-        }
-        match opened {
-            Ok(Ok(list)) => {
-                for open in list {
-                    tracing::info!(rollcall = %open.id, meeting = %open.meeting, "planned roll-call opened");
-                    hub.publish(push::HubEvent::RollCall(Arc::new(open)));
-                }
-            }
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot open planned roll-calls"),
-            Err(e) => tracing::error!(error = %e, "roll-call scheduler task failed"),
-        }
-    }
 }
 
 /// A headend running on its own thread, for tests and benchmarks.

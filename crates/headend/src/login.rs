@@ -93,8 +93,8 @@ async fn guarded<T: Send + 'static>(
     check: impl FnOnce(&str, i64) -> Result<Result<T, LoginRefused>, DbError> + Send + 'static,
 ) -> Result<Checked<T>, ApiError> {
     let key = addr_key(ip);
-    let throttle = &state.throttles.login_failures_by_addr;
-    if let Err(wait) = throttle.hit(&key, now_ms()) {
+    let throttle = &state.ops.throttles.login_failures_by_addr;
+    if let Err(wait) = throttle.hit(&key, now_ms()).await {
         return Ok(Checked::Throttled(wait));
     }
     let slot = ARGON2_SLOTS
@@ -109,11 +109,11 @@ async fn guarded<T: Send + 'static>(
         // A right password, or an error that was no guess (a new password
         // the rules refuse): the attempt is given back.
         Ok(Ok(value)) => {
-            throttle.refund(&key, now_ms());
+            throttle.refund(&key, now_ms()).await;
             Ok(Checked::Ok(value))
         }
         Err(e) => {
-            throttle.refund(&key, now_ms());
+            throttle.refund(&key, now_ms()).await;
             Err(e)
         }
     }
@@ -143,7 +143,7 @@ async fn record(
         detail,
         ..AuditEntry::default()
     };
-    if state.audit.record(entry).await {
+    if state.ops.audit.record(entry).await {
         Ok(())
     } else {
         Err(ApiError::Internal("cannot write the audit log".into()))
@@ -160,11 +160,13 @@ fn throttled_detail(wait: RetryAfter) -> String {
 
 /// Whether a refusal of `ip` for being over its limit goes into the audit
 /// log (one a minute per address).
-fn log_throttled(state: &AppState, ip: &str) -> bool {
+async fn log_throttled(state: &AppState, ip: &str) -> bool {
     state
+        .ops
         .throttles
         .throttled_logins_logged_by_addr
         .hit(&addr_key(ip), now_ms())
+        .await
         .is_ok()
 }
 
@@ -182,7 +184,7 @@ pub(crate) async fn login(
         db.login(&name, &password, addr, now)
     })
     .await?;
-    if matches!(checked, Checked::Throttled(_)) && !log_throttled(state, &ip) {
+    if matches!(checked, Checked::Throttled(_)) && !log_throttled(state, &ip).await {
         return Ok(checked);
     }
     let (action, outcome, detail) = match &checked {
@@ -225,7 +227,7 @@ pub(crate) async fn change_own_password(
         ),
     };
     caller.note_refusal(&format!("current password not accepted: {detail}"));
-    if matches!(checked, Checked::Throttled(_)) && !log_throttled(state, &ip) {
+    if matches!(checked, Checked::Throttled(_)) && !log_throttled(state, &ip).await {
         return Ok(checked);
     }
     record(state, &caller.account.username, action, outcome, detail, ip).await?;

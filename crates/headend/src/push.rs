@@ -26,7 +26,7 @@ use futures_util::stream::Stream;
 use model::{Household, PushEvent};
 use tokio::sync::broadcast;
 
-use crate::db::{Db, DbError, OpenRollCall};
+use crate::db::{Db, DbError};
 
 /// Milliseconds since the Unix epoch on the headend's clock.
 pub fn now_ms() -> i64 {
@@ -35,29 +35,13 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// What the hub broadcasts to every connection.
-#[derive(Debug, Clone)]
-pub enum HubEvent {
-    RollCall(Arc<OpenRollCall>),
-    FeedChanged {
-        head: u64,
-    },
-    /// Staff acted on something of this box's household (a reply to a
-    /// request): the box fetches its record again.
-    ServicesChanged {
-        device: String,
-    },
-    /// Staff sent this box a command.
-    Command {
-        device: String,
-        command: model::DeviceCommand,
-    },
-    /// The box's token was revoked or replaced (it was provisioned
-    /// again): its connections end, and reconnecting with the old token is
-    /// refused.
-    Revoked {
-        device: String,
-    },
+/// What the hub broadcasts to every connection: the operations' events.
+pub use headend_ops::Event as HubEvent;
+
+impl headend_ops::Events for Hub {
+    fn publish(&self, event: HubEvent) {
+        Hub::publish(self, event);
+    }
 }
 
 /// Counters an operator (and the benchmark) can read.
@@ -81,6 +65,11 @@ pub struct Hub {
     last_seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// Boxes holding a push connection now, with how many.
     holding: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    /// Where events go first when other replicas share the database
+    /// (`crate::relay`); unset on SQLite.
+    ringer: std::sync::OnceLock<crate::relay::Ringer>,
+    /// Boxes seen since presence was last shared with the other replicas.
+    dirty: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Default for Hub {
@@ -99,11 +88,36 @@ impl Hub {
             closing: tokio::sync::watch::channel(false).0,
             last_seen: std::sync::Mutex::new(std::collections::HashMap::new()),
             holding: std::sync::Mutex::new(std::collections::HashMap::new()),
+            ringer: std::sync::OnceLock::new(),
+            dirty: std::sync::Mutex::new(std::collections::HashSet::new()),
         }
+    }
+
+    /// Sends events through the doorbell between replicas from now on.
+    pub(crate) fn set_ringer(&self, ringer: crate::relay::Ringer) {
+        let _ = self.ringer.set(ringer);
+    }
+
+    /// True once the headend is shutting down.
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
+    /// Boxes holding a push stream on this process now.
+    pub fn held(&self) -> Vec<String> {
+        self.holding
+            .lock()
+            .map(|h| h.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Notes that `device` reached the headend now.
     pub fn seen(&self, device: &str) {
+        if let Ok(mut dirty) = self.dirty.lock() {
+            if !dirty.contains(device) {
+                dirty.insert(device.to_string());
+            }
+        }
         if let Ok(mut seen) = self.last_seen.lock() {
             match seen.get_mut(device) {
                 Some(at) => *at = now_ms(),
@@ -114,26 +128,60 @@ impl Hub {
         }
     }
 
-    /// Boxes online at `now_ms`: holding the push channel, or seen within
-    /// `window_ms`.
-    pub fn online(&self, now_ms: i64, window_ms: i64) -> std::collections::HashSet<String> {
-        let mut online: std::collections::HashSet<String> = self
-            .holding
-            .lock()
-            .map(|h| h.keys().cloned().collect())
-            .unwrap_or_default();
+    /// Boxes online at `now_ms` on any replica: holding a push stream
+    /// here, or seen by any process within `window_ms` (the processes
+    /// write who they saw every [`crate::scheduler::PRESENCE_EVERY`]).
+    /// Blocking: reads the database.
+    pub fn online(
+        &self,
+        db: &Db,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> std::collections::HashSet<String> {
+        let mut online: std::collections::HashSet<String> = self.held().into_iter().collect();
         online.extend(
-            self.last_seen()
+            self.last_seen_here()
                 .into_iter()
                 .filter(|(_, at)| now_ms - at <= window_ms)
                 .map(|(d, _)| d),
         );
+        match db.seen_since(now_ms - window_ms) {
+            Ok(seen) => online.extend(seen.into_iter().map(|(d, _)| d)),
+            Err(e) => tracing::warn!(error = %e, "cannot read who the other replicas saw"),
+        }
         online
     }
 
-    /// When each box was last seen (ms).
-    pub fn last_seen(&self) -> std::collections::HashMap<String, i64> {
+    /// When each box was last seen, by this process or any other.
+    /// Blocking: reads the database.
+    pub fn last_seen(&self, db: &Db) -> std::collections::HashMap<String, i64> {
+        let mut seen = self.last_seen_here();
+        match db.last_seen_all() {
+            Ok(rows) => {
+                for (device, at) in rows {
+                    let entry = seen.entry(device).or_insert(at);
+                    *entry = (*entry).max(at);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read who the other replicas saw"),
+        }
+        seen
+    }
+
+    fn last_seen_here(&self) -> std::collections::HashMap<String, i64> {
         self.last_seen.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Writes who this process saw since the last call (and who holds a
+    /// stream here now) for the other replicas. Blocking.
+    pub fn share_presence(&self, db: &Db, now_ms: i64) -> Result<(), crate::db::DbError> {
+        let mut devices = self.held();
+        if let Ok(mut dirty) = self.dirty.lock() {
+            devices.extend(dirty.drain());
+        }
+        devices.sort_unstable();
+        devices.dedup();
+        db.mark_seen(&devices, now_ms)
     }
 
     /// Ends every push connection (the headend is shutting down).
@@ -141,8 +189,20 @@ impl Hub {
         self.closing.send_replace(true);
     }
 
-    /// Sends an event to every connected box (no-op when none is).
+    /// Sends an event to every connected box, on every replica.
     pub fn publish(&self, event: HubEvent) {
+        let event = match self.ringer.get() {
+            Some(ringer) => match ringer.ring(event) {
+                Ok(()) => return,
+                Err(event) => event,
+            },
+            None => event,
+        };
+        self.deliver(event);
+    }
+
+    /// Sends an event to the boxes connected to this process.
+    pub(crate) fn deliver(&self, event: HubEvent) {
         let _ = self.tx.send(event);
     }
 
@@ -309,10 +369,13 @@ pub fn stream(
                                 return None;
                             }
                         }
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            // Fell behind: it may have missed its own
+                        lost @ (Ok(HubEvent::Resync)
+                        | Err(broadcast::error::RecvError::Lagged(_))) => {
+                            if let Err(broadcast::error::RecvError::Lagged(missed)) = lost {
+                                tracing::warn!(missed, device = %household.device, "push connection lagged");
+                            }
+                            // Events were lost: it may have missed its own
                             // revocation, so ask again.
-                            tracing::warn!(missed, device = %household.device, "push connection lagged");
                             if !still_valid(&db, &household.device, &token).await {
                                 return None;
                             }
@@ -325,8 +388,10 @@ pub fn stream(
                                 .and_then(Result::ok)
                                 .unwrap_or_default();
                             pending.extend(again.into_iter().rev());
-                            // It may have missed news for its household too.
+                            // It may have missed news for its household
+                            // and the feed too.
                             pending.insert(0, PushEvent::ServicesChanged);
+                            pending.insert(0, PushEvent::FeedChanged { head: 0 });
                         }
                         Err(broadcast::error::RecvError::Closed) => return None,
                     }

@@ -421,6 +421,11 @@ impl Pool {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The most connections this pool opens.
+    pub fn max(&self) -> usize {
+        self.max
+    }
 }
 
 /// A pooled connection, held for one operation.
@@ -576,6 +581,85 @@ fn replace_database(url: &str, name: &str) -> String {
         .nth(2)
         .map_or(base.len(), |(i, _)| i);
     format!("{}/{name}{query}", &base[..slash])
+}
+
+/// The body of a listener's thread: `LISTEN` on `channel`, forward every
+/// notification, and on a lost connection make a new one (saying so, since
+/// notifications in between are gone). `ready` hears whether the first
+/// connection worked. Ends when `stopped` says its owner is gone.
+pub(crate) fn listen_loop(
+    url: &str,
+    channel: &str,
+    heard: &mpsc::Sender<crate::replicas::Heard>,
+    stopped: &mpsc::Receiver<()>,
+    ready: mpsc::Sender<Result<(), DbError>>,
+) {
+    use crate::replicas::Heard;
+    use fallible_iterator::FallibleIterator;
+    let connect = || -> Result<postgres::Client, DbError> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        client.batch_execute(&format!("LISTEN {channel}"))?;
+        Ok(client)
+    };
+    let mut client = match connect() {
+        Ok(c) => {
+            let _ = ready.send(Ok(()));
+            c
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let owner_gone = || matches!(stopped.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let mut lost = false;
+        {
+            let mut notifications = client.notifications();
+            let mut it = notifications.timeout_iter(Duration::from_millis(500));
+            loop {
+                match it.next() {
+                    Ok(Some(n)) => {
+                        if heard.send(Heard::Ring(n.payload().to_string())).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the notification connection");
+                        lost = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if owner_gone() {
+            return;
+        }
+        if lost || client.is_closed() {
+            loop {
+                std::thread::sleep(backoff);
+                if owner_gone() {
+                    return;
+                }
+                match connect() {
+                    Ok(c) => {
+                        client = c;
+                        backoff = Duration::from_millis(200);
+                        if heard.send(Heard::Reconnected).is_err() {
+                            return;
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen again yet");
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

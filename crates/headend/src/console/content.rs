@@ -220,9 +220,9 @@ async fn read_form(
 ) -> Result<Result<(EditorForm, model::AreaCode, Content), (EditorForm, FieldErrors)>, PageError> {
     let (db, caller) = (state.db.clone(), staff.caller.clone());
     blocking(move || match mode {
-        EditorMode::New => caller.require_role(Permission::EditContent),
+        EditorMode::New => Ok(caller.require_role(Permission::EditContent)?),
         EditorMode::Edit(id) | EditorMode::Correct(id) => {
-            caller.require(&db, Permission::EditContent, &Target::Draft(id))
+            Ok(caller.require(&db, Permission::EditContent, &Target::Draft(id))?)
         }
     })
     .await?;
@@ -302,7 +302,7 @@ async fn visible_draft(state: &AppState, staff: &Staff, id: i64) -> Result<Draft
 async fn edit_form(staff: Staff, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
     let d = visible_draft(&state, &staff, id).await?;
     let (db, caller) = (state.db.clone(), staff.caller.clone());
-    blocking(move || caller.require(&db, Permission::EditContent, &Target::Draft(id))).await?;
+    blocking(move || Ok(caller.require(&db, Permission::EditContent, &Target::Draft(id))?)).await?;
     let form = EditorForm::from_content(&d.scope, &d.content).ok_or_else(|| {
         ApiError::BadRequest("only disclosures are edited here; use the API for other kinds".into())
     })?;

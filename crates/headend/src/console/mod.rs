@@ -150,6 +150,12 @@ impl From<ApiError> for PageError {
     }
 }
 
+impl From<headend_ops::OpsError> for PageError {
+    fn from(e: headend_ops::OpsError) -> Self {
+        PageError(e.into())
+    }
+}
+
 impl From<crate::db::DbError> for PageError {
     fn from(e: crate::db::DbError) -> Self {
         PageError(e.into())

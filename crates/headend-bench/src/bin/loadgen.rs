@@ -95,7 +95,7 @@ async fn prepare(addr: SocketAddr, scenario: &str) -> Result<(String, u16), Stri
             }
         }
         "admin" => {
-            let (user, password) = headend::seed::DEMO_ADMIN;
+            let (user, password) = headend_seed::DEMO_ADMIN;
             let body = serde_json::json!({ "username": user, "password": password }).to_string();
             let (status, _, answer) = once(
                 addr,

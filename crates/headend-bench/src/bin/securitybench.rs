@@ -27,7 +27,7 @@ mod http1;
 use http1::response;
 
 const VILLAGE: &str = "990101101001";
-const WHOLE_GRID: &[u8] = include_bytes!("../../tests/fixtures/whole-grid.xlsx");
+const WHOLE_GRID: &[u8] = include_bytes!("../../../headend/tests/fixtures/whole-grid.xlsx");
 
 struct Args {
     addr: SocketAddr,
@@ -188,7 +188,7 @@ async fn attempts(
 }
 
 async fn login_token(addr: SocketAddr) -> Result<String, String> {
-    let (user, password) = headend::seed::DEMO_ADMIN;
+    let (user, password) = headend_seed::DEMO_ADMIN;
     let body = serde_json::json!({ "username": user, "password": password }).to_string();
     let (status, answer) = once(
         addr,
@@ -267,7 +267,7 @@ async fn phase<F: std::future::Future<Output = serde_json::Value>>(
 
 async fn run(args: Args) -> Result<serde_json::Value, String> {
     let addr = args.addr;
-    let (user, _) = headend::seed::DEMO_ADMIN;
+    let (user, _) = headend_seed::DEMO_ADMIN;
     // The imports need a session; take it before the guessing starts (a
     // session outlives a lock-out of its account).
     let token = login_token(addr).await;

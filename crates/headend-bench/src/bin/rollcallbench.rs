@@ -156,7 +156,7 @@ async fn hold(
 async fn run(args: Args) -> Result<serde_json::Value, String> {
     let io = |e: std::io::Error| e.to_string();
     // The demo county admin starts the roll-call, as staff would.
-    let (user, password) = headend::seed::DEMO_ADMIN;
+    let (user, password) = headend_seed::DEMO_ADMIN;
     let login = serde_json::json!({ "username": user, "password": password }).to_string();
     let (status, body) = request(args.addr, "", "POST", "/api/v1/admin/login", &login)
         .await

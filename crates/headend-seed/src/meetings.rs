@@ -7,7 +7,7 @@
 use model::{AreaCode, MeetingKind};
 
 use crate::db::{Branch, Db, DbError, NewMeeting, NewMember, PlannedRollCall};
-use crate::seed::VILLAGES;
+use crate::VILLAGES;
 
 /// Members per village branch, in village order.
 const MEMBERS: [&[&str]; 6] = [

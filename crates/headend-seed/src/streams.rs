@@ -6,7 +6,7 @@
 use model::{Camera, Content, LiveChannel, MeetingKind, StreamSpec, Video, VideoCategory};
 
 use crate::db::{Db, DbError, NewItem};
-use crate::seed::{COUNTY, TOWNS, VILLAGES};
+use crate::{COUNTY, TOWNS, VILLAGES};
 
 /// Where the demo's streams are.
 #[derive(Debug, Clone)]

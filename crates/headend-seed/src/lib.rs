@@ -2,6 +2,9 @@
 //! exist, so no code collides with a real place) with two towns of three
 //! villages each, disclosures in all three categories for every village, and
 //! county and town notices. Same input, same database: tests rely on it.
+//!
+//! Its own crate: the demo (`dangjian-headend seed-*`), the tests and the
+//! benchmarks seed through it; the headend's layers do not.
 
 use model::{
     AreaCode, Block, Column, ColumnKind, Content, Disclosure, DisclosureCategory, Money, Notice,
@@ -9,6 +12,21 @@ use model::{
 };
 
 use crate::db::{Db, DbError, NewItem};
+
+pub mod meetings;
+mod people;
+pub mod services;
+pub mod streams;
+
+/// The store, as the seeds see it.
+pub use headend_store as db;
+
+/// Seconds since the Unix epoch (seeding runs at the machine's time).
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
 
 pub const COUNTY: (&str, &str) = ("990101000000", "青山县");
 pub const TOWNS: [(&str, &str); 2] = [("990101101000", "青石镇"), ("990101102000", "柳溪乡")];
@@ -567,8 +585,8 @@ pub fn demo_content() -> (Vec<Region>, Vec<NewItem>) {
     for (v, (c, n, _)) in VILLAGES.iter().enumerate() {
         items.extend(village_items(v, c, n));
     }
-    items.extend(crate::seed_people::honours(VILLAGES[0].0));
-    items.extend(crate::seed_people::service_info(VILLAGES[0].0, TOWNS[0].0));
+    items.extend(crate::people::honours(VILLAGES[0].0));
+    items.extend(crate::people::service_info(VILLAGES[0].0, TOWNS[0].0));
     (regions, items)
 }
 
@@ -579,10 +597,10 @@ pub fn seed_demo(db: &Db) -> Result<usize, DbError> {
     for r in &regions {
         db.upsert_region(r)?;
     }
-    crate::seed_people::upload_photos(db)?;
-    crate::seed_meetings::seed_people(db)?;
+    crate::people::upload_photos(db)?;
+    crate::meetings::seed_people(db)?;
     let published = db.publish(&items)?.len();
-    crate::seed_services::seed_services(db, crate::push::now_ms() / 1000)?;
+    crate::services::seed_services(db, now_secs())?;
     seed_admin(db)?;
     Ok(published)
 }
@@ -605,7 +623,7 @@ pub fn seed_admin(db: &Db) -> Result<(), DbError> {
             password: DEMO_ADMIN.1.into(),
         },
         None,
-        crate::push::now_ms() / 1000,
+        now_secs(),
     )?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use model::{
 };
 
 use crate::db::{menu_id, BankQuestion, Db, DbError, NewExam, NewItem};
-use crate::seed::{COUNTY, DEMO_ADMIN, TOWNS, VILLAGES};
+use crate::{COUNTY, DEMO_ADMIN, TOWNS, VILLAGES};
 
 /// Feed ids of the demo's questionnaires and exam.
 pub const TOWN_EVALUATION: &str = "eval-qingshi-leadership-2026";

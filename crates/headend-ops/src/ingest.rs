@@ -13,9 +13,8 @@ use std::sync::Arc;
 use model::{SubmissionBatch, SubmissionReceipt};
 use tokio::sync::oneshot;
 
-use crate::api::{blocking, ApiError};
 use crate::db::Db;
-use crate::push::now_ms;
+use crate::{Clock, OpsError};
 
 /// Most batches stored in one transaction, so one commit stays short.
 const MAX_BATCHES_PER_COMMIT: usize = 512;
@@ -29,20 +28,21 @@ struct Job {
 
 /// Handle held by the API; the writer thread ends when the last one drops.
 #[derive(Clone)]
-pub(crate) struct Ingest {
+pub struct Ingest {
     db: Arc<Db>,
+    clock: Arc<dyn Clock>,
     /// `None` if the writer thread could not be started: each request is
     /// then stored on its own.
     jobs: Option<Sender<Job>>,
 }
 
 impl Ingest {
-    pub fn start(db: Arc<Db>) -> Ingest {
+    pub fn start(db: Arc<Db>, clock: Arc<dyn Clock>) -> Ingest {
         let (tx, rx) = mpsc::channel();
-        let writer_db = db.clone();
+        let (writer_db, writer_clock) = (db.clone(), clock.clone());
         let started = std::thread::Builder::new()
             .name("submissions".into())
-            .spawn(move || write_loop(&writer_db, &rx));
+            .spawn(move || write_loop(&writer_db, writer_clock.as_ref(), &rx));
         let jobs = match started {
             Ok(_) => Some(tx),
             Err(e) => {
@@ -50,33 +50,35 @@ impl Ingest {
                 None
             }
         };
-        Ingest { db, jobs }
+        Ingest { db, clock, jobs }
     }
 
     /// Stores `batch`; `None` when its box is unknown.
     pub async fn submit(
         &self,
         batch: SubmissionBatch,
-    ) -> Result<Option<Vec<SubmissionReceipt>>, ApiError> {
+    ) -> Result<Option<Vec<SubmissionReceipt>>, OpsError> {
         let Some(jobs) = &self.jobs else {
             let db = self.db.clone();
-            return blocking(move || {
-                let mut answers = db.submit_batches(std::slice::from_ref(&batch), now_ms())?;
+            let now = self.clock.now_ms();
+            return tokio::task::spawn_blocking(move || {
+                let mut answers = db.submit_batches(std::slice::from_ref(&batch), now)?;
                 Ok(answers.pop().flatten())
             })
-            .await;
+            .await
+            .map_err(|e| OpsError::Internal(e.to_string()))?;
         };
         let (reply, answer) = oneshot::channel();
         jobs.send(Job { batch, reply })
-            .map_err(|_| ApiError::Internal("the submission writer stopped".into()))?;
+            .map_err(|_| OpsError::Internal("the submission writer stopped".into()))?;
         answer
             .await
-            .map_err(|_| ApiError::Internal("the submission writer stopped".into()))?
-            .map_err(ApiError::Internal)
+            .map_err(|_| OpsError::Internal("the submission writer stopped".into()))?
+            .map_err(OpsError::Internal)
     }
 }
 
-fn write_loop(db: &Db, jobs: &Receiver<Job>) {
+fn write_loop(db: &Db, clock: &dyn Clock, jobs: &Receiver<Job>) {
     // Blocks until a job arrives; ends once every sender is gone.
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -88,7 +90,7 @@ fn write_loop(db: &Db, jobs: &Receiver<Job>) {
         }
         let (batches, replies): (Vec<_>, Vec<_>) =
             group.into_iter().map(|j| (j.batch, j.reply)).unzip();
-        match db.submit_batches(&batches, now_ms()) {
+        match db.submit_batches(&batches, clock.now_ms()) {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     // The handler may have gone (client hung up): its box

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{AuditEntry, Db};
-use crate::push::now_ms;
+use crate::Clock;
 
 /// Entries waiting at most; more make their requests wait.
 const QUEUE: usize = 4096;
@@ -28,15 +28,16 @@ struct Job {
 
 /// Handle held by the API; the writer thread ends when the last one drops.
 #[derive(Clone)]
-pub(crate) struct AuditWriter {
+pub struct AuditWriter {
     db: Arc<Db>,
+    clock: Arc<dyn Clock>,
     /// `None` if the thread could not be started: entries are then
     /// written one by one.
     jobs: Option<mpsc::Sender<Job>>,
 }
 
 impl AuditWriter {
-    pub fn start(db: Arc<Db>) -> AuditWriter {
+    pub fn start(db: Arc<Db>, clock: Arc<dyn Clock>) -> AuditWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer_db = db.clone();
         let started = std::thread::Builder::new()
@@ -49,13 +50,13 @@ impl AuditWriter {
                 None
             }
         };
-        AuditWriter { db, jobs }
+        AuditWriter { db, clock, jobs }
     }
 
     /// Writes `entry` (stamped now); false if it could not be written,
     /// which is logged.
     pub async fn record(&self, entry: AuditEntry) -> bool {
-        let at_ms = now_ms();
+        let at_ms = self.clock.now_ms();
         let Some(jobs) = &self.jobs else {
             let db = self.db.clone();
             return tokio::task::spawn_blocking(move || db.audit(&entry, at_ms))
