@@ -12,9 +12,11 @@ use headend::{seed, Db, TestServer};
 
 pub const VILLAGE: &str = "990101101001";
 
-/// A seeded headend database in a temporary directory.
+/// A seeded headend database: SQLite in `dir`, or a scratch database on
+/// the PostgreSQL server `DANGJIAN_TEST_DATABASE_URL` names (dropped with
+/// the `Db`), so every end-to-end test runs on either backend.
 pub fn demo_headend_db(dir: &Path) -> Arc<Db> {
-    let db = Arc::new(Db::open(&dir.join("headend.db")).expect("open headend db"));
+    let db = Arc::new(Db::open_test(dir).expect("open headend db"));
     seed::seed_demo(&db).expect("seed demo");
     db
 }

@@ -5,8 +5,10 @@
 //!   serve it on loopback and start the TV app against it (a window when
 //!   there is a display, PNG screenshots when there is not).
 //! - `test`: bootstrap, then `cargo fmt --check`, clippy with `-D warnings`,
-//!   the aarch64 and armv7 box binaries for the qemu smoke test, and every
-//!   test in the workspace. CI runs exactly this.
+//!   the aarch64 and armv7 box binaries for the qemu smoke test, every
+//!   test in the workspace, then the headend's tests again on a throw-away
+//!   PostgreSQL cluster. CI runs exactly this. `test postgres`: only that
+//!   second run.
 //! - `bench startup|sync|keys|render|zap|rollcall|presses|headend|console|security`:
 //!   measure and write JSON
 //!   under `target/bench/`.
@@ -20,6 +22,8 @@ mod bench_security;
 mod cross;
 mod demo;
 mod package;
+mod pg_cluster;
+mod suite;
 mod sysroot;
 mod system;
 
@@ -31,41 +35,17 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("bootstrap") => system::bootstrap(),
         Some("run") => demo::run(),
-        Some("test") => test(),
+        Some("test") if rest.first().map(String::as_str) == Some("postgres") => {
+            suite::postgres_only()
+        }
+        Some("test") => suite::test(),
         Some("bench") => bench::run(rest),
         Some("cross") => cross::cross(rest),
         Some("package") => package::package(rest),
         _ => bail!(
-            "usage: cargo xtask <bootstrap | run | test | bench <startup | sync | keys | render | zap | rollcall | presses | headend | console | security> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
+            "usage: cargo xtask <bootstrap | run | test [postgres] | bench <startup | sync | keys | render | zap | rollcall | presses | headend | console | security> | cross <aarch64 | armv7> [--smoke] | package [amd64 | arm64 | armhf]>\n\
              run:  set up this machine and start the demo (headend + TV app)\n\
-             test: set up this machine and run fmt, clippy and every test"
+             test: set up this machine and run fmt, clippy and every test (the headend's also on PostgreSQL)"
         ),
     }
-}
-
-fn test() -> Result<()> {
-    system::bootstrap()?;
-    system::cargo(&["fmt", "--all", "--", "--check"])?;
-    system::cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    // The box binaries for the qemu smoke test (tests/tests/box_smoke.rs):
-    // the shipping code built quickly (profile box-smoke).
-    let smoke = cross::build(cross::Arch::Aarch64, cross::SMOKE_PROFILE)?;
-    std::env::set_var("DANGJIAN_BOX_BIN", &smoke);
-    let smoke = cross::build(cross::Arch::Armv7, cross::SMOKE_PROFILE)?;
-    std::env::set_var("DANGJIAN_BOX_ARMV7_BIN", &smoke);
-    let (passed, failed) = system::cargo_test(&["test", "--workspace"])?;
-    // One closing line for the whole run: cargo's own last line is whichever
-    // binary ran last, often a doc-test run with nothing in it.
-    println!("tests: {passed} passed, {failed} failed");
-    if failed > 0 || passed == 0 {
-        anyhow::bail!("tests failed");
-    }
-    Ok(())
 }

@@ -58,8 +58,10 @@ Wants=network-online.target
 
 [Service]
 Type=notify
+# The database, unless headend.env names another (its settings win).
+Environment=DANGJIAN_DB=/var/lib/dangjian/headend.db
 EnvironmentFile=-/etc/dangjian/headend.env
-ExecStart=/usr/bin/dangjian-headend serve --db /var/lib/dangjian/headend.db --media-dir /var/lib/dangjian/media
+ExecStart=/usr/bin/dangjian-headend serve --media-dir /var/lib/dangjian/media
 Restart=on-failure
 RestartSec=2
 WatchdogSec=30
@@ -98,6 +100,12 @@ DANGJIAN_BIND=0.0.0.0:8080
 #DANGJIAN_TRUSTED_PROXIES=10.0.0.5
 # Headend URLs a set_config command may move boxes to (comma-separated).
 #DANGJIAN_HEADEND_URL_ALLOW=
+# The database: /var/lib/dangjian/headend.db (SQLite) unless set here.
+# Several headends behind a load balancer share one PostgreSQL database and
+# one key file (copy the first headend's to the others; keep this file 0600
+# if the URL carries a password).
+#DANGJIAN_DB=postgres://dangjian@db.example.invalid/dangjian
+#DANGJIAN_SECRET_KEY_FILE=/var/lib/dangjian/headend.key
 ";
 
 const POSTINST: &str = "#!/bin/sh
@@ -432,6 +440,10 @@ mod tests {
         assert!(contents.contains("./etc/dangjian/headend.env"));
         assert!(contents.contains("./lib/systemd/system/dangjian-headend.service"));
         assert!(HEADEND_UNIT.contains("DynamicUser=yes"));
-        assert!(HEADEND_UNIT.contains("--db /var/lib/dangjian/headend.db"));
+        assert!(HEADEND_UNIT
+            .lines()
+            .any(|l| l == "Environment=DANGJIAN_DB=/var/lib/dangjian/headend.db"));
+        // On the command line it would override headend.env's DANGJIAN_DB.
+        assert!(!HEADEND_UNIT.contains("--db"));
     }
 }

@@ -29,6 +29,9 @@ const PACKAGES: &[&str] = &[
     // The web console tests (tests/tests/console.rs) drive a real browser.
     "chromium",
     "chromium-driver",
+    // The headend's tests run a second time on PostgreSQL, in a throw-away
+    // cluster (xtask/src/pg_cluster.rs).
+    "postgresql",
 ];
 
 pub fn workspace_root() -> PathBuf {
@@ -53,39 +56,84 @@ pub fn cargo(args: &[&str]) -> Result<()> {
     run(Command::new(cargo).args(args).current_dir(workspace_root()))
 }
 
-/// Runs `cargo test ...`, passing its output through, and adds up the
-/// `test result:` lines. Fails if cargo fails.
-pub fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
+/// What a test run printed: the sums of its `test result:` lines, and
+/// whether every command of it succeeded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+    pub ok: bool,
+}
+
+impl Tally {
+    /// Both runs together.
+    pub fn and(self, other: Tally) -> Tally {
+        Tally {
+            passed: self.passed + other.passed,
+            failed: self.failed + other.failed,
+            ok: self.ok && other.ok,
+        }
+    }
+}
+
+/// Runs a test command (`cargo test …` or one test binary), passing its
+/// output through, and adds up the `test result:` lines. A failing test
+/// is counted, not an error; only a command that cannot start is.
+pub fn run_tests(mut cmd: Command) -> Result<Tally> {
     use std::io::{BufRead, BufReader};
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(args)
-        .current_dir(workspace_root())
-        .stdout(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped());
     eprintln!("+ {cmd:?}");
-    let mut child = cmd.spawn().context("starting cargo test")?;
-    let stdout = child.stdout.take().context("cargo test stdout")?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut child = cmd.spawn().with_context(|| format!("starting {cmd:?}"))?;
+    let stdout = child.stdout.take().context("test output")?;
+    let mut tally = Tally::default();
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         println!("{line}");
-        if let Some(rest) = line.strip_prefix("test result: ") {
-            let count = |word: &str| -> u64 {
-                rest.split(';')
-                    .find_map(|part| part.trim().strip_suffix(word))
-                    .and_then(|n| n.trim().rsplit(' ').next().map(str::to_string))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0)
-            };
-            passed += count(" passed");
-            failed += count(" failed");
-        }
+        let (passed, failed) = test_result(&line);
+        tally.passed += passed;
+        tally.failed += failed;
     }
     let status = child.wait()?;
-    if !status.success() {
-        bail!("cargo test failed with {status} ({passed} passed, {failed} failed)");
+    tally.ok = status.success();
+    if !tally.ok {
+        eprintln!(
+            "{cmd:?} failed with {status} ({} passed, {} failed)",
+            tally.passed, tally.failed
+        );
     }
-    Ok((passed, failed))
+    Ok(tally)
+}
+
+/// The passed and failed counts of a libtest `test result:` line.
+fn test_result(line: &str) -> (u64, u64) {
+    let Some(rest) = line.strip_prefix("test result: ") else {
+        return (0, 0);
+    };
+    let count = |word: &str| -> u64 {
+        rest.split(';')
+            .find_map(|part| part.trim().strip_suffix(word))
+            .and_then(|n| n.trim().rsplit(' ').next().map(str::to_string))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    (count(" passed"), count(" failed"))
+}
+
+/// `cargo <args>` in the workspace, as a command to adjust and run.
+pub fn cargo_command(args: &[&str]) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(args).current_dir(workspace_root());
+    cmd
+}
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 pub fn installed(package: &str) -> bool {
@@ -115,11 +163,7 @@ pub fn install_packages(packages: &[&str], architectures: &[&str]) -> Result<()>
         return Ok(());
     }
     eprintln!("installing system packages: {}", missing.join(" "));
-    let as_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
+    let as_root = is_root();
     let command = |program: &str| {
         let mut cmd = if as_root {
             Command::new(program)
@@ -140,4 +184,22 @@ pub fn install_packages(packages: &[&str], architectures: &[&str]) -> Result<()>
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     run(command("apt-get").args(&args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_result;
+
+    #[test]
+    fn test_result_lines_are_counted() {
+        assert_eq!(
+            test_result("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.31s"),
+            (12, 0)
+        );
+        assert_eq!(
+            test_result("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s"),
+            (3, 2)
+        );
+        assert_eq!(test_result("running 12 tests"), (0, 0));
+    }
 }

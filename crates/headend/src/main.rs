@@ -1,4 +1,7 @@
-//! `dangjian-headend`: serve the API, or seed demo content.
+//! `dangjian-headend`: serve the API, migrate its database, manage staff
+//! accounts, or seed demo content.
+
+mod cli_database;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cli_database::DB_HELP;
 use headend::{seed, Db};
 
 #[derive(Parser)]
@@ -20,8 +24,8 @@ enum Command {
     /// Serve the API. Every option can also come from the environment
     /// (the systemd unit reads /etc/dangjian/headend.env).
     Serve {
-        #[arg(long, env = "DANGJIAN_DB")]
-        db: PathBuf,
+        #[arg(long, env = "DANGJIAN_DB", help = DB_HELP)]
+        db: String,
         #[arg(long, env = "DANGJIAN_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
         /// Directory served under /media/ (HLS videos and live streams).
@@ -30,17 +34,24 @@ enum Command {
         #[command(flatten)]
         security: SecurityArgs,
     },
+    /// Apply the schema migrations the database lacks (serve also does at
+    /// start) and print the version it is at. A database a newer headend
+    /// has migrated is refused.
+    Migrate {
+        #[arg(long, env = "DANGJIAN_DB", help = DB_HELP)]
+        db: String,
+    },
     /// Create the demo county (2 towns x 3 villages) with disclosures and notices.
     SeedDemo {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
     },
     /// Publish the demo's cameras, live broadcasts and videos, pointing at
     /// the streams `dangjian-teststreams` serves, and schedule the live
     /// theme day as a meeting with a roll-call about two minutes from now.
     SeedStreams {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         /// Base of the RTSP cameras, e.g. rtsp://127.0.0.1:8554
         #[arg(long)]
         rtsp_base: String,
@@ -50,16 +61,16 @@ enum Command {
     },
     /// Add a 200-row and a 30-column table to one village (render benchmark).
     SeedLongTables {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         village: String,
     },
     /// Add COUNT boxes with one member each and a meeting for them (for the
     /// roll-call benchmark); prints the meeting id.
     SeedBenchBoxes {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         count: usize,
     },
@@ -72,8 +83,8 @@ enum Command {
     },
     /// Add COUNT extra disclosures to one village (for sync benchmarks).
     SeedBulk {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         village: String,
         #[arg(long)]
@@ -146,8 +157,8 @@ impl SecurityArgs {
 enum AdminAction {
     /// Create an account (the first one: a county admin).
     CreateAccount {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         username: String,
         /// Shown in the console and the audit log, e.g. 青山县组织部 张三.
@@ -162,23 +173,23 @@ enum AdminAction {
     },
     /// Set a new password (also unlocks the account and ends its sessions).
     SetPassword {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         username: String,
     },
     /// Disable an account and end its sessions.
     Disable {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         username: String,
     },
     /// Import an XLSX or CSV file as a disclosure draft written by
     /// `--as` (an editor or admin of the scope), ready to submit.
     Import {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         file: PathBuf,
         /// Region code the disclosure is for.
@@ -200,8 +211,8 @@ enum AdminAction {
     /// Submit (if needed) and approve a draft as reviewer `--as`, under the
     /// same rules as the API (level above, not its author); publishes now.
     Publish {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         draft: i64,
         #[arg(long = "as")]
@@ -209,8 +220,8 @@ enum AdminAction {
     },
     /// List accounts under a region (default: all).
     List {
-        #[arg(long)]
-        db: PathBuf,
+        #[arg(long, help = DB_HELP)]
+        db: String,
         #[arg(long)]
         region: Option<String>,
     },
@@ -232,7 +243,7 @@ fn now_secs() -> anyhow::Result<i64> {
 }
 
 fn admin(action: AdminAction) -> anyhow::Result<()> {
-    let open = |db: &PathBuf| Db::open(db).with_context(|| format!("opening {}", db.display()));
+    let open = |db: &String| cli_database::open(db);
     // In the region the action concerns, so that region's admins see it;
     // without one, only the county's admins do.
     let audit =
@@ -432,12 +443,17 @@ fn admin(action: AdminAction) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
+    let cli = Cli::parse();
+    let migrations = cli_database::MigrationsSeen::default();
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        ))
+        .with(matches!(cli.command, Command::Migrate { .. }).then(|| migrations.layer()))
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve {
             db,
             bind,
@@ -450,7 +466,7 @@ fn main() -> anyhow::Result<()> {
             } else {
                 "http"
             };
-            let db = Arc::new(Db::open(&db).with_context(|| format!("opening {}", db.display()))?);
+            let db = Arc::new(cli_database::open(&db)?);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(bind)
@@ -476,7 +492,7 @@ fn main() -> anyhow::Result<()> {
             })
         }
         Command::SeedDemo { db } => {
-            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let db = cli_database::open(&db)?;
             let n = seed::seed_demo(&db)?;
             println!("seeded {n} demo items");
             Ok(())
@@ -486,7 +502,7 @@ fn main() -> anyhow::Result<()> {
             rtsp_base,
             multicast,
         } => {
-            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let db = cli_database::open(&db)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs() as i64;
@@ -501,14 +517,14 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedLongTables { db, village } => {
-            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let db = cli_database::open(&db)?;
             let village = village.parse()?;
             let n = seed::seed_long_tables(&db, &village)?;
             println!("seeded {n} long tables into {village}");
             Ok(())
         }
         Command::SeedBenchBoxes { db, count } => {
-            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let db = cli_database::open(&db)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs() as i64;
@@ -516,9 +532,10 @@ fn main() -> anyhow::Result<()> {
             println!("meeting {meeting}");
             Ok(())
         }
+        Command::Migrate { db } => cli_database::migrate(&db, &migrations),
         Command::Admin { action } => admin(action),
         Command::SeedBulk { db, village, count } => {
-            let db = Db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let db = cli_database::open(&db)?;
             let village = village.parse()?;
             let n = seed::seed_bulk(&db, &village, count)?;
             println!("seeded {n} items into {village}");
