@@ -18,6 +18,7 @@ pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod fleet;
 pub mod ingest;
 pub mod throttle;
 
