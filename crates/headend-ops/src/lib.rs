@@ -20,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod fleet;
 pub mod ingest;
+pub mod login;
 pub mod provision;
 pub mod throttle;
 

@@ -30,7 +30,6 @@ pub use headend_seed::{
 /// Storage (the `headend-store` crate), under its old name.
 pub use headend_store as db;
 mod https;
-mod login;
 mod media;
 pub mod options;
 pub mod push;
