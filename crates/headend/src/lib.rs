@@ -48,6 +48,7 @@ pub use auth::SESSION_COOKIE;
 pub use db::{Db, DbError, NewItem};
 pub use options::{IpNet, Limits, ServeOptions, TlsFiles};
 pub use push::Hub;
+pub use server::listen;
 
 /// Serves the API on `listener` until `shutdown` resolves, opening planned
 /// roll-calls when their time comes.
@@ -127,8 +128,7 @@ impl TestServer {
         addr: SocketAddr,
         options: ServeOptions,
     ) -> std::io::Result<TestServer> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
+        let std_listener = server::listen(addr)?;
         let addr = std_listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
