@@ -16,9 +16,14 @@
 pub mod actor;
 pub mod audit;
 pub mod clock;
+pub mod content;
 pub mod error;
 pub mod events;
+pub mod import;
 pub mod ingest;
+pub mod stats;
+#[cfg(test)]
+mod testing;
 pub mod throttle;
 
 use std::sync::Arc;
