@@ -25,7 +25,7 @@ struct Figures {
 
 fn figures(state: &AppState, staff: &Staff) -> Result<Figures, crate::api::ApiError> {
     let f = state.ops.dashboard(&staff.caller)?;
-    let devices = crate::api::fleet::devices_with_status(state, &staff.caller, staff.region())?;
+    let devices = state.ops.devices(&staff.caller, staff.region())?;
     let live: Vec<_> = devices.iter().filter(|d| d.revoked_at.is_none()).collect();
     Ok(Figures {
         boxes: live.len(),
