@@ -16,12 +16,17 @@
 pub mod actor;
 pub mod audit;
 pub mod clock;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod fleet;
+pub mod import;
 pub mod ingest;
 pub mod login;
 pub mod provision;
+pub mod stats;
+#[cfg(test)]
+mod testing;
 pub mod throttle;
 
 use std::sync::Arc;

@@ -1,7 +1,8 @@
-//! Timed jobs: once a second, publish scheduled content and open planned
-//! roll-calls that are due, and push both; every half minute, share which
-//! boxes this process saw; hourly, forget old playback evidence and spent
-//! rate-limit buckets.
+//! Timed jobs: once a second, publish scheduled content (the operation
+//! [`Ops::publish_due`], which tells boxes) and open planned roll-calls
+//! that are due, and push them; every half minute, share which boxes this
+//! process saw; hourly, forget old playback evidence and spent rate-limit
+//! buckets. Time is the operations' clock.
 //!
 //! With several replicas every process ticks, but the once-a-second and
 //! hourly work runs under [`Db::exclusive`]: one process at a time does
@@ -13,8 +14,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::{Db, DbError, OpenRollCall};
-use crate::push::{self, Hub, HubEvent};
+use headend_ops::Ops;
+
+use crate::db::{DbError, OpenRollCall};
+use crate::push::{Hub, HubEvent};
 
 /// How often each process writes who it saw (for online counts across
 /// replicas; the online window is minutes).
@@ -25,14 +28,14 @@ const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
 /// refill is one a minute on a burst of at most a few dozen).
 const SPENT_BUCKET_MS: i64 = 24 * 3600 * 1000;
 
-/// What one tick did.
+/// What one tick did that the scheduler still announces itself.
 #[derive(Debug, Default)]
 struct Tick {
-    head: Option<u64>,
     opened: Vec<OpenRollCall>,
 }
 
-fn tick(db: &Db, now: i64, hourly: bool) -> Result<Option<Tick>, DbError> {
+fn tick(ops: &Ops, hourly: bool) -> Result<Option<Tick>, DbError> {
+    let (db, now) = (&ops.db, ops.now_ms());
     db.exclusive("scheduler", || {
         if hourly {
             if let Err(e) = db.prune_playback(now - WEEK_MS) {
@@ -44,9 +47,8 @@ fn tick(db: &Db, now: i64, hourly: bool) -> Result<Option<Tick>, DbError> {
         }
         let mut done = Tick::default();
         // Scheduled content whose time has come.
-        match db.publish_due(now / 1000) {
-            Ok(items) => done.head = items.last().map(|i| i.seq),
-            Err(e) => tracing::error!(error = %e, "cannot publish scheduled content"),
+        if let Err(e) = ops.publish_due() {
+            tracing::error!(error = %e, "cannot publish scheduled content");
         }
         done.opened = db.open_due_rollcalls(now)?;
         Ok(done)
@@ -54,21 +56,17 @@ fn tick(db: &Db, now: i64, hourly: bool) -> Result<Option<Tick>, DbError> {
 }
 
 /// Runs until the task is aborted.
-pub(crate) async fn run(db: Arc<Db>, hub: Arc<Hub>) {
+pub(crate) async fn run(ops: Ops, hub: Arc<Hub>) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ticks: u64 = 0;
     loop {
         every_second.tick().await;
         ticks += 1;
-        let (tick_db, hourly) = (db.clone(), ticks.is_multiple_of(3600));
-        let done =
-            tokio::task::spawn_blocking(move || tick(&tick_db, push::now_ms(), hourly)).await;
+        let (tick_ops, hourly) = (ops.clone(), ticks.is_multiple_of(3600));
+        let done = tokio::task::spawn_blocking(move || tick(&tick_ops, hourly)).await;
         match done {
             Ok(Ok(Some(done))) => {
-                if let Some(head) = done.head {
-                    hub.publish(HubEvent::FeedChanged { head });
-                }
                 for open in done.opened {
                     tracing::info!(rollcall = %open.id, meeting = %open.meeting, "planned roll-call opened");
                     hub.publish(HubEvent::RollCall(Arc::new(open)));
@@ -80,9 +78,10 @@ pub(crate) async fn run(db: Arc<Db>, hub: Arc<Hub>) {
             Err(e) => tracing::error!(error = %e, "the scheduler's tick failed"),
         }
         if ticks.is_multiple_of(PRESENCE_EVERY.as_secs()) {
-            let (db, hub) = (db.clone(), hub.clone());
+            let (ops, hub) = (ops.clone(), hub.clone());
             let shared =
-                tokio::task::spawn_blocking(move || hub.share_presence(&db, push::now_ms())).await;
+                tokio::task::spawn_blocking(move || hub.share_presence(&ops.db, ops.now_ms()))
+                    .await;
             if !matches!(shared, Ok(Ok(()))) {
                 tracing::warn!(?shared, "cannot share which boxes this process saw");
             }

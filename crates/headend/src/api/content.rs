@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
-use crate::db::{Db, Draft, DraftStatus, Permission, Target};
-use crate::push::{now_ms, HubEvent};
+use crate::db::{Db, Draft, DraftStatus};
+use headend_ops::content::DraftFilter;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -32,10 +32,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/admin/settings/{county}", put(put_settings))
 }
 
-fn now() -> i64 {
-    now_ms() / 1000
-}
-
 #[derive(Debug, Deserialize)]
 struct NewDraft {
     scope: AreaCode,
@@ -50,21 +46,17 @@ async fn create_draft(
     Json(new): Json<NewDraft>,
 ) -> Result<Response, ApiError> {
     let d = blocking(move || {
-        new_draft(
-            &state.db,
-            &caller,
-            &new.scope,
-            &new.content,
-            new.item_id.as_deref(),
-        )
+        Ok(state
+            .ops
+            .create_draft(&caller, &new.scope, &new.content, new.item_id.as_deref())?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
-/// Makes a draft as `caller` (content, menus, questionnaires and exams
-/// all start here): an editing role for `scope`, and an item id that no
-/// other region has taken. Blocking: call it inside [`blocking`].
+/// A draft made by [`headend_ops::content::new_draft`]'s rules, for the
+/// handlers in `api/services.rs` (menus, questionnaires, exams) until they
+/// call operations of their own. Blocking: call it inside [`blocking`].
 pub(crate) fn new_draft(
     db: &Db,
     caller: &Caller,
@@ -72,29 +64,10 @@ pub(crate) fn new_draft(
     content: &Content,
     item_id: Option<&str>,
 ) -> Result<Draft, ApiError> {
-    caller.require(db, Permission::EditContent, &Target::Region(scope))?;
-    if let Some(id) = item_id {
-        refuse_foreign_item(db, caller, id, scope)?;
-    }
-    let d = db.create_draft(&caller.account.username, scope, content, item_id, now())?;
-    caller.note_change(None, Some(format!("draft {}", d.id)));
-    Ok(d)
-}
-
-/// A draft for `scope` never takes (to overwrite or squat) an item id
-/// another region holds.
-fn refuse_foreign_item(
-    db: &Db,
-    caller: &Caller,
-    item_id: &str,
-    scope: &AreaCode,
-) -> Result<(), ApiError> {
-    match db.item_owner(item_id)? {
-        Some(owner) if owner != *scope => Err(ApiError::from(caller.refuse(format!(
-            "item {item_id} belongs to region {owner}; a draft for {scope} cannot take it"
-        )))),
-        _ => Ok(()),
-    }
+    let now = crate::push::now_ms() / 1000;
+    Ok(headend_ops::content::new_draft(
+        db, caller, scope, content, item_id, now,
+    )?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,11 +89,11 @@ async fn list_drafts(
             ))
         })?),
     };
-    let list = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.drafts_under(&q.region, status)?)
-    })
-    .await?;
+    let filter = DraftFilter {
+        status,
+        ..DraftFilter::default()
+    };
+    let list = blocking(move || Ok(state.ops.drafts(&caller, &q.region, &filter)?)).await?;
     Ok(Json(list).into_response())
 }
 
@@ -129,15 +102,8 @@ async fn one_draft(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let answer = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::View, &Target::Draft(id))?;
-        let d = db.draft(id)?;
-        let history = db.item_history(&d.item_id)?;
-        Ok(serde_json::json!({ "draft": d, "history": history }))
-    })
-    .await?;
-    Ok(Json(answer).into_response())
+    let (d, history) = blocking(move || Ok(state.ops.draft_with_history(&caller, id)?)).await?;
+    Ok(Json(serde_json::json!({ "draft": d, "history": history })).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,11 +117,7 @@ async fn update_draft(
     Path(id): Path<i64>,
     Json(b): Json<ContentBody>,
 ) -> Result<Response, ApiError> {
-    let d = blocking(move || {
-        caller.require(&state.db, Permission::EditContent, &Target::Draft(id))?;
-        Ok(state.db.update_draft(id, &b.content, now())?)
-    })
-    .await?;
+    let d = blocking(move || Ok(state.ops.update_draft(&caller, id, &b.content)?)).await?;
     Ok(Json(d).into_response())
 }
 
@@ -164,11 +126,7 @@ async fn submit(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let d = blocking(move || {
-        caller.require(&state.db, Permission::EditContent, &Target::Draft(id))?;
-        Ok(state.db.submit_draft(id, now())?)
-    })
-    .await?;
+    let d = blocking(move || Ok(state.ops.submit_draft(&caller, id)?)).await?;
     Ok(Json(d).into_response())
 }
 
@@ -192,43 +150,8 @@ async fn approve(
             .map_err(|e| ApiError::BadRequest(format!("approve body: {e}")))?
             .publish_at
     };
-    let (d, item) = approve_and_push(state, caller, id, publish_at).await?;
+    let (d, item) = blocking(move || Ok(state.ops.approve_draft(&caller, id, publish_at)?)).await?;
     Ok(Json(serde_json::json!({ "draft": d, "item": item })).into_response())
-}
-
-/// Approves a submitted draft (now, or at `publish_at`) for a reviewer of
-/// the level above, and tells boxes to sync when it was published now.
-pub(crate) async fn approve_and_push(
-    state: AppState,
-    caller: Caller,
-    id: i64,
-    publish_at: Option<i64>,
-) -> Result<(crate::db::Draft, Option<model::FeedItem>), ApiError> {
-    let hub = state.hub.clone();
-    let (d, item) = blocking(move || {
-        let db = &state.db;
-        let d = db.draft(id)?;
-        caller.require_review(db, &d.scope)?;
-        refuse_foreign_item(db, &caller, &d.item_id, &d.scope)?;
-        let before = db
-            .item_history(&d.item_id)?
-            .last()
-            .map(|h| format!("{}@{}", d.item_id, h.version));
-        let (d, item) = db.approve_draft(id, &caller.account.username, publish_at, now())?;
-        caller.note_change(
-            before,
-            item.as_ref()
-                .map(|i| format!("{}@{}", i.id, i.version))
-                .or_else(|| Some(format!("draft {id} scheduled"))),
-        );
-        Ok((d, item))
-    })
-    .await?;
-    if let Some(item) = &item {
-        // Boxes sync now instead of at their next poll.
-        hub.publish(HubEvent::FeedChanged { head: item.seq });
-    }
-    Ok((d, item))
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,13 +165,7 @@ async fn return_draft(
     Path(id): Path<i64>,
     Json(b): Json<ReturnBody>,
 ) -> Result<Response, ApiError> {
-    let d = blocking(move || {
-        let db = &state.db;
-        let d = db.draft(id)?;
-        caller.require_review(db, &d.scope)?;
-        Ok(db.return_draft(id, &caller.account.username, &b.comment, now())?)
-    })
-    .await?;
+    let d = blocking(move || Ok(state.ops.return_draft(&caller, id, &b.comment)?)).await?;
     Ok(Json(d).into_response())
 }
 
@@ -265,9 +182,9 @@ async fn correct(
     Json(b): Json<CorrectBody>,
 ) -> Result<Response, ApiError> {
     let d = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::EditContent, &Target::Item(&id))?;
-        Ok(db.create_correction(&caller.account.username, &id, &b.content, &b.reason, now())?)
+        Ok(state
+            .ops
+            .correct_item(&caller, &id, &b.content, &b.reason)?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
@@ -284,21 +201,7 @@ async fn retract(
     Path(id): Path<String>,
     Json(b): Json<ReasonBody>,
 ) -> Result<Response, ApiError> {
-    let hub = state.hub.clone();
-    let head = blocking(move || {
-        let db = &state.db;
-        let scope = db
-            .target_regions(&Target::Item(&id))?
-            .into_iter()
-            .next()
-            .ok_or_else(|| ApiError::NotFound(format!("unknown item {id}")))?;
-        caller.require_review(db, &scope)?;
-        db.retract(&id, &caller.account.username, &b.reason, now())?;
-        caller.note_change(Some(id.clone()), None);
-        Ok(db.head(&db.scope_chain(&scope)?)?)
-    })
-    .await?;
-    hub.publish(HubEvent::FeedChanged { head });
+    blocking(move || Ok(state.ops.retract_item(&caller, &id, &b.reason)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -307,11 +210,7 @@ async fn history(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let h = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Item(&id))?;
-        Ok(state.db.item_history(&id)?)
-    })
-    .await?;
+    let h = blocking(move || Ok(state.ops.item_history(&caller, &id)?)).await?;
     Ok(Json(h).into_response())
 }
 
@@ -327,15 +226,9 @@ async fn put_settings(
     Json(b): Json<SettingsBody>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::ManageAccounts, &Target::Region(&county))?;
-        let is_county = db.scope_chain(&county)?.len() == 1;
-        if !is_county {
-            return Err(ApiError::BadRequest(format!(
-                "{county} is not a county; settings are per county"
-            )));
-        }
-        Ok(db.set_same_level_review(&county, b.same_level_review)?)
+        Ok(state
+            .ops
+            .set_same_level_review(&caller, &county, b.same_level_review)?)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -96,16 +96,6 @@ async fn devices(
     Ok(Json(list).into_response())
 }
 
-/// The boxes under `region` with online status (for the console's
-/// overview). Blocking.
-pub(crate) fn devices_with_status(
-    state: &AppState,
-    caller: &Caller,
-    region: &AreaCode,
-) -> Result<Vec<crate::db::DeviceRow>, ApiError> {
-    Ok(state.ops.devices(caller, region)?)
-}
-
 async fn commands(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! Statistics for assessment and supervision, as JSON or CSV
 //! (`/api/v1/admin/stats/…`): uploads per village and module, who wrote
 //! what, villages lagging in required modules, boxes online per village.
+//! The figures come from [`headend_ops::stats`]; here they are rendered.
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -9,15 +10,12 @@ use axum::{Json, Router};
 use model::AreaCode;
 use serde::Deserialize;
 
+use headend_ops::stats::ONLINE_WINDOW_MS;
+
 use crate::api::meetings::far_future;
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
 use crate::csv_export::CsvExport;
-use crate::db::{Permission, Target, REQUIRED_MODULES};
-use crate::push::now_ms;
-
-/// A box is online if it holds the push channel or was seen this recently.
-pub const ONLINE_WINDOW_MS: i64 = model::ONLINE_WINDOW_SECS * 1000;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -47,14 +45,11 @@ async fn uploads(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let (counts, authors) = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.upload_counts(&q.region, q.from, q.to)?)
-    })
-    .await?;
+    let uploads =
+        blocking(move || Ok(state.ops.upload_stats(&caller, &q.region, q.from, q.to)?)).await?;
     if csv {
         let mut csv = CsvExport::new(&["村编码", "村", "模块", "条数", "最近发布"])?;
-        for c in &counts {
+        for c in &uploads.villages {
             csv.row([
                 c.village.clone(),
                 c.village_name.clone(),
@@ -65,7 +60,7 @@ async fn uploads(
         }
         return csv.into_response("uploads");
     }
-    Ok(Json(serde_json::json!({ "villages": counts, "authors": authors })).into_response())
+    Ok(Json(uploads).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,25 +79,23 @@ async fn supervision(
     Query(q): Query<SupervisionQuery>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let modules: Vec<String> = match q.modules.as_deref() {
-        Some(list) if !list.trim().is_empty() => list
-            .split(',')
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty())
-            .collect(),
-        _ => REQUIRED_MODULES.iter().map(|m| m.to_string()).collect(),
-    };
-    let days = q.within_days.unwrap_or(92).clamp(1, 3660);
-    let since = now_ms() / 1000 - days * 24 * 3600;
-    let wanted = modules.clone();
-    let lagging = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.lagging_villages(&q.region, &wanted, since)?)
+    let modules: Vec<String> = q
+        .modules
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    let supervision = blocking(move || {
+        Ok(state
+            .ops
+            .supervision(&caller, &q.region, modules, q.within_days)?)
     })
     .await?;
     if csv {
         let mut csv = CsvExport::new(&["村编码", "村", "缺少的模块", "各模块最近发布"])?;
-        for l in &lagging {
+        for l in &supervision.villages {
             let last: Vec<String> = l
                 .last
                 .iter()
@@ -117,12 +110,7 @@ async fn supervision(
         }
         return csv.into_response("supervision");
     }
-    Ok(Json(serde_json::json!({
-        "modules": modules,
-        "within_days": days,
-        "villages": lagging,
-    }))
-    .into_response())
+    Ok(Json(supervision).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,39 +125,25 @@ async fn boxes(
     Query(q): Query<RegionFormat>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let hub = state.hub.clone();
-    let (villages, online) = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        let villages = state.db.boxes_by_village(&q.region)?;
-        Ok((villages, hub.online(&state.db, now_ms(), ONLINE_WINDOW_MS)))
+    let counts = blocking(move || {
+        let (db, hub) = (state.db.clone(), state.hub.clone());
+        let online = move |now_ms| hub.online(&db, now_ms, ONLINE_WINDOW_MS);
+        Ok(state.ops.box_counts(&caller, &q.region, online)?)
     })
     .await?;
-    let rows: Vec<serde_json::Value> = villages
-        .iter()
-        .map(|(code, name, devices)| {
-            let up = devices.iter().filter(|d| online.contains(*d)).count();
-            serde_json::json!({ "village": code, "village_name": name,
-                                "boxes": devices.len(), "online": up })
-        })
-        .collect();
     if csv {
         let mut csv = CsvExport::new(&["村编码", "村", "机顶盒", "在线"])?;
-        for r in &rows {
+        for v in &counts.villages {
             csv.row([
-                r["village"].as_str().unwrap_or_default().to_string(),
-                r["village_name"].as_str().unwrap_or_default().to_string(),
-                r["boxes"].to_string(),
-                r["online"].to_string(),
+                v.village.clone(),
+                v.village_name.clone(),
+                v.boxes.to_string(),
+                v.online.to_string(),
             ])?;
         }
         return csv.into_response("boxes");
     }
-    let total: usize = villages.iter().map(|(_, _, d)| d.len()).sum();
-    let up: usize = rows
-        .iter()
-        .filter_map(|r| r["online"].as_u64())
-        .sum::<u64>() as usize;
-    Ok(Json(serde_json::json!({ "boxes": total, "online": up, "villages": rows })).into_response())
+    Ok(Json(counts).into_response())
 }
 
 /// Module opens reported by the boxes (their `usage` outbox items).
@@ -179,11 +153,8 @@ async fn usage(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let counts = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.usage_counts(&q.region, q.from, q.to)?)
-    })
-    .await?;
+    let counts =
+        blocking(move || Ok(state.ops.usage_stats(&caller, &q.region, q.from, q.to)?)).await?;
     if csv {
         let mut csv = CsvExport::new(&["村编码", "村", "模块", "打开次数", "机顶盒数"])?;
         for c in &counts {

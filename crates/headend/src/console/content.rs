@@ -1,8 +1,9 @@
 //! Content pages: the list by module, period and status; the editor for new
 //! drafts, edits and corrections; one draft with its preview, actions and
 //! version history; the review queue with approve and return.
-//! Every page asks the same `Caller::require` as the API, so a village
-//! editor who types another village's draft id gets the refusal page.
+//! Every page calls the same operations ([`headend_ops::content`]) as the
+//! API, so a village editor who types another village's draft id gets the
+//! refusal page.
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -16,8 +17,9 @@ use super::draft_view::draft_page;
 use super::editor::{self, EditorForm, FieldErrors};
 use super::{blocking, layout, see_other, when, Nav, Notice, PageError, PageResult, Staff};
 use crate::api::{ApiError, AppState};
-use crate::db::{Draft, DraftStatus, Permission, Target};
-use crate::push::now_ms;
+use crate::db::{Draft, DraftStatus, Permission};
+use headend_ops::content::{module_of, period_of, DraftFilter};
+use headend_ops::OpsError;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -35,10 +37,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/review", get(review_queue))
 }
 
-fn now() -> i64 {
-    now_ms() / 1000
-}
-
 pub(crate) fn status_label(s: DraftStatus) -> &'static str {
     match s {
         DraftStatus::Draft => "草稿",
@@ -46,20 +44,6 @@ pub(crate) fn status_label(s: DraftStatus) -> &'static str {
         DraftStatus::Returned => "已退回",
         DraftStatus::Scheduled => "定时发布",
         DraftStatus::Published => "已发布",
-    }
-}
-
-fn module_of(c: &Content) -> String {
-    match c {
-        Content::Disclosure(d) => d.module.clone(),
-        other => other.kind().to_string(),
-    }
-}
-
-fn period_of(c: &Content) -> String {
-    match c {
-        Content::Disclosure(d) => d.period.clone(),
-        _ => String::new(),
     }
 }
 
@@ -103,18 +87,13 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let caller = staff.caller.clone();
-    let status = DraftStatus::parse(&q.status);
-    let (module, period) = (q.module.clone(), q.period.trim().to_string());
+    let filter = DraftFilter {
+        status: DraftStatus::parse(&q.status),
+        module: q.module.clone(),
+        period: q.period.clone(),
+    };
     let (drafts, names) = blocking(move || {
-        let region = caller.account.region.clone();
-        caller.require(&state.db, Permission::View, &Target::Region(&region))?;
-        let drafts: Vec<Draft> = state
-            .db
-            .drafts_under(&region, status)?
-            .into_iter()
-            .filter(|d| module.is_empty() || module_of(&d.content) == module)
-            .filter(|d| period.is_empty() || period_of(&d.content).contains(&period))
-            .collect();
+        let drafts = state.ops.drafts(&caller, &caller.account.region, &filter)?;
         Ok((drafts, super::region_names(&state)?))
     })
     .await?;
@@ -218,31 +197,29 @@ async fn read_form(
     mode: EditorMode,
     multipart: Multipart,
 ) -> Result<Result<(EditorForm, model::AreaCode, Content), (EditorForm, FieldErrors)>, PageError> {
-    let (db, caller) = (state.db.clone(), staff.caller.clone());
-    blocking(move || match mode {
-        EditorMode::New => Ok(caller.require_role(Permission::EditContent)?),
-        EditorMode::Edit(id) | EditorMode::Correct(id) => {
-            Ok(caller.require(&db, Permission::EditContent, &Target::Draft(id))?)
-        }
-    })
-    .await?;
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+    let draft = match mode {
+        EditorMode::New => None,
+        EditorMode::Edit(id) | EditorMode::Correct(id) => Some(id),
+    };
+    blocking(move || Ok(ops.may_write(&caller, draft)?)).await?;
     let correcting = matches!(mode, EditorMode::Correct(_));
     let (mut form, upload) = EditorForm::read(multipart)
         .await
         .map_err(|e| PageError::from(ApiError::BadRequest(e)))?;
     let mut errors = FieldErrors::new();
     if let Some(bytes) = upload {
-        let (db, caller) = (state.db.clone(), staff.caller.clone());
-        let scope = form.scope.trim().parse::<model::AreaCode>().ok();
-        let stored = blocking(move || {
-            if let (EditorMode::New, Some(scope)) = (mode, &scope) {
-                caller.require(&db, Permission::EditContent, &Target::Region(scope))?;
-            }
-            Ok(db.put_image(&bytes))
-        })
-        .await?;
+        let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+        // A new draft's image is kept only for a region the account may
+        // write for; an edit's region was checked above.
+        let scope = match mode {
+            EditorMode::New => form.scope.trim().parse::<model::AreaCode>().ok(),
+            EditorMode::Edit(_) | EditorMode::Correct(_) => None,
+        };
+        let stored = blocking(move || Ok(ops.store_image(&caller, scope.as_ref(), &bytes))).await?;
         match stored {
             Ok(blob) => form.image = Some((blob, form.image_caption.trim().to_string())),
+            Err(e @ (OpsError::Forbidden(_) | OpsError::NotFound(_))) => return Err(e.into()),
             Err(e) => errors.push(("image".into(), format!("图片不能用：{e}"))),
         }
     }
@@ -271,12 +248,9 @@ async fn create(staff: Staff, State(state): State<AppState>, multipart: Multipar
     let caller = staff.caller.clone();
     let submit = form.action == "submit";
     let draft = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::EditContent, &Target::Region(&scope))?;
-        let d = db.create_draft(&caller.account.username, &scope, &content, None, now())?;
-        caller.note_change(None, Some(format!("draft {}", d.id)));
+        let d = state.ops.create_draft(&caller, &scope, &content, None)?;
         if submit {
-            return Ok(db.submit_draft(d.id, now())?);
+            return Ok(state.ops.submit_draft(&caller, d.id)?);
         }
         Ok(d)
     })
@@ -291,18 +265,13 @@ async fn create(staff: Staff, State(state): State<AppState>, multipart: Multipar
 
 /// The draft, if the account may see it (the same check as the API).
 async fn visible_draft(state: &AppState, staff: &Staff, id: i64) -> Result<Draft, PageError> {
-    let (db, caller) = (state.db.clone(), staff.caller.clone());
-    blocking(move || {
-        caller.require(&db, Permission::View, &Target::Draft(id))?;
-        Ok(db.draft(id)?)
-    })
-    .await
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+    blocking(move || Ok(ops.draft(&caller, id)?)).await
 }
 
 async fn edit_form(staff: Staff, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
-    let d = visible_draft(&state, &staff, id).await?;
-    let (db, caller) = (state.db.clone(), staff.caller.clone());
-    blocking(move || Ok(caller.require(&db, Permission::EditContent, &Target::Draft(id))?)).await?;
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+    let d = blocking(move || Ok(ops.draft_to_edit(&caller, id)?)).await?;
     let form = EditorForm::from_content(&d.scope, &d.content).ok_or_else(|| {
         ApiError::BadRequest("only disclosures are edited here; use the API for other kinds".into())
     })?;
@@ -325,18 +294,9 @@ async fn update(
     let caller = staff.caller.clone();
     let submit = form.action == "submit";
     blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::EditContent, &Target::Draft(id))?;
-        if db.draft(id)?.scope != scope {
-            caller.require(db, Permission::EditContent, &Target::Region(&scope))?;
-            return Err(ApiError::BadRequest(
-                "a draft keeps the region it was written for; start a new one for another region"
-                    .into(),
-            ));
-        }
-        db.update_draft(id, &content, now())?;
+        state.ops.update_draft_for(&caller, id, &scope, &content)?;
         if submit {
-            db.submit_draft(id, now())?;
+            state.ops.submit_draft(&caller, id)?;
         }
         Ok(())
     })
@@ -356,8 +316,8 @@ async fn correct_form(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let d = visible_draft(&state, &staff, id).await?;
-    staff.caller.require_role(Permission::EditContent)?;
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+    let d = blocking(move || Ok(ops.draft_to_correct(&caller, id)?)).await?;
     let form = EditorForm::from_content(&d.scope, &d.content)
         .ok_or_else(|| ApiError::BadRequest("only disclosures take corrections".into()))?;
     editor_page(&state, &staff, EditorMode::Correct(id), &form, &Vec::new()).await
@@ -379,15 +339,9 @@ async fn correct(
         };
     let caller = staff.caller.clone();
     let new = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::EditContent, &Target::Item(&d.item_id))?;
-        Ok(db.create_correction(
-            &caller.account.username,
-            &d.item_id,
-            &content,
-            form.reason.trim(),
-            now(),
-        )?)
+        Ok(state
+            .ops
+            .correct_item(&caller, &d.item_id, &content, form.reason.trim())?)
     })
     .await?;
     Ok(see_other(
@@ -398,11 +352,7 @@ async fn correct(
 
 async fn submit(staff: Staff, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
     let caller = staff.caller.clone();
-    blocking(move || {
-        caller.require(&state.db, Permission::EditContent, &Target::Draft(id))?;
-        Ok(state.db.submit_draft(id, now())?)
-    })
-    .await?;
+    blocking(move || Ok(state.ops.submit_draft(&caller, id)?)).await?;
     Ok(see_other(&format!("/console/content/{id}"), "已提交审核"))
 }
 
@@ -424,8 +374,8 @@ async fn approve(
             super::parse_local(s).ok_or_else(|| ApiError::BadRequest("发布时间格式不对".into()))?,
         ),
     };
-    let (d, item) =
-        crate::api::content::approve_and_push(state, staff.caller.clone(), id, publish_at).await?;
+    let caller = staff.caller.clone();
+    let (d, item) = blocking(move || Ok(state.ops.approve_draft(&caller, id, publish_at)?)).await?;
     let notice = match item {
         Some(i) => format!("已通过并发布（第{}版），机顶盒会马上同步", i.version),
         None => format!(
@@ -449,8 +399,7 @@ async fn return_draft(
     Form(f): Form<ReturnForm>,
 ) -> PageResult {
     if f.comment.trim().is_empty() {
-        let d = visible_draft(&state, &staff, id).await?;
-        let (history, scope_name) = history_of(&state, &d).await?;
+        let (d, history, scope_name) = draft_with_history(&state, &staff, id).await?;
         let body = draft_page(
             &staff,
             &d,
@@ -464,28 +413,26 @@ async fn return_draft(
         return Ok(response);
     }
     let caller = staff.caller.clone();
-    blocking(move || {
-        let db = &state.db;
-        let d = db.draft(id)?;
-        caller.require_review(db, &d.scope)?;
-        Ok(db.return_draft(id, &caller.account.username, &f.comment, now())?)
-    })
-    .await?;
+    blocking(move || Ok(state.ops.return_draft(&caller, id, &f.comment)?)).await?;
     Ok(see_other(
         &format!("/console/content/{id}"),
         "已退回给作者修改",
     ))
 }
 
-/// The draft's version history and the name of the region it is for.
-async fn history_of(
+/// A draft the account may see, its version history and the name of the
+/// region it is for.
+async fn draft_with_history(
     state: &AppState,
-    d: &Draft,
-) -> Result<(Vec<crate::db::HistoryEntry>, String), PageError> {
-    let (state, item, scope) = (state.clone(), d.item_id.clone(), d.scope.to_string());
+    staff: &Staff,
+    id: i64,
+) -> Result<(Draft, Vec<crate::db::HistoryEntry>, String), PageError> {
+    let (state, caller) = (state.clone(), staff.caller.clone());
     blocking(move || {
+        let (d, history) = state.ops.draft_with_history(&caller, id)?;
+        let scope = d.scope.to_string();
         let name = super::region_names(&state)?.remove(&scope).unwrap_or(scope);
-        Ok((state.db.item_history(&item)?, name))
+        Ok((d, history, name))
     })
     .await
 }
@@ -496,8 +443,7 @@ async fn show(
     Path(id): Path<i64>,
     Query(n): Query<Notice>,
 ) -> PageResult {
-    let d = visible_draft(&state, &staff, id).await?;
-    let (history, scope_name) = history_of(&state, &d).await?;
+    let (d, history, scope_name) = draft_with_history(&state, &staff, id).await?;
     let body = draft_page(&staff, &d, &scope_name, &history, &n.ok, None);
     Ok(super::page(&staff, Nav::Content, &d.content.title(), body))
 }
@@ -507,17 +453,9 @@ async fn review_queue(
     State(state): State<AppState>,
     Query(n): Query<Notice>,
 ) -> PageResult {
-    staff.caller.require_role(Permission::ReviewContent)?;
     let caller = staff.caller.clone();
     let (drafts, names) = blocking(move || {
-        let db = &state.db;
-        let me = &caller.account;
-        let drafts: Vec<Draft> = db
-            .drafts_under(&me.region, Some(DraftStatus::Submitted))?
-            .into_iter()
-            .filter(|d| d.author != me.username)
-            .filter(|d| db.may_review(&me.region, &d.scope).unwrap_or(false))
-            .collect();
+        let drafts = state.ops.review_queue(&caller)?;
         Ok((drafts, super::region_names(&state)?))
     })
     .await?;

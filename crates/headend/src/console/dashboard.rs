@@ -8,113 +8,39 @@ use maud::html;
 
 use super::{blocking, charts, layout, when, Nav, Notice, PageResult, Staff};
 use crate::api::AppState;
-use crate::db::{Permission, RequestFilter, Target, REQUIRED_MODULES};
-use crate::push::now_ms;
 
-/// What the dashboard shows, gathered in one blocking call.
+/// What the dashboard shows: the operations' figures and the boxes.
 struct Figures {
     boxes: usize,
     online: usize,
     published: u32,
     uploads: Vec<(String, f64)>,
     lagging: Vec<(String, Vec<String>)>,
+    /// (date of the meeting, attendance in percent), oldest first.
     attendance: Vec<(String, f64)>,
     open_requests: usize,
     overdue_requests: usize,
     since: i64,
 }
 
-/// Unix seconds of the first day of the current quarter, China time.
-fn quarter_start(now: i64) -> i64 {
-    let local = super::when(now);
-    let year: i64 = local[0..4].parse().unwrap_or(1970);
-    let month: i64 = local[5..7].parse().unwrap_or(1);
-    let first = (month - 1) / 3 * 3 + 1;
-    super::parse_local(&format!("{year:04}-{first:02}-01T00:00")).unwrap_or(0)
-}
-
 fn figures(state: &AppState, staff: &Staff) -> Result<Figures, crate::api::ApiError> {
-    let db = &state.db;
-    let region = staff.region().clone();
-    staff
-        .caller
-        .require(db, Permission::View, &Target::Region(&region))?;
-    let now = now_ms() / 1000;
-    let since = quarter_start(now);
-    let devices = crate::api::fleet::devices_with_status(state, &staff.caller, &region)?;
+    let f = state.ops.dashboard(&staff.caller)?;
+    let devices = state.ops.devices(&staff.caller, staff.region())?;
     let live: Vec<_> = devices.iter().filter(|d| d.revoked_at.is_none()).collect();
-    let (uploads, _) = db.upload_counts(&region, since, now + 1)?;
-    let mut per_village: Vec<(String, f64)> = Vec::new();
-    for u in &uploads {
-        match per_village
-            .iter_mut()
-            .find(|(name, _)| *name == u.village_name)
-        {
-            Some(entry) => entry.1 += f64::from(u.count),
-            None => per_village.push((u.village_name.clone(), f64::from(u.count))),
-        }
-    }
-    per_village.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    per_village.truncate(12);
-    let modules: Vec<String> = REQUIRED_MODULES.iter().map(|m| m.to_string()).collect();
-    let lagging = db
-        .lagging_villages(&region, &modules, since)?
-        .into_iter()
-        .map(|l| (l.village_name, l.missing))
-        .collect();
-    // Attendance of the last eight meetings with a roll-call, oldest first.
-    let mut meetings: Vec<_> = db
-        .meetings(now - 180 * 86_400, now + 1)?
-        .into_iter()
-        .filter(|m| m.rollcalls.iter().any(|r| r.opened_at_ms.is_some()))
-        .filter(|m| {
-            staff
-                .caller
-                .require(db, Permission::View, &Target::Meeting(&m.id))
-                .is_ok()
-        })
-        .collect();
-    meetings.sort_by_key(|m| m.starts_at);
-    let recent = meetings.len().saturating_sub(8);
-    let mut attendance = Vec::new();
-    for m in &meetings[recent..] {
-        let rows = db.meeting_attendance(&m.id)?;
-        let came = rows
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.status,
-                    model::AttendanceStatus::Present | model::AttendanceStatus::Late
-                )
-            })
-            .count();
-        let rate = if rows.is_empty() {
-            0.0
-        } else {
-            came as f64 * 100.0 / rows.len() as f64
-        };
-        attendance.push((when(m.starts_at)[5..10].to_string(), rate));
-    }
-    let requests = db.service_requests(&region, &RequestFilter::default(), now)?;
-    let open = requests
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.status,
-                model::RequestStatus::Submitted | model::RequestStatus::Accepted
-            )
-        })
-        .count();
     Ok(Figures {
         boxes: live.len(),
         online: live.iter().filter(|d| d.online).count(),
-        published: uploads.iter().map(|u| u.count).sum(),
-        uploads: per_village,
-        lagging,
-        attendance,
-        open_requests: open,
-        overdue_requests: requests.iter().filter(|r| r.overdue).count(),
-        since,
+        published: f.published,
+        uploads: f.uploads,
+        lagging: f.lagging,
+        attendance: f
+            .attendance
+            .into_iter()
+            .map(|(starts_at, rate)| (when(starts_at)[5..10].to_string(), rate))
+            .collect(),
+        open_requests: f.open_requests,
+        overdue_requests: f.overdue_requests,
+        since: f.since,
     })
 }
 
@@ -167,17 +93,4 @@ pub(crate) async fn page(
         }
     };
     Ok(super::page(&staff, Nav::Dashboard, "概览", body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quarters_start_on_their_first_day() {
-        let t = super::super::parse_local("2026-11-29T19:00").expect("valid");
-        assert_eq!(when(quarter_start(t)), "2026-10-01 00:00");
-        let t = super::super::parse_local("2026-03-31T23:59").expect("valid");
-        assert_eq!(when(quarter_start(t)), "2026-01-01 00:00");
-    }
 }

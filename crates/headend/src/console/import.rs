@@ -1,6 +1,6 @@
 //! Spreadsheet import: an XLSX or CSV file becomes a disclosure draft.
-//! Every problem in the file is listed by sheet and cell (the same reader
-//! and checks as `POST /api/v1/admin/import`), and nothing is stored until
+//! Every problem in the file is listed by sheet and cell (the same
+//! operation as `POST /api/v1/admin/import`), and nothing is stored until
 //! there are none.
 
 use axum::extract::{Multipart, State};
@@ -11,9 +11,10 @@ use maud::{html, Markup};
 use model::DisclosureCategory;
 
 use super::{blocking, layout, see_other, Nav, PageError, PageResult, Staff};
-use crate::api::import::{import_draft, ImportQuery};
 use crate::api::{ApiError, AppState};
 use crate::db::Permission;
+use headend_ops::import::ImportRequest;
+use headend_ops::OpsError;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/console/import", get(form).post(upload))
@@ -181,7 +182,7 @@ async fn upload(
     let Some((name, bytes)) = file.filter(|_| errors.is_empty()) else {
         return show(errors, Vec::new(), f).await;
     };
-    let q = ImportQuery {
+    let request = ImportRequest {
         scope,
         category: f.category.clone(),
         module: f.module.clone(),
@@ -190,13 +191,17 @@ async fn upload(
         format: format.into(),
         name: Some(name),
     };
-    match import_draft(state.clone(), staff.caller.clone(), q, bytes).await {
+    match state
+        .ops
+        .import_disclosure(&staff.caller, request, bytes)
+        .await
+    {
         Ok(Ok(draft)) => Ok(see_other(
             &format!("/console/content/{}", draft.id),
             "已导入为草稿，请检查后提交审核",
         )),
         Ok(Err(problems)) => show(Vec::new(), problems, f).await,
-        Err(ApiError::BadRequest(why)) if why.contains("title") => {
+        Err(OpsError::BadRequest(why)) if why.contains("title") => {
             show(
                 vec![("title", "表格没有标题行，请填写标题".into())],
                 Vec::new(),
@@ -204,7 +209,7 @@ async fn upload(
             )
             .await
         }
-        Err(ApiError::BadRequest(why)) => {
+        Err(OpsError::BadRequest(why)) => {
             show(
                 vec![("file", format!("文件读不出来：{why}"))],
                 Vec::new(),

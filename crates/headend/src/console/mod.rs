@@ -304,10 +304,9 @@ pub(crate) fn publish_scopes(
     staff: &Staff,
 ) -> Result<Vec<(String, String)>, ApiError> {
     Ok(state
-        .db
-        .regions()?
+        .ops
+        .publish_scopes(&staff.caller)?
         .into_iter()
-        .filter(|r| staff.caller.sees(&state.db, &r.code))
         .map(|r| (r.code.to_string(), r.name))
         .collect())
 }
