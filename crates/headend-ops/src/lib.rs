@@ -13,6 +13,7 @@
 //! Layers, top to bottom: `headend` (HTTP) → `headend-ops` (this) →
 //! `headend-store` (SQLite or PostgreSQL). Nothing below HTTP imports it.
 
+pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod clock;

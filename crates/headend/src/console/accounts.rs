@@ -1,9 +1,9 @@
 //! Staff accounts under the account's region (admins only): the list with
 //! role, region and state, a form to create one, and disable / enable.
-//! Created and switched through the same functions as the API
-//! ([`crate::api::accounts::create_managed`],
-//! [`crate::api::accounts::set_account_disabled`]), so the same subtree
-//! and self checks apply.
+//! Created and switched through the same operations as the API
+//! ([`headend_ops::Ops::create_account`],
+//! [`headend_ops::Ops::set_account_disabled`]), so the same subtree and
+//! self checks apply.
 
 use std::collections::HashMap;
 
@@ -16,13 +16,13 @@ use model::{AreaCode, Region};
 use serde::Deserialize;
 
 use super::{layout, role_label, Nav, Notice, PageError, PageResult, Staff};
-use crate::api::accounts::{create_managed, set_account_disabled};
-use crate::api::{ApiError, AppState};
+use crate::api::AppState;
 use crate::db::{
     check_password, check_username, Account, NewAccount, Permission, Role, Target,
     MIN_PASSWORD_CHARS,
 };
 use crate::push::now_ms;
+use headend_ops::OpsError;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -69,8 +69,7 @@ struct Listing {
 async fn load(state: &AppState, staff: &Staff) -> Result<Listing, PageError> {
     let (state, caller) = (state.clone(), staff.caller.clone());
     super::blocking(move || {
-        caller.require_role(Permission::ManageAccounts)?;
-        let accounts = state.db.accounts_under(&caller.account.region)?;
+        let accounts = state.ops.accounts(&caller)?;
         let all = state.db.regions()?;
         let names = all
             .iter()
@@ -295,17 +294,17 @@ async fn create(
         if !fields_ok {
             return Ok(Err(None));
         }
-        if st.db.account(&new.username)?.is_some() {
+        if st.ops.account_exists(&new.username)? {
             return Ok(Err(Some((
                 "username",
                 "这个用户名已被使用，请换一个".to_string(),
             ))));
         }
-        match create_managed(&st, &caller, &new) {
+        match st.ops.create_account(&caller, &new) {
             Ok(account) => Ok(Ok(account)),
             // A rule the form did not know: say so on the form.
-            Err(ApiError::BadRequest(why)) => Ok(Err(Some(("form", format!("没有创建：{why}"))))),
-            Err(e) => Err(e),
+            Err(OpsError::BadRequest(why)) => Ok(Err(Some(("form", format!("没有创建：{why}"))))),
+            Err(e) => Err(e.into()),
         }
     })
     .await?;
@@ -350,7 +349,7 @@ async fn enable(
 async fn switch(staff: Staff, state: AppState, username: String, disabled: bool) -> PageResult {
     let caller = staff.caller.clone();
     let name = username.clone();
-    super::blocking(move || set_account_disabled(&state, &caller, &name, disabled)).await?;
+    super::blocking(move || Ok(state.ops.set_account_disabled(&caller, &name, disabled)?)).await?;
     let done = if disabled {
         format!("已停用 {username}，它已退出登录")
     } else {
