@@ -15,10 +15,14 @@
 
 pub mod actor;
 pub mod audit;
+pub mod boxes;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod households;
 pub mod ingest;
+pub mod meetings;
+pub mod services;
 pub mod throttle;
 
 use std::sync::Arc;

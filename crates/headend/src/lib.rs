@@ -75,7 +75,8 @@ pub async fn serve_with(
     let hub = Arc::new(Hub::new());
     // Other replicas on the same database hear our events, we theirs.
     relay::start(&hub, &db).map_err(std::io::Error::other)?;
-    let scheduler = tokio::spawn(scheduler::run(db.clone(), hub.clone()));
+    let ops = ops::Ops::new(db, hub.clone(), Arc::new(ops::SystemClock));
+    let scheduler = tokio::spawn(scheduler::run(ops.clone(), hub.clone()));
     let closing = hub.clone();
     let shutdown = async move {
         shutdown.await;
@@ -90,7 +91,7 @@ pub async fn serve_with(
         None => None,
     };
     let limits = options.limits.clone();
-    let app = app_with_options(db, hub, options);
+    let app = api::app_with_ops(ops, hub, options);
     let served = server::run(listener, app, tls, limits, shutdown).await;
     scheduler.abort();
     served

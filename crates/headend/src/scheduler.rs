@@ -4,17 +4,21 @@
 //! rate-limit buckets.
 //!
 //! With several replicas every process ticks, but the once-a-second and
-//! hourly work runs under [`Db::exclusive`]: one process at a time does
+//! hourly work runs under [`Db::exclusive`](crate::db::Db::exclusive): one process at a time does
 //! it, the others skip that tick. The store's own operations claim each
 //! due draft and roll-call atomically as well, so even two processes
 //! racing could not open a roll-call twice; the lock keeps them from
 //! doing the work twice. Sharing presence is per process and runs on all.
+//! Opening (and announcing) due roll-calls is the operation
+//! `Ops::open_due_rollcalls`, at the operations' clock.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::{Db, DbError, OpenRollCall};
-use crate::push::{self, Hub, HubEvent};
+use headend_ops::Ops;
+
+use crate::db::DbError;
+use crate::push::{Hub, HubEvent};
 
 /// How often each process writes who it saw (for online counts across
 /// replicas; the online window is minutes).
@@ -29,10 +33,10 @@ const SPENT_BUCKET_MS: i64 = 24 * 3600 * 1000;
 #[derive(Debug, Default)]
 struct Tick {
     head: Option<u64>,
-    opened: Vec<OpenRollCall>,
 }
 
-fn tick(db: &Db, now: i64, hourly: bool) -> Result<Option<Tick>, DbError> {
+fn tick(ops: &Ops, hourly: bool) -> Result<Option<Tick>, DbError> {
+    let (db, now) = (&ops.db, ops.now_ms());
     db.exclusive("scheduler", || {
         if hourly {
             if let Err(e) = db.prune_playback(now - WEEK_MS) {
@@ -48,41 +52,40 @@ fn tick(db: &Db, now: i64, hourly: bool) -> Result<Option<Tick>, DbError> {
             Ok(items) => done.head = items.last().map(|i| i.seq),
             Err(e) => tracing::error!(error = %e, "cannot publish scheduled content"),
         }
-        done.opened = db.open_due_rollcalls(now)?;
+        // Planned roll-calls now due, announced to the invited boxes.
+        if let Err(e) = ops.open_due_rollcalls() {
+            tracing::error!(error = %e, "cannot open planned roll-calls");
+        }
         Ok(done)
     })
 }
 
 /// Runs until the task is aborted.
-pub(crate) async fn run(db: Arc<Db>, hub: Arc<Hub>) {
+pub(crate) async fn run(ops: Ops, hub: Arc<Hub>) {
     let mut every_second = tokio::time::interval(Duration::from_secs(1));
     every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut ticks: u64 = 0;
     loop {
         every_second.tick().await;
         ticks += 1;
-        let (tick_db, hourly) = (db.clone(), ticks.is_multiple_of(3600));
-        let done =
-            tokio::task::spawn_blocking(move || tick(&tick_db, push::now_ms(), hourly)).await;
+        let (tick_ops, hourly) = (ops.clone(), ticks.is_multiple_of(3600));
+        let done = tokio::task::spawn_blocking(move || tick(&tick_ops, hourly)).await;
         match done {
             Ok(Ok(Some(done))) => {
                 if let Some(head) = done.head {
                     hub.publish(HubEvent::FeedChanged { head });
                 }
-                for open in done.opened {
-                    tracing::info!(rollcall = %open.id, meeting = %open.meeting, "planned roll-call opened");
-                    hub.publish(HubEvent::RollCall(Arc::new(open)));
-                }
             }
             // Another replica did this tick's work.
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot open planned roll-calls"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the scheduler's tick failed in the store"),
             Err(e) => tracing::error!(error = %e, "the scheduler's tick failed"),
         }
         if ticks.is_multiple_of(PRESENCE_EVERY.as_secs()) {
-            let (db, hub) = (db.clone(), hub.clone());
+            let (ops, hub) = (ops.clone(), hub.clone());
             let shared =
-                tokio::task::spawn_blocking(move || hub.share_presence(&db, push::now_ms())).await;
+                tokio::task::spawn_blocking(move || hub.share_presence(&ops.db, ops.now_ms()))
+                    .await;
             if !matches!(shared, Ok(Ok(()))) {
                 tracing::warn!(?shared, "cannot share which boxes this process saw");
             }

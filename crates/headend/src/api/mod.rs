@@ -159,14 +159,21 @@ pub fn app_with(db: Arc<Db>, hub: Arc<Hub>, media_dir: Option<std::path::PathBuf
 /// The API as [`serve_with`](crate::serve_with) runs it: `options` name the
 /// media directory, the trusted proxies and the limits.
 pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Router {
+    let ops = headend_ops::Ops::new(db, hub.clone(), Arc::new(headend_ops::SystemClock));
+    app_with_ops(ops, hub, options)
+}
+
+/// The API on `ops` (whose events reach boxes through `hub`), shared with
+/// the scheduler that [`serve_with`](crate::serve_with) runs beside it.
+pub(crate) fn app_with_ops(ops: headend_ops::Ops, hub: Arc<Hub>, options: ServeOptions) -> Router {
     let media = Router::new()
         .route("/media/{*path}", get(crate::media::media))
         .with_state(options.media_dir.clone());
     let trusted = Arc::new(options.trusted_proxies.clone());
     let tls = options.tls.is_some();
     let state = AppState {
-        ops: headend_ops::Ops::new(db.clone(), hub.clone(), Arc::new(headend_ops::SystemClock)),
-        db,
+        db: ops.db.clone(),
+        ops,
         hub,
         options: Arc::new(options),
     };
