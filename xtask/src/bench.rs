@@ -23,8 +23,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("headend") => headend(),
         Some("console") => crate::bench_console::console(),
         Some("security") => crate::bench_security::security(),
+        Some("city") => crate::bench_city::city(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend | console | security>"
+            "usage: cargo xtask bench <startup | sync | keys | render | zap | rollcall | presses | headend | console | security | city [--boxes N]>"
         ),
     }
 }

@@ -17,6 +17,7 @@
 //! - `package [amd64|arm64|armhf…]`: `.deb` packages under `target/deb/`.
 
 mod bench;
+mod bench_city;
 mod bench_console;
 mod bench_security;
 mod cross;

@@ -6,7 +6,8 @@
 //! A box names itself with its device id (given at provisioning) and
 //! proves it with its device token; a missing, wrong or revoked token is
 //! refused with [`OpsError::Device`], which tells the box to be
-//! provisioned again. Most records also need the box bound to a
+//! provisioned again (the check is [`Ops::authorize_box`], shared with
+//! the fleet's box endpoints). Most records also need the box bound to a
 //! household.
 
 use model::{
@@ -14,16 +15,10 @@ use model::{
     SubmissionBatch, SubmissionReceipt,
 };
 
-use crate::db::Db;
 use crate::{Ops, OpsError};
 
 /// Most items accepted in one submission batch.
 pub const MAX_SUBMISSIONS: usize = 100;
-
-/// Checks `token` for `device`. Blocking.
-pub fn check_token(db: &Db, device: &str, token: Option<&str>) -> Result<(), OpsError> {
-    db.check_device(device, token)?.map_err(OpsError::Device)
-}
 
 fn unknown_box(device: &str) -> OpsError {
     OpsError::NotFound(format!(
@@ -32,11 +27,6 @@ fn unknown_box(device: &str) -> OpsError {
 }
 
 impl Ops {
-    /// Checks `token` for `device`. Blocking.
-    pub fn authorize_box(&self, device: &str, token: Option<&str>) -> Result<(), OpsError> {
-        check_token(&self.db, device, token)
-    }
-
     /// The household of a box whose token checks out. Blocking.
     pub fn box_household(&self, device: &str, token: Option<&str>) -> Result<Household, OpsError> {
         self.authorize_box(device, token)?;

@@ -34,9 +34,15 @@ pub enum Event {
     Resync,
 }
 
-/// Where events go.
+/// Where events go, and who is there to hear them.
 pub trait Events: Send + Sync {
     fn publish(&self, event: Event);
+
+    /// Boxes holding a push stream on this process now (their online
+    /// status; other processes' boxes are known from the store).
+    fn connected(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Events nobody hears (tools, tests of operations alone).

@@ -19,9 +19,12 @@ pub mod boxes;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod fleet;
 pub mod households;
 pub mod ingest;
+pub mod login;
 pub mod meetings;
+pub mod provision;
 pub mod services;
 pub mod throttle;
 

@@ -30,7 +30,6 @@ pub use headend_seed::{
 /// Storage (the `headend-store` crate), under its old name.
 pub use headend_store as db;
 mod https;
-mod login;
 mod media;
 pub mod options;
 pub mod push;
@@ -49,6 +48,7 @@ pub use auth::SESSION_COOKIE;
 pub use db::{Db, DbError, NewItem};
 pub use options::{IpNet, Limits, ServeOptions, TlsFiles};
 pub use push::Hub;
+pub use server::listen;
 
 /// Serves the API on `listener` until `shutdown` resolves, opening planned
 /// roll-calls when their time comes.
@@ -129,8 +129,7 @@ impl TestServer {
         addr: SocketAddr,
         options: ServeOptions,
     ) -> std::io::Result<TestServer> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
+        let std_listener = server::listen(addr)?;
         let addr = std_listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -469,8 +469,8 @@ fn main() -> anyhow::Result<()> {
             let db = Arc::new(cli_database::open(&db)?);
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(bind)
-                    .await
+                let listener = headend::listen(bind)
+                    .and_then(tokio::net::TcpListener::from_std)
                     .with_context(|| format!("binding {bind}"))?;
                 // Printed on stdout so scripts can find the port when bind uses port 0.
                 println!("listening on {scheme}://{}", listener.local_addr()?);

@@ -45,6 +45,10 @@ impl headend_ops::Events for Hub {
     fn publish(&self, event: HubEvent) {
         Hub::publish(self, event);
     }
+
+    fn connected(&self) -> Vec<String> {
+        self.held()
+    }
 }
 
 /// Counters an operator (and the benchmark) can read.

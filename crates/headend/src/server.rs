@@ -34,6 +34,24 @@ use crate::tls;
 /// How long shutdown waits for open requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Pending connections the kernel keeps for us before refusing more. The
+/// standard library asks for 128; after a power cut a village's boxes all
+/// reconnect in the same second, and a full queue answers them with resets.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// Binds `addr` with a backlog large enough for a reconnect storm (capped by
+/// the system's `net.core.somaxconn`), non-blocking for tokio.
+pub fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // A restarted headend can bind while old connections sit in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves.
 pub(crate) async fn run(
     listener: TcpListener,

@@ -18,6 +18,10 @@ use tokio::sync::{watch, Semaphore};
 mod http1;
 use http1::find;
 
+#[path = "common/measure.rs"]
+mod measure;
+use measure::{percentile, rss_mib};
+
 struct Args {
     addr: SocketAddr,
     boxes: usize,
@@ -55,26 +59,6 @@ fn parse() -> Result<Args, String> {
         headend_pid: pid,
         concurrency,
     })
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 /// One response: (status, body). Bytes past it stay in `buf`.

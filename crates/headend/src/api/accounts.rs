@@ -11,8 +11,8 @@ use serde::Deserialize;
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::{session_token, Caller, ClientIp};
 use crate::db::{AuditQuery, LoginRefused, NewAccount, Permission, Target};
-use crate::login::{change_own_password, throttled_response, Checked};
 use crate::push::now_ms;
+use headend_ops::login::{change_own_password, Checked};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -45,13 +45,13 @@ struct LoginBody {
 }
 
 /// `{username, password}` -> `{token, expires_at, account}`. Every attempt
-/// is in the audit log; every refusal reads the same (`crate::login`).
+/// is in the audit log; every refusal reads the same (`headend_ops::login`).
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Json(b): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
-    match crate::login::login(&state, b.username, b.password, ip).await? {
+    match headend_ops::login::login(&state.ops, b.username, b.password, ip).await? {
         Checked::Ok(session) => Ok(Json(serde_json::json!({
             "token": session.token,
             "expires_at": session.expires_at,
@@ -59,7 +59,7 @@ async fn login(
         }))
         .into_response()),
         Checked::Refused(_) => Err(ApiError::WrongPassword),
-        Checked::Throttled(wait) => Ok(throttled_response(wait)),
+        Checked::Throttled(wait) => Err(ApiError::Throttled(wait)),
     }
 }
 
@@ -194,7 +194,16 @@ async fn set_password(
                 "give current_password: changing your own password needs the current one".into(),
             ));
         };
-        return match change_own_password(&state, &caller, ip, current, b.password).await? {
+        return match change_own_password(
+            &state.ops,
+            &caller,
+            caller.session_token(),
+            ip,
+            current,
+            b.password,
+        )
+        .await?
+        {
             Checked::Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
             Checked::Refused(LoginRefused::Locked { until }) => Err(ApiError::Forbidden(format!(
                 "the current password was not checked: too many wrong passwords, the account is locked until {until} (unix seconds) for addresses it has not logged in from"
@@ -202,7 +211,7 @@ async fn set_password(
             Checked::Refused(_) => Err(ApiError::Forbidden(
                 "the current password is wrong; the password was not changed".into(),
             )),
-            Checked::Throttled(wait) => Ok(throttled_response(wait)),
+            Checked::Throttled(wait) => Err(ApiError::Throttled(wait)),
         };
     }
     blocking(move || {

@@ -19,7 +19,6 @@ use model::{PlaybackBeat, SubmissionBatch};
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
-use crate::db::Db;
 use crate::push;
 
 /// Most items accepted in one `POST /api/v1/submissions`.
@@ -67,11 +66,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BoxToken {
                 .map(|t| t.trim().to_string()),
         ))
     }
-}
-
-/// Checks the token for `device`. Blocking: call it inside [`blocking`].
-pub(crate) fn authorize(db: &Db, device: &str, token: &BoxToken) -> Result<(), ApiError> {
-    Ok(headend_ops::boxes::check_token(db, device, token.bearer())?)
 }
 
 /// How long a box told it holds too many push streams should wait: about

@@ -52,7 +52,7 @@ pub enum ApiError {
     #[error("{}", .0.message())]
     Device(crate::db::Refusal),
     /// Too many attempts from here: `429` with `Retry-After`.
-    #[error("too many attempts; wait {} seconds and try again", .0 .0)]
+    #[error("too many failed attempts from this address; try again in {} seconds", .0 .0)]
     Throttled(headend_ops::throttle::RetryAfter),
     #[error("internal error")]
     Internal(String),

@@ -1,9 +1,8 @@
 //! The boxes of the account's region: online or not, what their last
 //! heartbeat said, and for operators the commands (resync, restart, a
 //! message on the screen), revocation, and release for another region.
-//! Sent, revoked and released through the same functions as the API
-//! ([`crate::api::fleet::queue_command`], [`crate::api::fleet::revoke_box`],
-//! [`crate::api::fleet::release_box`]), so the box is told the same way.
+//! Sent, revoked and released through the same operations as the API
+//! (`headend_ops::fleet`), so the box is told the same way.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,11 +14,9 @@ use model::CommandKind;
 use serde::Deserialize;
 
 use super::{layout, Nav, Notice, PageError, PageResult, Staff};
-use crate::api::fleet::{
-    devices_with_status, queue_command, release_box, revoke_box, MAX_MESSAGE_CHARS,
-};
 use crate::api::{ApiError, AppState};
 use crate::db::{CommandRow, DeviceRow, Permission, Target};
+use headend_ops::fleet::MAX_MESSAGE_CHARS;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -38,7 +35,7 @@ async fn list(
     let caller = staff.caller.clone();
     let rows = super::blocking(move || {
         let region = caller.account.region.clone();
-        devices_with_status(&state, &caller, &region)
+        Ok(state.ops.devices(&caller, &region)?)
     })
     .await?;
     let online = rows.iter().filter(|d| d.online).count();
@@ -166,7 +163,9 @@ async fn load(
     super::blocking(move || {
         caller.require(&state.db, Permission::View, &Target::Household(&device))?;
         let village = state.db.device_village(&device)?;
-        let row = devices_with_status(&state, &caller, &village)?
+        let row = state
+            .ops
+            .devices(&caller, &village)?
             .into_iter()
             .find(|d| d.device == device)
             .ok_or_else(|| ApiError::NotFound(format!("box {device}")))?;
@@ -415,7 +414,13 @@ async fn command(
         state,
         device,
         errors,
-        move |state, caller, device| queue_command(state, caller, device, &kind).map(|_| ()),
+        move |state, caller, device| {
+            let allow = &state.options.headend_url_allow_list;
+            Ok(state
+                .ops
+                .send_command(caller, device, &kind, allow)
+                .map(|_| ())?)
+        },
         &done,
     )
     .await
@@ -442,7 +447,7 @@ async fn revoke(
         state,
         device,
         errors,
-        move |state, caller, device| revoke_box(state, caller, device, &f.reason),
+        move |state, caller, device| Ok(state.ops.revoke_box(caller, device, &f.reason)?),
         "已吊销，这台机顶盒不能再同步",
     )
     .await
@@ -463,7 +468,7 @@ async fn release(
         state,
         device,
         errors,
-        move |state, caller, device| release_box(state, caller, device, &f.reason),
+        move |state, caller, device| Ok(state.ops.release_box(caller, device, &f.reason)?),
         "已释放：24 小时内可用别处的安装码重新开通",
     )
     .await

@@ -1,5 +1,5 @@
 //! Logging in and out of the console. The same login as the API (Argon2id,
-//! lock-out, per-address limit, audit log: `crate::login`); the session
+//! lock-out, per-address limit, audit log: `headend_ops::login`); the session
 //! token goes into an `HttpOnly; SameSite=Strict` cookie instead of the
 //! page.
 
@@ -16,8 +16,8 @@ use super::{blocking, layout, PageResult};
 use crate::api::AppState;
 use crate::auth::{session_token, ClientIp, SESSION_COOKIE};
 use crate::db::SESSION_SECS;
-use crate::login::Checked;
 use crate::throttle::RetryAfter;
+use headend_ops::login::Checked;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -134,7 +134,7 @@ async fn submit(
 ) -> PageResult {
     let username = f.username.trim().to_string();
     let next = safe_next(f.next.as_deref());
-    match crate::login::login(&state, username.clone(), f.password, ip).await? {
+    match headend_ops::login::login(&state.ops, username.clone(), f.password, ip).await? {
         Checked::Ok(session) => {
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECS}",

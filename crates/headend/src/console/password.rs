@@ -1,6 +1,6 @@
 //! Changing one's own password in the console: the current password, the
 //! new one twice. The current one is checked and counted like a login from
-//! this address ([`crate::login::change_own_password`], the same as the
+//! this address ([`headend_ops::login::change_own_password`], the same as the
 //! API), so a session left open on a shared computer cannot be used to
 //! guess it or take the account over.
 
@@ -16,7 +16,7 @@ use super::{layout, Nav, PageResult, Staff};
 use crate::api::AppState;
 use crate::auth::ClientIp;
 use crate::db::{check_password, LoginRefused, MIN_PASSWORD_CHARS};
-use crate::login::Checked;
+use headend_ops::login::Checked;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/console/password", get(form).post(change))
@@ -92,9 +92,15 @@ async fn change(
         errors.push(("confirm", "两次输入的新密码不一样".into()));
     }
     if errors.is_empty() {
-        let checked =
-            crate::login::change_own_password(&state, &staff.caller, ip, f.current, f.password)
-                .await?;
+        let checked = headend_ops::login::change_own_password(
+            &state.ops,
+            &staff.caller,
+            staff.caller.session_token(),
+            ip,
+            f.current,
+            f.password,
+        )
+        .await?;
         match checked {
             Checked::Ok(()) => {
                 return Ok(super::see_other(

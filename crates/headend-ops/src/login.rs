@@ -23,16 +23,11 @@
 
 use std::net::IpAddr;
 
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use tokio::sync::Semaphore;
 
-use crate::api::{blocking, ApiError, AppState};
-use crate::auth::Caller;
 use crate::db::{AuditEntry, DbError, LoginRefused, Outcome, Session};
-use crate::push::now_ms;
 use crate::throttle::RetryAfter;
+use crate::{Actor, Ops, OpsError};
 
 /// Argon2id checks of network passwords running at once.
 pub const ARGON2_AT_ONCE: usize = 4;
@@ -44,7 +39,7 @@ const MAX_LOGGED_NAME: usize = 64;
 
 /// What came of a password from the network.
 #[derive(Debug)]
-pub(crate) enum Checked<T> {
+pub enum Checked<T> {
     Ok(T),
     /// Shown to the person as "wrong user name or password", whatever it was.
     Refused(LoginRefused),
@@ -54,7 +49,7 @@ pub(crate) enum Checked<T> {
 
 /// The key an address is limited and trusted by: IPv4 as is, IPv6 by its
 /// /64 (one subscriber's network), anything else as given.
-pub(crate) fn addr_key(ip: &str) -> String {
+pub fn addr_key(ip: &str) -> String {
     match ip.parse::<IpAddr>() {
         Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
@@ -68,52 +63,38 @@ pub(crate) fn addr_key(ip: &str) -> String {
     }
 }
 
-/// `429 too_many_attempts` with `Retry-After`, for the API.
-pub(crate) fn throttled_response(wait: RetryAfter) -> Response {
-    let body = model::ApiError {
-        code: "too_many_attempts".into(),
-        message: format!(
-            "too many failed attempts from this address; try again in {} seconds",
-            wait.0
-        ),
-    };
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, wait.0.to_string())],
-        Json(body),
-    )
-        .into_response()
-}
-
 /// Runs one password check from `ip` under the per-address limit and the
 /// Argon2id bound. `check` gets the address key and the time (unix secs).
 async fn guarded<T: Send + 'static>(
-    state: &AppState,
+    ops: &Ops,
     ip: &str,
     check: impl FnOnce(&str, i64) -> Result<Result<T, LoginRefused>, DbError> + Send + 'static,
-) -> Result<Checked<T>, ApiError> {
+) -> Result<Checked<T>, OpsError> {
     let key = addr_key(ip);
-    let throttle = &state.ops.throttles.login_failures_by_addr;
-    if let Err(wait) = throttle.hit(&key, now_ms()).await {
+    let throttle = &ops.throttles.login_failures_by_addr;
+    if let Err(wait) = throttle.hit(&key, ops.now_ms()).await {
         return Ok(Checked::Throttled(wait));
     }
     let slot = ARGON2_SLOTS
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(format!("argon2 slots: {e}")))?;
-    let addr = key.clone();
-    let result = blocking(move || Ok(check(&addr, now_ms() / 1000)?)).await;
+        .map_err(|e| OpsError::Internal(format!("argon2 slots: {e}")))?;
+    let (addr, now) = (key.clone(), ops.now());
+    let result = tokio::task::spawn_blocking(move || check(&addr, now))
+        .await
+        .map_err(|e| OpsError::Internal(e.to_string()))
+        .and_then(|r| r.map_err(OpsError::from));
     drop(slot);
     match result {
         Ok(Err(refused)) => Ok(Checked::Refused(refused)),
         // A right password, or an error that was no guess (a new password
         // the rules refuse): the attempt is given back.
         Ok(Ok(value)) => {
-            throttle.refund(&key, now_ms()).await;
+            throttle.refund(&key, ops.now_ms()).await;
             Ok(Checked::Ok(value))
         }
         Err(e) => {
-            throttle.refund(&key, now_ms()).await;
+            throttle.refund(&key, ops.now_ms()).await;
             Err(e)
         }
     }
@@ -122,17 +103,20 @@ async fn guarded<T: Send + 'static>(
 /// Writes one audit entry about `username`'s password, in the account's
 /// region when it exists.
 async fn record(
-    state: &AppState,
+    ops: &Ops,
     username: &str,
     action: &str,
     outcome: Outcome,
     detail: String,
     ip: String,
-) -> Result<(), ApiError> {
-    let db = state.db.clone();
+) -> Result<(), OpsError> {
+    let db = ops.db.clone();
     let name: String = username.chars().take(MAX_LOGGED_NAME).collect();
     let lookup = name.clone();
-    let region = blocking(move || Ok(db.account(&lookup)?.map(|a| a.region.to_string()))).await?;
+    let region = tokio::task::spawn_blocking(move || db.account(&lookup))
+        .await
+        .map_err(|e| OpsError::Internal(e.to_string()))??
+        .map(|a| a.region.to_string());
     let entry = AuditEntry {
         account: Some(name.clone()),
         action: action.to_string(),
@@ -143,10 +127,10 @@ async fn record(
         detail,
         ..AuditEntry::default()
     };
-    if state.ops.audit.record(entry).await {
+    if ops.audit.record(entry).await {
         Ok(())
     } else {
-        Err(ApiError::Internal("cannot write the audit log".into()))
+        Err(OpsError::Internal("cannot write the audit log".into()))
     }
 }
 
@@ -160,31 +144,29 @@ fn throttled_detail(wait: RetryAfter) -> String {
 
 /// Whether a refusal of `ip` for being over its limit goes into the audit
 /// log (one a minute per address).
-async fn log_throttled(state: &AppState, ip: &str) -> bool {
-    state
-        .ops
-        .throttles
+async fn log_throttled(ops: &Ops, ip: &str) -> bool {
+    ops.throttles
         .throttled_logins_logged_by_addr
-        .hit(&addr_key(ip), now_ms())
+        .hit(&addr_key(ip), ops.now_ms())
         .await
         .is_ok()
 }
 
 /// Tries a login from `ip` and writes the attempt to the audit log,
 /// whatever the answer (the API and the console both log in here).
-pub(crate) async fn login(
-    state: &AppState,
+pub async fn login(
+    ops: &Ops,
     username: String,
     password: String,
     ip: String,
-) -> Result<Checked<Session>, ApiError> {
-    let db = state.db.clone();
+) -> Result<Checked<Session>, OpsError> {
+    let db = ops.db.clone();
     let name = username.clone();
-    let checked = guarded(state, &ip, move |addr, now| {
+    let checked = guarded(ops, &ip, move |addr, now| {
         db.login(&name, &password, addr, now)
     })
     .await?;
-    if matches!(checked, Checked::Throttled(_)) && !log_throttled(state, &ip).await {
+    if matches!(checked, Checked::Throttled(_)) && !log_throttled(ops, &ip).await {
         return Ok(checked);
     }
     let (action, outcome, detail) = match &checked {
@@ -193,24 +175,26 @@ pub(crate) async fn login(
         Checked::Refused(r) => ("login_failed", Outcome::Failed, r.detail()),
         Checked::Throttled(wait) => ("login_throttled", Outcome::Refused, throttled_detail(*wait)),
     };
-    record(state, &username, action, outcome, detail, ip).await?;
+    record(ops, &username, action, outcome, detail, ip).await?;
     Ok(checked)
 }
 
 /// Changes the caller's own password given the current one, checked and
 /// counted like a login from `ip`; a refusal is audited and noted for the
 /// request's own audit entry (the API and the console both change here).
-pub(crate) async fn change_own_password(
-    state: &AppState,
-    caller: &Caller,
+/// `session` is the token of the request, which stays logged in.
+pub async fn change_own_password(
+    ops: &Ops,
+    caller: &Actor,
+    session: &str,
     ip: String,
     current: String,
     new: String,
-) -> Result<Checked<()>, ApiError> {
-    let db = state.db.clone();
+) -> Result<Checked<()>, OpsError> {
+    let db = ops.db.clone();
     let name = caller.account.username.clone();
-    let keep = caller.session_token().to_string();
-    let checked = guarded(state, &ip, move |addr, now| {
+    let keep = session.to_string();
+    let checked = guarded(ops, &ip, move |addr, now| {
         db.change_own_password(&name, &current, &new, addr, &keep, now)
     })
     .await?;
@@ -227,10 +211,10 @@ pub(crate) async fn change_own_password(
         ),
     };
     caller.note_refusal(&format!("current password not accepted: {detail}"));
-    if matches!(checked, Checked::Throttled(_)) && !log_throttled(state, &ip).await {
+    if matches!(checked, Checked::Throttled(_)) && !log_throttled(ops, &ip).await {
         return Ok(checked);
     }
-    record(state, &caller.account.username, action, outcome, detail, ip).await?;
+    record(ops, &caller.account.username, action, outcome, detail, ip).await?;
     Ok(checked)
 }
 
