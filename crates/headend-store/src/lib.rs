@@ -320,6 +320,15 @@ impl Db {
     }
 
     /// Latest change relevant to a village: the feed's ETag is built on it.
+    /// The chain of `code` (as [`Db::scope_chain`]) and its feed's head
+    /// (as [`Db::head`]), read in one statement.
+    pub fn chain_and_head(&self, code: &AreaCode) -> Result<(Vec<AreaCode>, u64), DbError> {
+        let conn = self.lock()?;
+        let rows = chain_rows(&conn, code, true)?;
+        let head = rows.iter().map(|(_, h)| *h).max().unwrap_or(0);
+        Ok((rows.into_iter().map(|(region, _)| region).collect(), head))
+    }
+
     pub fn head(&self, chain: &[AreaCode]) -> Result<u64, DbError> {
         let conn = self.lock()?;
         head(&conn, chain)
@@ -453,32 +462,62 @@ fn region_name(conn: &impl Sql, code: &str) -> Result<String, DbError> {
         .unwrap_or_else(|| code.to_string()))
 }
 
-fn scope_chain(conn: &impl Sql, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {
-    let mut chain = Vec::new();
-    let mut next = Some(code.as_str().to_string());
-    while let Some(current) = next {
-        let parent: Option<Option<String>> = conn
-            .query_row(
-                "SELECT parent FROM regions WHERE code = ?1",
-                [&current],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(parent) = parent else {
-            return Err(DbError::UnknownRegion(current));
-        };
-        chain.push(
-            current
-                .parse()
-                .map_err(|_| DbError::UnknownRegion(current.clone()))?,
-        );
-        // A cycle in a hand-edited tree must not hang the server.
-        if chain.len() > 8 {
-            break;
-        }
-        next = parent;
+/// How many regions a chain may hold: a cycle in a hand-edited tree must
+/// not hang the server.
+const MAX_CHAIN: usize = 9;
+
+/// A region and its ancestors, nearest first, in one statement (one round
+/// trip on PostgreSQL, where a caught-up box's poll is mostly this).
+const CHAIN: &str = "WITH RECURSIVE chain(code, parent, depth) AS (
+        SELECT code, parent, 0 FROM regions WHERE code = ?1
+        UNION ALL
+        SELECT r.code, r.parent, chain.depth + 1 FROM regions r
+        JOIN chain ON r.code = chain.parent WHERE chain.depth < 8
+    )
+    SELECT code, parent, NULL FROM chain ORDER BY depth";
+
+/// [`CHAIN`] with the newest change of each region's own items.
+const CHAIN_WITH_HEADS: &str = "WITH RECURSIVE chain(code, parent, depth) AS (
+        SELECT code, parent, 0 FROM regions WHERE code = ?1
+        UNION ALL
+        SELECT r.code, r.parent, chain.depth + 1 FROM regions r
+        JOIN chain ON r.code = chain.parent WHERE chain.depth < 8
+    )
+    SELECT code, parent, (SELECT max(seq) FROM items WHERE items.scope = chain.code)
+    FROM chain ORDER BY depth";
+
+/// The chain of `code` with each region's head (0 without `heads`).
+fn chain_rows(
+    conn: &impl Sql,
+    code: &AreaCode,
+    heads: bool,
+) -> Result<Vec<(AreaCode, u64)>, DbError> {
+    let mut stmt = conn.prepare_cached(if heads { CHAIN_WITH_HEADS } else { CHAIN })?;
+    let rows: Vec<(String, Option<String>, Option<i64>)> = stmt
+        .query_map([code.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some((_, last_parent, _)) = rows.last() else {
+        return Err(DbError::UnknownRegion(code.as_str().to_string()));
+    };
+    // A parent named but missing ends the walk early.
+    if let (Some(parent), true) = (last_parent, rows.len() < MAX_CHAIN) {
+        return Err(DbError::UnknownRegion(parent.clone()));
     }
-    Ok(chain)
+    rows.into_iter()
+        .map(|(current, _, head)| {
+            let region = current
+                .parse()
+                .map_err(|_| DbError::UnknownRegion(current.clone()))?;
+            Ok((region, head.unwrap_or(0).max(0) as u64))
+        })
+        .collect()
+}
+
+fn scope_chain(conn: &impl Sql, code: &AreaCode) -> Result<Vec<AreaCode>, DbError> {
+    Ok(chain_rows(conn, code, false)?
+        .into_iter()
+        .map(|(region, _)| region)
+        .collect())
 }
 
 fn head(conn: &impl Sql, chain: &[AreaCode]) -> Result<u64, DbError> {
