@@ -16,15 +16,19 @@
 pub mod accounts;
 pub mod actor;
 pub mod audit;
+pub mod boxes;
 pub mod clock;
 pub mod content;
 pub mod error;
 pub mod events;
 pub mod fleet;
+pub mod households;
 pub mod import;
 pub mod ingest;
 pub mod login;
+pub mod meetings;
 pub mod provision;
+pub mod services;
 pub mod stats;
 #[cfg(test)]
 mod testing;

@@ -6,7 +6,8 @@
 //! or skips it when nobody there is invited. On connecting (and after
 //! falling behind the channel) a box is sent every roll-call still open, so
 //! a box that was offline or rebooted gets the prompt it missed; boxes
-//! ignore a prompt they already have. Boxes that cannot hold a connection
+//! ignore a prompt they already have (what a box is owed is the
+//! operation [`Ops::push_backlog`]). Boxes that cannot hold a connection
 //! poll `GET /api/v1/rollcalls/open` instead.
 //!
 //! A box holds at most a few streams ([`Hub::hold`]), so one token cannot
@@ -26,7 +27,9 @@ use futures_util::stream::Stream;
 use model::{Household, PushEvent};
 use tokio::sync::broadcast;
 
-use crate::db::{Db, DbError};
+use headend_ops::{Ops, OpsError};
+
+use crate::db::Db;
 
 /// Milliseconds since the Unix epoch on the headend's clock.
 pub fn now_ms() -> i64 {
@@ -279,42 +282,19 @@ fn event(push: &PushEvent) -> Event {
     e
 }
 
-/// The prompts for every roll-call open now that this household is in.
-pub fn open_prompts(db: &Db, household: &Household) -> Result<Vec<PushEvent>, DbError> {
-    let now = now_ms();
-    Ok(db
-        .open_rollcalls(now)?
-        .iter()
-        .filter_map(|open| open.prompt_for(&household.members, now))
-        .map(PushEvent::RollCall)
-        .collect())
-}
-
-/// What a box is sent on connecting: open prompts, then commands it has
-/// not acknowledged.
-pub fn backlog(db: &Db, household: &Household) -> Result<Vec<PushEvent>, DbError> {
-    let mut events = open_prompts(db, household)?;
-    events.extend(
-        db.pending_commands(&household.device)?
-            .into_iter()
-            .map(PushEvent::Command),
-    );
-    Ok(events)
-}
-
 /// Whether `token` is still the token of `device` (not revoked, not
 /// replaced). A database error keeps the stream: the next check decides.
-async fn still_valid(db: &Arc<Db>, device: &str, token: &str) -> bool {
-    let (db, device, token) = (db.clone(), device.to_string(), token.to_string());
+async fn still_valid(ops: &Ops, device: &str, token: &str) -> bool {
+    let (ops, device, token) = (ops.clone(), device.to_string(), token.to_string());
     !matches!(
-        tokio::task::spawn_blocking(move || db.check_device(&device, Some(&token))).await,
-        Ok(Ok(Err(_)))
+        tokio::task::spawn_blocking(move || ops.authorize_box(&device, Some(&token))).await,
+        Ok(Err(OpsError::Device(_)))
     )
 }
 
 /// The event stream for one box, which proved itself with `token`.
 pub fn stream(
-    db: Arc<Db>,
+    ops: Ops,
     household: Household,
     backlog: Vec<PushEvent>,
     listener: Listener,
@@ -331,7 +311,7 @@ pub fn stream(
     let stream = futures_util::stream::unfold(
         state,
         move |(mut rx, mut closing, mut pending, guard)| {
-            let db = db.clone();
+            let ops = ops.clone();
             let household = household.clone();
             let token = token.clone();
             async move {
@@ -351,7 +331,8 @@ pub fn stream(
                     };
                     match received {
                         Ok(HubEvent::RollCall(open)) => {
-                            if let Some(prompt) = open.prompt_for(&household.members, now_ms()) {
+                            if let Some(prompt) = open.prompt_for(&household.members, ops.now_ms())
+                            {
                                 pending.push(PushEvent::RollCall(prompt));
                             }
                         }
@@ -380,13 +361,13 @@ pub fn stream(
                             }
                             // Events were lost: it may have missed its own
                             // revocation, so ask again.
-                            if !still_valid(&db, &household.device, &token).await {
+                            if !still_valid(&ops, &household.device, &token).await {
                                 return None;
                             }
                             // Resend what is open rather than guess.
-                            let db = db.clone();
+                            let ops = ops.clone();
                             let h = household.clone();
-                            let again = tokio::task::spawn_blocking(move || self::backlog(&db, &h))
+                            let again = tokio::task::spawn_blocking(move || ops.push_backlog(&h))
                                 .await
                                 .ok()
                                 .and_then(Result::ok)

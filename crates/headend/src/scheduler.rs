@@ -5,19 +5,21 @@
 //! buckets. Time is the operations' clock.
 //!
 //! With several replicas every process ticks, but the once-a-second and
-//! hourly work runs under [`Db::exclusive`]: one process at a time does
+//! hourly work runs under [`Db::exclusive`](crate::db::Db::exclusive): one process at a time does
 //! it, the others skip that tick. The store's own operations claim each
 //! due draft and roll-call atomically as well, so even two processes
 //! racing could not open a roll-call twice; the lock keeps them from
 //! doing the work twice. Sharing presence is per process and runs on all.
+//! Opening (and announcing) due roll-calls is the operation
+//! `Ops::open_due_rollcalls`, at the operations' clock.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use headend_ops::Ops;
 
-use crate::db::{DbError, OpenRollCall};
-use crate::push::{Hub, HubEvent};
+use crate::db::DbError;
+use crate::push::Hub;
 
 /// How often each process writes who it saw (for online counts across
 /// replicas; the online window is minutes).
@@ -28,13 +30,9 @@ const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
 /// refill is one a minute on a burst of at most a few dozen).
 const SPENT_BUCKET_MS: i64 = 24 * 3600 * 1000;
 
-/// What one tick did that the scheduler still announces itself.
-#[derive(Debug, Default)]
-struct Tick {
-    opened: Vec<OpenRollCall>,
-}
-
-fn tick(ops: &Ops, hourly: bool) -> Result<Option<Tick>, DbError> {
+/// One tick's work; `None` when another replica did it. The operations
+/// announce what they publish and open themselves.
+fn tick(ops: &Ops, hourly: bool) -> Result<Option<()>, DbError> {
     let (db, now) = (&ops.db, ops.now_ms());
     db.exclusive("scheduler", || {
         if hourly {
@@ -45,13 +43,15 @@ fn tick(ops: &Ops, hourly: bool) -> Result<Option<Tick>, DbError> {
                 tracing::warn!(error = %e, "cannot prune rate limits");
             }
         }
-        let mut done = Tick::default();
         // Scheduled content whose time has come.
         if let Err(e) = ops.publish_due() {
             tracing::error!(error = %e, "cannot publish scheduled content");
         }
-        done.opened = db.open_due_rollcalls(now)?;
-        Ok(done)
+        // Planned roll-calls now due, announced to the invited boxes.
+        if let Err(e) = ops.open_due_rollcalls() {
+            tracing::error!(error = %e, "cannot open planned roll-calls");
+        }
+        Ok(())
     })
 }
 
@@ -66,15 +66,9 @@ pub(crate) async fn run(ops: Ops, hub: Arc<Hub>) {
         let (tick_ops, hourly) = (ops.clone(), ticks.is_multiple_of(3600));
         let done = tokio::task::spawn_blocking(move || tick(&tick_ops, hourly)).await;
         match done {
-            Ok(Ok(Some(done))) => {
-                for open in done.opened {
-                    tracing::info!(rollcall = %open.id, meeting = %open.meeting, "planned roll-call opened");
-                    hub.publish(HubEvent::RollCall(Arc::new(open)));
-                }
-            }
-            // Another replica did this tick's work.
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot open planned roll-calls"),
+            // Done here, or by another replica.
+            Ok(Ok(Some(()) | None)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the scheduler's tick failed in the store"),
             Err(e) => tracing::error!(error = %e, "the scheduler's tick failed"),
         }
         if ticks.is_multiple_of(PRESENCE_EVERY.as_secs()) {

@@ -5,24 +5,24 @@
 //! A box names itself with `device` (its id, given at provisioning) and
 //! proves it with its device token as `Authorization: Bearer`; a missing,
 //! wrong or revoked token is refused with `device_token` or
-//! `device_revoked`, which tells the box to be provisioned again.
-
-use std::sync::Arc;
+//! `device_revoked`, which tells the box to be provisioned again. The
+//! checks and records are the operations' (`headend_ops::boxes`); here the
+//! requests are parsed, presence is noted on the push hub and the push
+//! stream is held.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use model::{Household, PlaybackBeat, SubmissionBatch};
+use model::{PlaybackBeat, SubmissionBatch};
 use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
-use crate::db::Db;
-use crate::push::{self, now_ms};
+use crate::push;
 
 /// Most items accepted in one `POST /api/v1/submissions`.
-pub const MAX_SUBMISSIONS: usize = 100;
+pub use headend_ops::boxes::MAX_SUBMISSIONS;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -38,16 +38,6 @@ pub(crate) fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 struct DeviceQuery {
     device: String,
-}
-
-fn unknown_box(device: &str) -> ApiError {
-    ApiError::NotFound(format!(
-        "unknown box {device}; bind it to a household on the headend first"
-    ))
-}
-
-fn known_household(db: &Db, device: &str) -> Result<Household, ApiError> {
-    db.household(device)?.ok_or_else(|| unknown_box(device))
 }
 
 /// The device token a box sends (`Authorization: Bearer …`).
@@ -78,18 +68,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BoxToken {
     }
 }
 
-/// Checks the token for `device`. Blocking: call it inside [`blocking`].
-pub(crate) fn authorize(db: &Db, device: &str, token: &BoxToken) -> Result<(), ApiError> {
-    db.check_device(device, token.0.as_deref())?
-        .map_err(ApiError::Device)
-}
-
-/// The household of a box whose token checks out.
-fn known_box(db: &Db, device: &str, token: &BoxToken) -> Result<Household, ApiError> {
-    authorize(db, device, token)?;
-    known_household(db, device)
-}
-
 /// How long a box told it holds too many push streams should wait: about
 /// two keep-alives, by when a connection it lost is noticed and freed.
 const STREAMS_RETRY_SECS: u64 = 30;
@@ -102,9 +80,9 @@ async fn events(
     // Before the token check, so a revocation just after it still ends
     // this stream.
     let listener = state.hub.listen();
-    let db = state.db.clone();
+    let ops = state.ops.clone();
     let checked = token.clone();
-    let household = blocking(move || known_box(&db, &q.device, &checked)).await?;
+    let household = blocking(move || Ok(ops.box_household(&q.device, checked.bearer())?)).await?;
     state.hub.seen(&household.device);
     let max = state.options.limits.max_push_per_device.max(1);
     let Some(held) = state.hub.hold(&household.device, max) else {
@@ -115,12 +93,12 @@ async fn events(
             crate::throttle::RetryAfter(STREAMS_RETRY_SECS),
         ));
     };
-    let db = state.db.clone();
+    let ops = state.ops.clone();
     let h = household.clone();
     // Commands not yet acknowledged go again on every connection.
-    let backlog = blocking(move || Ok(push::backlog(&db, &h)?)).await?;
+    let backlog = blocking(move || Ok(ops.push_backlog(&h)?)).await?;
     let token = token.0.unwrap_or_default();
-    Ok(push::stream(state.db.clone(), household, backlog, listener, held, token).into_response())
+    Ok(push::stream(state.ops.clone(), household, backlog, listener, held, token).into_response())
 }
 
 async fn open_rollcalls(
@@ -129,15 +107,9 @@ async fn open_rollcalls(
     Query(q): Query<DeviceQuery>,
 ) -> Result<Response, ApiError> {
     let prompts = blocking(move || {
-        let household = known_box(&state.db, &q.device, &token)?;
+        let prompts = state.ops.box_open_prompts(&q.device, token.bearer())?;
         state.hub.seen(&q.device);
-        let now = now_ms();
-        Ok(state
-            .db
-            .open_rollcalls(now)?
-            .iter()
-            .filter_map(|open| open.prompt_for(&household.members, now))
-            .collect::<Vec<_>>())
+        Ok(prompts)
     })
     .await?;
     Ok(Json(prompts).into_response())
@@ -148,20 +120,15 @@ async fn submissions(
     token: BoxToken,
     Json(batch): Json<SubmissionBatch>,
 ) -> Result<Response, ApiError> {
-    if batch.items.len() > MAX_SUBMISSIONS {
-        return Err(ApiError::BadRequest(format!(
-            "at most {MAX_SUBMISSIONS} items per request"
-        )));
-    }
-    let device = batch.device.clone();
-    let db = state.db.clone();
-    let named = device.clone();
-    blocking(move || authorize(&db, &named, &token)).await?;
-    state.hub.seen(&device);
-    match state.ops.ingest.submit(batch).await? {
-        Some(receipts) => Ok(Json(receipts).into_response()),
-        None => Err(unknown_box(&device)),
-    }
+    let ops = state.ops.clone();
+    let batch = blocking(move || {
+        ops.check_submission(token.bearer(), &batch)?;
+        Ok(batch)
+    })
+    .await?;
+    state.hub.seen(&batch.device);
+    let receipts = state.ops.submit(batch).await?;
+    Ok(Json(receipts).into_response())
 }
 
 async fn playback(
@@ -170,11 +137,8 @@ async fn playback(
     Json(beat): Json<PlaybackBeat>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        known_box(&state.db, &beat.device, &token)?;
+        state.ops.playback_beat(token.bearer(), &beat)?;
         state.hub.seen(&beat.device);
-        state
-            .db
-            .playback_beat(&beat.device, beat.item.as_deref(), now_ms())?;
         Ok(())
     })
     .await?;
@@ -187,7 +151,7 @@ async fn household(
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
     let h = blocking(move || {
-        let h = known_box(&state.db, &device, &token)?;
+        let h = state.ops.box_household(&device, token.bearer())?;
         state.hub.seen(&device);
         Ok(h)
     })
@@ -200,12 +164,7 @@ async fn attendance(
     token: BoxToken,
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
-    let db: Arc<Db> = state.db.clone();
-    let records = blocking(move || {
-        known_box(&db, &device, &token)?;
-        Ok(db.household_attendance(&device)?)
-    })
-    .await?;
+    let records = blocking(move || Ok(state.ops.box_attendance(&device, token.bearer())?)).await?;
     Ok(Json(records).into_response())
 }
 
@@ -215,9 +174,9 @@ async fn services(
     Path(device): Path<String>,
 ) -> Result<Response, ApiError> {
     let record = blocking(move || {
-        known_box(&state.db, &device, &token)?;
+        let record = state.ops.box_services(&device, token.bearer())?;
         state.hub.seen(&device);
-        Ok(state.db.household_services(&device)?)
+        Ok(record)
     })
     .await?;
     Ok(Json(record).into_response())

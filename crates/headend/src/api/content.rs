@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
-use crate::db::{Db, Draft, DraftStatus};
+use crate::db::DraftStatus;
 use headend_ops::content::DraftFilter;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -52,22 +52,6 @@ async fn create_draft(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
-}
-
-/// A draft made by [`headend_ops::content::new_draft`]'s rules, for the
-/// handlers in `api/services.rs` (menus, questionnaires, exams) until they
-/// call operations of their own. Blocking: call it inside [`blocking`].
-pub(crate) fn new_draft(
-    db: &Db,
-    caller: &Caller,
-    scope: &AreaCode,
-    content: &Content,
-    item_id: Option<&str>,
-) -> Result<Draft, ApiError> {
-    let now = crate::push::now_ms() / 1000;
-    Ok(headend_ops::content::new_draft(
-        db, caller, scope, content, item_id, now,
-    )?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,8 +3,9 @@
 //!
 //! Changes need an operator (or admin) account, reads any account; the
 //! branch, member, household or meeting must lie in the account's region.
-
-use std::sync::Arc;
+//! Those rules are the operations' (`headend_ops::meetings`,
+//! `headend_ops::households`); here requests are parsed and answers
+//! rendered as JSON or CSV.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -16,11 +17,8 @@ use serde::Deserialize;
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
 use crate::csv_export::CsvExport;
-use crate::db::{
-    AttendanceRate, AttendanceRow, Branch, Db, Meeting, NewMeeting, NewMember, OpenRollCall,
-    Permission, Target,
-};
-use crate::push::{now_ms, HubEvent};
+use crate::db::{AttendanceRate, AttendanceRow, Branch, NewMeeting, NewMember, Permission};
+use headend_ops::meetings::Reach;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -70,18 +68,7 @@ async fn put_branch(
         region: body.region,
     };
     let out = branch.clone();
-    blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::Operate, &Target::Region(&branch.region))?;
-        // Moving a branch needs its present region too.
-        match db.target_regions(&Target::Branch(&branch.id)) {
-            Ok(_) => caller.require(db, Permission::Operate, &Target::Branch(&branch.id))?,
-            Err(crate::DbError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(db.upsert_branch(&branch)?)
-    })
-    .await?;
+    blocking(move || Ok(state.ops.put_branch(&caller, &branch)?)).await?;
     Ok(Json(out).into_response())
 }
 
@@ -103,17 +90,7 @@ async fn put_member(
         branch: body.branch,
     };
     let out = member.clone();
-    blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::Operate, &Target::Branch(&member.branch))?;
-        match db.target_regions(&Target::Member(&member.id)) {
-            Ok(_) => caller.require(db, Permission::Operate, &Target::Member(&member.id))?,
-            Err(crate::DbError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(db.upsert_member(&member)?)
-    })
-    .await?;
+    blocking(move || Ok(state.ops.put_member(&caller, &member)?)).await?;
     Ok(Json(out).into_response())
 }
 
@@ -130,40 +107,12 @@ async fn put_household(
     Json(body): Json<HouseholdBody>,
 ) -> Result<Response, ApiError> {
     let h = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::Operate, &Target::Region(&body.village))?;
-        match db.target_regions(&Target::Household(&device)) {
-            Ok(_) => caller.require(db, Permission::Operate, &Target::Household(&device))?,
-            Err(crate::DbError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-        for member in &body.members {
-            caller.require(db, Permission::Operate, &Target::Member(member))?;
-        }
-        state
-            .db
-            .set_household(&device, &body.village, &body.members)?;
-        Ok(state.db.household(&device)?)
+        Ok(state
+            .ops
+            .set_household(&caller, &device, &body.village, &body.members)?)
     })
     .await?;
     Ok(Json(h).into_response())
-}
-
-/// Schedules a meeting for `caller` (the API's and the console's one code
-/// path): an operating role, and every invited branch in its region.
-/// Blocking: call it inside [`blocking`].
-pub(crate) fn schedule_meeting(
-    db: &Db,
-    caller: &Caller,
-    new: &NewMeeting,
-) -> Result<Meeting, ApiError> {
-    // Branch by branch first, so that a refusal is audited in the region
-    // of the branch; the role alone where no branch is invited.
-    for branch in &new.branches {
-        caller.require(db, Permission::Operate, &Target::Branch(branch))?;
-    }
-    caller.require_role(Permission::Operate)?;
-    Ok(db.create_meeting(new, now_ms() / 1000)?)
 }
 
 async fn create_meeting(
@@ -171,7 +120,7 @@ async fn create_meeting(
     caller: Caller,
     Json(new): Json<NewMeeting>,
 ) -> Result<Response, ApiError> {
-    let meeting = blocking(move || schedule_meeting(&state.db, &caller, &new)).await?;
+    let meeting = blocking(move || Ok(state.ops.schedule_meeting(&caller, &new)?)).await?;
     Ok((axum::http::StatusCode::CREATED, Json(meeting)).into_response())
 }
 
@@ -183,33 +132,9 @@ struct Period {
     to: i64,
 }
 
+/// The default end of a period: no end.
 pub(crate) fn far_future() -> i64 {
     i64::MAX / 2
-}
-
-/// How much of a meeting (the regions of its branches) lies inside an
-/// account's region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reach {
-    /// No branch (or the meeting is unknown).
-    Outside,
-    /// Some branches but not all.
-    Partly,
-    /// Every branch: what [`Caller::require`] asks of a meeting.
-    Wholly,
-}
-
-/// Where `meeting` lies for `caller`. Blocking.
-pub(crate) fn reach(db: &Db, caller: &Caller, meeting: &str) -> Reach {
-    let Ok(regions) = db.target_regions(&Target::Meeting(meeting)) else {
-        return Reach::Outside;
-    };
-    let inside = regions.iter().filter(|r| caller.sees(db, r)).count();
-    match inside {
-        0 => Reach::Outside,
-        n if n == regions.len() => Reach::Wholly,
-        _ => Reach::Partly,
-    }
 }
 
 /// Meetings with at least one branch inside the caller's region.
@@ -218,13 +143,8 @@ async fn list_meetings(
     caller: Caller,
     Query(p): Query<Period>,
 ) -> Result<Response, ApiError> {
-    let list = blocking(move || {
-        let db = &state.db;
-        let mut list = db.meetings(p.from, p.to)?;
-        list.retain(|m| reach(db, &caller, &m.id) != Reach::Outside);
-        Ok(list)
-    })
-    .await?;
+    let list =
+        blocking(move || Ok(state.ops.meetings(&caller, p.from, p.to, Reach::Partly)?)).await?;
     Ok(Json(list).into_response())
 }
 
@@ -233,40 +153,13 @@ async fn meeting(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let m = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Meeting(&id))?;
-        state
-            .db
-            .meeting(&id)?
-            .ok_or_else(|| ApiError::NotFound(format!("unknown meeting {id}")))
-    })
-    .await?;
+    let m = blocking(move || Ok(state.ops.meeting(&caller, &id)?)).await?;
     Ok(Json(m).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct StartBody {
     window_secs: Option<u32>,
-}
-
-/// Opens a roll-call in `meeting` now (server time) for `caller`, who must
-/// operate every branch of it, and pushes it to the invited boxes. The
-/// API's and the console's one code path.
-pub(crate) async fn open_rollcall_now(
-    state: &AppState,
-    caller: Caller,
-    meeting: String,
-    window_secs: u32,
-) -> Result<Arc<OpenRollCall>, ApiError> {
-    let db = state.db.clone();
-    let open = blocking(move || {
-        caller.require(&db, Permission::Operate, &Target::Meeting(&meeting))?;
-        Ok(db.start_rollcall(&meeting, window_secs, now_ms())?)
-    })
-    .await?;
-    let open = Arc::new(open);
-    state.hub.publish(HubEvent::RollCall(open.clone()));
-    Ok(open)
 }
 
 /// Opens a roll-call now and pushes it to the invited boxes.
@@ -279,7 +172,7 @@ async fn start_rollcall(
     let window = body
         .and_then(|Json(b)| b.window_secs)
         .unwrap_or(DEFAULT_WINDOW_SECS);
-    let open = open_rollcall_now(&state, caller, id, window).await?;
+    let open = blocking(move || Ok(state.ops.open_rollcall(&caller, &id, window)?)).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(serde_json::json!({
@@ -371,11 +264,7 @@ async fn meeting_attendance(
     Query(f): Query<Format>,
 ) -> Result<Response, ApiError> {
     let name = id.clone();
-    let rows = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Meeting(&id))?;
-        Ok(state.db.meeting_attendance(&id)?)
-    })
-    .await?;
+    let rows = blocking(move || Ok(state.ops.meeting_attendance(&caller, &id)?)).await?;
     if wants_csv(&f) {
         return attendance_csv(&format!("attendance-{name}"), &rows);
     }
@@ -389,11 +278,7 @@ async fn rollcall_attendance(
     Query(f): Query<Format>,
 ) -> Result<Response, ApiError> {
     let name = id.clone();
-    let rows = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::RollCall(&id))?;
-        Ok(state.db.rollcall_attendance(&id)?)
-    })
-    .await?;
+    let rows = blocking(move || Ok(state.ops.rollcall_attendance(&caller, &id)?)).await?;
     if wants_csv(&f) {
         return attendance_csv(&format!("rollcall-{name}"), &rows);
     }
@@ -405,11 +290,7 @@ async fn member_attendance(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let record = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Member(&id))?;
-        Ok(state.db.member_attendance(&id)?)
-    })
-    .await?;
+    let record = blocking(move || Ok(state.ops.member_attendance(&caller, &id)?)).await?;
     Ok(Json(record).into_response())
 }
 
@@ -430,8 +311,9 @@ async fn rates(
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
     let (branches, villages) = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.attendance_rates(&q.region, q.from, q.to)?)
+        Ok(state
+            .ops
+            .attendance_rates(&caller, &q.region, q.from, q.to)?)
     })
     .await?;
     if csv {

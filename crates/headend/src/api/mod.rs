@@ -163,8 +163,9 @@ pub fn app_with_options(db: Arc<Db>, hub: Arc<Hub>, options: ServeOptions) -> Ro
     app_with_ops(ops, hub, options)
 }
 
-/// The API on `ops` (which [`serve_with`](crate::serve_with) shares with
-/// the scheduler, so both run the same operations and writer threads).
+/// The API on `ops` (whose events reach boxes through `hub`), which
+/// [`serve_with`](crate::serve_with) shares with the scheduler, so both run
+/// the same operations and writer threads.
 pub(crate) fn app_with_ops(ops: headend_ops::Ops, hub: Arc<Hub>, options: ServeOptions) -> Router {
     let media = Router::new()
         .route("/media/{*path}", get(crate::media::media))

@@ -7,25 +7,23 @@
 //! operator; reading results any account; always inside its region. The
 //! bank is shared by the whole county, so only county accounts edit it.
 //! Menus, questionnaires and exams are drafts like any content: they reach
-//! boxes only through review (see [`crate::api::content`]).
+//! boxes only through review (see [`crate::api::content`]). Those rules
+//! are the operations' (`headend_ops::services`); here requests are parsed
+//! and answers rendered as JSON or CSV.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use model::{AreaCode, Content, Question, QuestionKind, Questionnaire, RequestStatus, ServiceMenu};
+use model::{AreaCode, Question, QuestionKind, Questionnaire, RequestStatus, ServiceMenu};
 use serde::Deserialize;
 
-use crate::api::content::new_draft;
 use crate::api::meetings::far_future;
 use crate::api::{blocking, ApiError, AppState};
 use crate::auth::Caller;
 use crate::csv_export::CsvExport;
-use crate::db::{
-    menu_id, BankQuestion, NewExam, Permission, RequestAction, RequestFilter, StaffRequest, Target,
-};
-use crate::push::{now_ms, HubEvent};
+use crate::db::{BankQuestion, NewExam, RequestAction, RequestFilter, StaffRequest};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -47,10 +45,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/admin/exams/{id}/results", get(exam_results))
 }
 
-fn now() -> i64 {
-    now_ms() / 1000
-}
-
 /// A draft of `menu` for `region` (a county, or a town or village that
 /// needs its own; boxes use the nearest one). Like all content it reaches
 /// boxes only once a reviewer approves it (`/api/v1/admin/content/…`).
@@ -60,16 +54,7 @@ async fn put_menu(
     Path(region): Path<AreaCode>,
     Json(menu): Json<ServiceMenu>,
 ) -> Result<Response, ApiError> {
-    let d = blocking(move || {
-        new_draft(
-            &state.db,
-            &caller,
-            &region,
-            &Content::ServiceMenu(menu),
-            Some(&menu_id(&region)),
-        )
-    })
-    .await?;
+    let d = blocking(move || Ok(state.ops.draft_service_menu(&caller, &region, menu)?)).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
@@ -100,11 +85,8 @@ async fn list_requests(
         overdue_only: q.overdue,
     };
     let csv = q.format.as_deref() == Some("csv");
-    let rows = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.service_requests(&q.region, &filter, now())?)
-    })
-    .await?;
+    let rows =
+        blocking(move || Ok(state.ops.service_requests(&caller, &q.region, &filter)?)).await?;
     if csv {
         return requests_csv(&rows);
     }
@@ -148,11 +130,7 @@ async fn one_request(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::ServiceRequest(id))?;
-        Ok(state.db.service_request(id, now())?)
-    })
-    .await?;
+    let r = blocking(move || Ok(state.ops.service_request(&caller, id)?)).await?;
     Ok(Json(r).into_response())
 }
 
@@ -162,26 +140,8 @@ async fn act(
     id: i64,
     action: RequestAction,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || act_on_request(&state, &caller, id, &action)).await?;
+    let r = blocking(move || Ok(state.ops.act_on_request(&caller, id, &action)?)).await?;
     Ok(Json(r).into_response())
-}
-
-/// Assigns, replies to or closes request `id` if the caller may operate
-/// on it, and tells its box (the API and the console both act through
-/// here). Blocking: call it inside [`blocking`].
-pub(crate) fn act_on_request(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    action: &RequestAction,
-) -> Result<StaffRequest, ApiError> {
-    caller.require(&state.db, Permission::Operate, &Target::ServiceRequest(id))?;
-    let r = state.db.act_on_request(id, action, now())?;
-    // The box shows the new status (and the reply) without waiting to poll.
-    state.hub.publish(HubEvent::ServicesChanged {
-        device: r.device.clone(),
-    });
-    Ok(r)
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,11 +196,8 @@ async fn counts(
     Query(q): Query<CountsQuery>,
 ) -> Result<Response, ApiError> {
     let csv = q.format.as_deref() == Some("csv");
-    let (categories, villages) = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.service_counts(&q.region, q.from, q.to, now())?)
-    })
-    .await?;
+    let (categories, villages) =
+        blocking(move || Ok(state.ops.service_counts(&caller, &q.region, q.from, q.to)?)).await?;
     if csv {
         let mut csv = CsvExport::new(&["类别", "编号", "名称", "总数", "未办结", "超期"])?;
         for (kind, list) in [("服务类别", &categories), ("村", &villages)] {
@@ -273,15 +230,10 @@ async fn create_questionnaire(
     caller: Caller,
     Json(new): Json<NewQuestionnaire>,
 ) -> Result<Response, ApiError> {
-    let id = format!("eval-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let d = blocking(move || {
-        new_draft(
-            &state.db,
-            &caller,
-            &new.scope,
-            &Content::Questionnaire(new.questionnaire),
-            Some(&id),
-        )
+        Ok(state
+            .ops
+            .draft_questionnaire(&caller, &new.scope, new.questionnaire)?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
@@ -299,11 +251,7 @@ async fn questionnaire_results(
     Path(id): Path<String>,
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Region(&q.region))?;
-        Ok(state.db.evaluation_results(&id, &q.region)?)
-    })
-    .await?;
+    let r = blocking(move || Ok(state.ops.questionnaire_results(&caller, &id, &q.region)?)).await?;
     Ok(Json(r).into_response())
 }
 
@@ -311,11 +259,7 @@ async fn list_questions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    let bank = blocking(move || {
-        county_only(&state.db, &caller, Permission::View)?;
-        Ok(state.db.bank_questions()?)
-    })
-    .await?;
+    let bank = blocking(move || Ok(state.ops.bank_questions(&caller)?)).await?;
     Ok(Json(bank).into_response())
 }
 
@@ -328,21 +272,6 @@ struct QuestionBody {
     answer: Vec<u8>,
     #[serde(default)]
     tag: String,
-}
-
-/// The bank holds the answers and serves the whole county.
-fn county_only(db: &crate::Db, caller: &Caller, permission: Permission) -> Result<(), ApiError> {
-    caller.require_role(permission)?;
-    let county = db
-        .regions()?
-        .iter()
-        .any(|r| r.code == caller.account.region && r.level == model::RegionLevel::County);
-    if !county {
-        return Err(ApiError::from(caller.refuse(
-            "the question bank belongs to the county; ask a county account".into(),
-        )));
-    }
-    Ok(())
 }
 
 async fn put_question(
@@ -360,11 +289,7 @@ async fn put_question(
         answer: body.answer,
         tag: body.tag,
     };
-    blocking(move || {
-        county_only(&state.db, &caller, Permission::EditContent)?;
-        Ok(state.db.put_bank_question(&q)?)
-    })
-    .await?;
+    blocking(move || Ok(state.ops.put_bank_question(&caller, &q)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -375,14 +300,7 @@ async fn create_exam(
     caller: Caller,
     Json(new): Json<NewExam>,
 ) -> Result<Response, ApiError> {
-    let id = format!("exam-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let d = blocking(move || {
-        let db = &state.db;
-        caller.require(db, Permission::EditContent, &Target::Region(&new.scope))?;
-        let exam = db.draw_exam(&new)?;
-        new_draft(db, &caller, &new.scope, &Content::Exam(exam), Some(&id))
-    })
-    .await?;
+    let d = blocking(move || Ok(state.ops.draft_exam(&caller, &new)?)).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
@@ -391,10 +309,6 @@ async fn exam_results(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let r = blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Item(&id))?;
-        Ok(state.db.exam_results(&id)?)
-    })
-    .await?;
+    let r = blocking(move || Ok(state.ops.exam_results(&caller, &id)?)).await?;
     Ok(Json(r).into_response())
 }

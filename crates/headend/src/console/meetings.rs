@@ -3,9 +3,8 @@
 //! "roll-call now" button, the live view of the current roll-call
 //! (refreshed by the script from `/live`) and the meeting's attendance.
 //!
-//! Scheduling and opening a roll-call go through the same functions as the
-//! admin API ([`schedule_meeting`],
-//! [`open_rollcall_now`](crate::api::meetings::open_rollcall_now)), so the
+//! Scheduling and opening a roll-call are the same operations as the
+//! admin API's (`Ops::schedule_meeting`, `Ops::open_rollcall`), so the
 //! checks and the push to the boxes are the same. One meeting's page is in
 //! [`meeting`].
 
@@ -22,10 +21,9 @@ use model::{AttendanceStatus, MeetingKind, DEFAULT_WINDOW_SECS};
 
 use super::csrf::form_pairs;
 use super::{blocking, layout, urlencode, when, Nav, Notice, PageResult, Staff};
-use crate::api::meetings::{reach, schedule_meeting, Reach};
 use crate::api::AppState;
 use crate::db::{Branch, Meeting, NewMeeting, Permission, PlannedRollCall};
-use crate::push::now_ms;
+use headend_ops::meetings::Reach;
 
 mod meeting;
 
@@ -119,27 +117,29 @@ fn branch_summary(m: &Meeting, names: &HashMap<String, String>) -> String {
 
 /// What the list page shows.
 struct ListData {
+    /// Server time (unix seconds) the list was read at.
+    now: i64,
     meetings: Vec<Meeting>,
-    /// Branch id to name, all branches.
+    /// Branch id to name, for the branches of `mine`: every branch of a
+    /// listed meeting is one of them.
     names: HashMap<String, String>,
     /// Branches inside the account's region, for the form.
     mine: Vec<Branch>,
 }
 
 async fn load_list(state: &AppState, staff: &Staff) -> Result<ListData, super::PageError> {
-    let (db, caller) = (state.db.clone(), staff.caller.clone());
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
     blocking(move || {
-        caller.require_role(Permission::View)?;
-        let now = now_ms() / 1000;
-        let mut meetings = db.meetings(now - LIST_SPAN_SECS, now + LIST_SPAN_SECS)?;
-        meetings.retain(|m| reach(&db, &caller, &m.id) == Reach::Wholly);
-        let all = db.branches()?;
-        let names = all.iter().map(|b| (b.id.clone(), b.name.clone())).collect();
-        let mine = all
-            .into_iter()
-            .filter(|b| caller.sees(&db, &b.region))
+        let now = ops.now();
+        let (from, to) = (now - LIST_SPAN_SECS, now + LIST_SPAN_SECS);
+        let meetings = ops.meetings(&caller, from, to, Reach::Wholly)?;
+        let mine = ops.branches_within(&caller)?;
+        let names = mine
+            .iter()
+            .map(|b| (b.id.clone(), b.name.clone()))
             .collect();
         Ok(ListData {
+            now,
             meetings,
             names,
             mine,
@@ -355,7 +355,7 @@ fn list_page(
     draft: &Draft,
     errors: &Errors,
 ) -> Markup {
-    let now = now_ms() / 1000;
+    let now = data.now;
     html! {
         (layout::notice(notice))
         p.hint { "前后 60 天内、参会支部都在您管理范围内的会议。" }
@@ -405,8 +405,8 @@ async fn create(staff: Staff, State(state): State<AppState>, body: Bytes) -> Pag
     let draft = parse_draft(&body);
     match validate(&draft) {
         Ok(new) => {
-            let (db, caller) = (state.db.clone(), staff.caller.clone());
-            let m = blocking(move || schedule_meeting(&db, &caller, &new)).await?;
+            let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+            let m = blocking(move || Ok(ops.schedule_meeting(&caller, &new)?)).await?;
             Ok(super::see_other(&meeting_href(&m.id), "已安排会议"))
         }
         Err(errors) => {

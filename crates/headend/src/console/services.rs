@@ -1,8 +1,7 @@
 //! The service-request inbox (一键服务): requests from the boxes of the
 //! account's region, oldest open first, with assign, reply and close for
 //! operators. The same checks and side effects as the API (the box is told
-//! over the push channel): both go through
-//! [`crate::api::services::act_on_request`].
+//! over the push channel): both call the operation `Ops::act_on_request`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,10 +13,8 @@ use model::RequestStatus;
 use serde::Deserialize;
 
 use super::{layout, Nav, Notice, PageResult, Staff};
-use crate::api::services::act_on_request;
 use crate::api::AppState;
-use crate::db::{Permission, RequestAction, RequestFilter, StaffRequest, Target};
-use crate::push::now_ms;
+use crate::db::{Permission, RequestAction, RequestFilter, StaffRequest};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -96,17 +93,14 @@ async fn load(
     staff: &Staff,
     show: Show,
 ) -> Result<Vec<StaffRequest>, super::PageError> {
-    let (state, caller) = (state.clone(), staff.caller.clone());
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
     super::blocking(move || {
         let region = caller.account.region.clone();
-        caller.require(&state.db, Permission::View, &Target::Region(&region))?;
         let filter = RequestFilter {
             status: None,
             overdue_only: show == Show::Overdue,
         };
-        let mut rows = state
-            .db
-            .service_requests(&region, &filter, now_ms() / 1000)?;
+        let mut rows = ops.service_requests(&caller, &region, &filter)?;
         if show == Show::Open {
             rows.retain(|r| r.status != RequestStatus::Closed);
         }
@@ -329,14 +323,15 @@ async fn act(
     show: Show,
     done: &str,
 ) -> PageResult {
-    let (st, caller) = (state.clone(), staff.caller.clone());
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
     let refused = invalid.is_some();
     super::blocking(move || {
         if refused {
-            caller.require(&st.db, Permission::Operate, &Target::ServiceRequest(id))?;
-            return Ok(());
+            ops.may_act_on_request(&caller, id)?;
+        } else {
+            ops.act_on_request(&caller, id, &action)?;
         }
-        act_on_request(&st, &caller, id, &action).map(|_| ())
+        Ok(())
     })
     .await?;
     let Some(error) = invalid else {

@@ -2,8 +2,6 @@
 //! view of the latest roll-call (the `/live` fragment the script reloads
 //! every 2 s) and the whole meeting's attendance with its CSV export.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -12,36 +10,18 @@ use maud::{html, Markup};
 use model::{AttendanceStatus, DEFAULT_WINDOW_SECS};
 
 use super::{clock, meeting_href, phase, status_class, status_label};
-use crate::api::meetings::open_rollcall_now;
-use crate::api::{ApiError, AppState};
+use crate::api::AppState;
 use crate::console::csrf::form_pairs;
 use crate::console::{
     blocking, layout, urlencode, when, Nav, Notice, PageError, PageResult, Staff,
 };
-use crate::db::{AttendanceRow, Meeting, Permission, RollCall, Target};
-use crate::push::now_ms;
+use crate::db::{AttendanceRow, Permission};
+use headend_ops::meetings::MeetingOverview;
 
-/// A meeting with its latest opened roll-call's answers (`live`) and, on
-/// the full page, the whole meeting's attendance.
+/// A meeting as its page shows it, read at server time `now_ms`.
 struct MeetingView {
-    meeting: Meeting,
-    names: HashMap<String, String>,
-    live: Vec<AttendanceRow>,
-    report: Option<Vec<AttendanceRow>>,
-}
-
-impl MeetingView {
-    /// The roll-call opened last, and its number among the opened ones.
-    fn current(&self) -> Option<(usize, &RollCall)> {
-        let mut opened: Vec<_> = self
-            .meeting
-            .rollcalls
-            .iter()
-            .filter(|r| r.opened_at_ms.is_some())
-            .collect();
-        opened.sort_by_key(|r| r.opened_at_ms);
-        opened.last().map(|r| (opened.len(), *r))
-    }
+    overview: MeetingOverview,
+    now_ms: i64,
 }
 
 async fn load_meeting(
@@ -50,32 +30,12 @@ async fn load_meeting(
     id: String,
     with_report: bool,
 ) -> Result<MeetingView, PageError> {
-    let (db, caller) = (state.db.clone(), staff.caller.clone());
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
     blocking(move || {
-        caller.require(&db, Permission::View, &Target::Meeting(&id))?;
-        let meeting = db
-            .meeting(&id)?
-            .ok_or_else(|| ApiError::NotFound(format!("unknown meeting {id}")))?;
-        let names = db
-            .branches()?
-            .into_iter()
-            .filter(|b| meeting.branches.contains(&b.id))
-            .map(|b| (b.id, b.name))
-            .collect();
-        let mut view = MeetingView {
-            meeting,
-            names,
-            live: Vec::new(),
-            report: None,
-        };
-        if let Some((_, rc)) = view.current() {
-            let rc = rc.id.clone();
-            view.live = db.rollcall_attendance(&rc)?;
-        }
-        if with_report {
-            view.report = Some(db.meeting_attendance(&id)?);
-        }
-        Ok(view)
+        Ok(MeetingView {
+            overview: ops.meeting_overview(&caller, &id, with_report)?,
+            now_ms: ops.now_ms(),
+        })
     })
     .await
 }
@@ -117,12 +77,13 @@ fn member_table(rows: &[AttendanceRow], caption: &str) -> Markup {
 
 /// The live view's content (also the `/live` fragment).
 fn live_view(view: &MeetingView) -> Markup {
-    let now = now_ms();
+    let now = view.now_ms;
+    let overview = &view.overview;
     html! {
-        @match view.current() {
+        @match overview.current() {
             None => {
                 p.muted { "这场会议还没有点名。"
-                    @if !view.meeting.rollcalls.is_empty() { "已计划的点名到时间会自动发起。" } }
+                    @if !overview.meeting.rollcalls.is_empty() { "已计划的点名到时间会自动发起。" } }
             }
             Some((n, rc)) => {
                 @let opened = rc.opened_at_ms.unwrap_or_default();
@@ -133,11 +94,11 @@ fn live_view(view: &MeetingView) -> Markup {
                     @if running { strong { "正在签到" } } @else { "时限已过（之后签到算迟到）" }
                     "。更新于 " (clock(now)) "。"
                 }
-                (counts(&view.live))
-                @if view.meeting.live_item.is_some() {
+                (counts(&overview.live))
+                @if overview.meeting.live_item.is_some() {
                     p.hint { "存疑：签到时机顶盒没有在播放这场会议的直播，需要核实。" }
                 }
-                (member_table(&view.live, "本次点名各党员签到情况"))
+                (member_table(&overview.live, "本次点名各党员签到情况"))
             }
         }
     }
@@ -150,9 +111,9 @@ pub(super) async fn detail(
     Query(notice): Query<Notice>,
 ) -> PageResult {
     let view = load_meeting(&state, &staff, id, true).await?;
-    let m = &view.meeting;
+    let m = &view.overview.meeting;
     let href = meeting_href(&m.id);
-    let (phase_label, phase_class) = phase(m, now_ms() / 1000);
+    let (phase_label, phase_class) = phase(m, view.now_ms / 1000);
     let opened = m
         .rollcalls
         .iter()
@@ -161,7 +122,7 @@ pub(super) async fn detail(
     let branches = m
         .branches
         .iter()
-        .map(|b| view.names.get(b).unwrap_or(b).as_str())
+        .map(|b| view.overview.branch_names.get(b).unwrap_or(b).as_str())
         .collect::<Vec<_>>()
         .join("、");
     let csv = format!(
@@ -198,7 +159,7 @@ pub(super) async fn detail(
         h2 { "当前点名" }
         div.live-box data-live={ (href) "/live" } { (live_view(&view)) }
         h2 { "整场会议出勤" }
-        @match (&view.report, opened) {
+        @match (&view.overview.report, opened) {
             (Some(rows), 1..) => {
                 p.hint { "每位党员取本场各次点名中最差的一次。" }
                 (counts(rows))
@@ -233,7 +194,8 @@ pub(super) async fn rollcall(
         .filter(|m| (1..=60).contains(m))
         .map_or(DEFAULT_WINDOW_SECS, |m| m * 60);
     let href = meeting_href(&id);
-    open_rollcall_now(&state, staff.caller.clone(), id, window).await?;
+    let (ops, caller) = (state.ops.clone(), staff.caller.clone());
+    blocking(move || Ok(ops.open_rollcall(&caller, &id, window)?)).await?;
     Ok(crate::console::see_other(
         &href,
         "已开始点名，机顶盒正在弹出签到",
