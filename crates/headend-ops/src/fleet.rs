@@ -9,7 +9,7 @@
 
 use model::{AreaCode, CommandAck, CommandKind, DeviceCommand, Heartbeat, ONLINE_WINDOW_SECS};
 
-use crate::db::{DeviceRow, Permission, Target};
+use crate::db::{CommandRow, DeviceRow, Permission, Target};
 use crate::{Actor, Event, Ops, OpsError};
 
 /// Longest an installer code may be valid: a week.
@@ -202,6 +202,23 @@ impl Ops {
             command: command.clone(),
         });
         Ok(command)
+    }
+
+    /// One box as the device list shows it, and its commands, newest
+    /// first, if the actor may see it.
+    pub fn device_detail(
+        &self,
+        actor: &Actor,
+        device: &str,
+    ) -> Result<(DeviceRow, Vec<CommandRow>), OpsError> {
+        actor.require(&self.db, Permission::View, &Target::Household(device))?;
+        let village = self.db.device_village(device)?;
+        let row = self
+            .devices(actor, &village)?
+            .into_iter()
+            .find(|d| d.device == device)
+            .ok_or_else(|| OpsError::NotFound(format!("box {device}")))?;
+        Ok((row, self.db.commands(device)?))
     }
 
     /// Cuts `device` off (its token is refused from now on) and closes its

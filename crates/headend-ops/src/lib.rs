@@ -21,6 +21,7 @@ pub mod clock;
 pub mod content;
 pub mod error;
 pub mod events;
+pub mod feed;
 pub mod fleet;
 pub mod households;
 pub mod import;

@@ -10,7 +10,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use model::{AreaCode, API_VERSION, API_VERSION_HEADER, MAX_FEED_PAGE};
+use headend_ops::feed::FeedRead;
+use model::{AreaCode, API_VERSION, API_VERSION_HEADER};
 use serde::Deserialize;
 
 pub(crate) mod accounts;
@@ -24,7 +25,7 @@ pub(crate) mod provision;
 pub(crate) mod services;
 pub(crate) mod stats;
 
-use crate::db::{Db, DbError, FeedAnswer};
+use crate::db::{Db, DbError};
 use crate::options::ServeOptions;
 use crate::push::Hub;
 
@@ -243,7 +244,7 @@ async fn health() -> &'static str {
 }
 
 async fn regions(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let regions = blocking(move || Ok(state.db.regions()?)).await?;
+    let regions = blocking(move || Ok(state.ops.regions()?)).await?;
     Ok(Json(regions).into_response())
 }
 
@@ -255,15 +256,7 @@ async fn region_chain(
     let code: AreaCode = code
         .parse()
         .map_err(|e: model::AreaCodeError| ApiError::BadRequest(e.to_string()))?;
-    let chain = blocking(move || {
-        let codes = state.db.scope_chain(&code)?;
-        let all = state.db.regions()?;
-        Ok(codes
-            .iter()
-            .filter_map(|c| all.iter().find(|r| &r.code == c).cloned())
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let chain = blocking(move || Ok(state.ops.region_chain(&code)?)).await?;
     Ok(Json(chain).into_response())
 }
 
@@ -279,6 +272,14 @@ fn etag(scope: &AreaCode, head: u64) -> String {
     format!("\"v{API_VERSION}-{scope}-{head}\"")
 }
 
+/// The head an ETag of ours for `scope` names, if it is one.
+fn etag_head(scope: &AreaCode, tag: &str) -> Option<u64> {
+    tag.strip_prefix(&format!("\"v{API_VERSION}-{scope}-"))?
+        .strip_suffix('"')?
+        .parse()
+        .ok()
+}
+
 async fn feed(
     State(state): State<AppState>,
     Query(q): Query<FeedQuery>,
@@ -289,49 +290,31 @@ async fn feed(
         .parse()
         .map_err(|e: model::AreaCodeError| ApiError::BadRequest(e.to_string()))?;
     let limit = q.limit.unwrap_or(DEFAULT_FEED_PAGE);
-    if limit == 0 || limit > MAX_FEED_PAGE {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_FEED_PAGE}"
-        )));
-    }
-    let if_none_match = headers
+    // A box that is caught up asks with its ETag: the head it holds.
+    let holds = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let since = q.since;
-    blocking(move || {
-        // A box that is caught up asks with its ETag: answer without a
-        // body, after one statement.
-        let (chain, head) = state.db.chain_and_head(&scope)?;
-        let tag = etag(&scope, head);
-        if since == head && if_none_match.as_deref() == Some(tag.as_str()) {
-            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
-        }
-        match state.db.feed(&chain, since, limit)? {
-            FeedAnswer::StaleCursor => Err(ApiError::StaleCursor),
-            FeedAnswer::Page { page, head } => {
-                Ok(([(header::ETAG, etag(&scope, head))], Json(page)).into_response())
-            }
+        .and_then(|tag| etag_head(&scope, tag));
+    let (since, read_scope) = (q.since, scope.clone());
+    let read = blocking(move || Ok(state.ops.read_feed(&read_scope, since, limit, holds)?)).await?;
+    Ok(match read {
+        FeedRead::Unchanged { head } => (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag(&scope, head))],
+        )
+            .into_response(),
+        FeedRead::Page { page, head } => {
+            ([(header::ETAG, etag(&scope, head))], Json(page)).into_response()
         }
     })
-    .await
 }
 
 async fn blob(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
-    if sha256.len() != 64
-        || !sha256
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    {
-        return Err(ApiError::BadRequest(
-            "blob id must be 64 lowercase hex digits (sha-256)".into(),
-        ));
-    }
     let key = sha256.clone();
-    let found = blocking(move || Ok(state.db.blob(&key)?)).await?;
+    let found = blocking(move || Ok(state.ops.blob(&key)?)).await?;
     let Some((content_type, bytes)) = found else {
         return Err(ApiError::NotFound(format!("no blob {sha256}")));
     };

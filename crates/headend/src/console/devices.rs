@@ -160,18 +160,7 @@ async fn load(
     device: &str,
 ) -> Result<(DeviceRow, Vec<CommandRow>), PageError> {
     let (state, caller, device) = (state.clone(), staff.caller.clone(), device.to_string());
-    super::blocking(move || {
-        caller.require(&state.db, Permission::View, &Target::Household(&device))?;
-        let village = state.db.device_village(&device)?;
-        let row = state
-            .ops
-            .devices(&caller, &village)?
-            .into_iter()
-            .find(|d| d.device == device)
-            .ok_or_else(|| ApiError::NotFound(format!("box {device}")))?;
-        Ok((row, state.db.commands(&device)?))
-    })
-    .await
+    super::blocking(move || Ok(state.ops.device_detail(&caller, &device)?)).await
 }
 
 async fn detail(
