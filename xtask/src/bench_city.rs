@@ -1,6 +1,9 @@
 //! `cargo xtask bench city [--boxes N]`: a city's boxes (130,000 unless
 //! told) against two headend replicas on one throw-away PostgreSQL, then
-//! against one headend on SQLite, side by side. The client is
+//! against as many replicas as it takes to hold them all (a process may
+//! open only so many descriptors), then against one headend on SQLite,
+//! side by side. Each run holds as many boxes as its processes may; the
+//! output says how many and why. The client is
 //! `dangjian-citybench` (see its overview); everything runs on loopback on
 //! this machine, the client included, so the figures are for all of it
 //! sharing its cores.
@@ -25,10 +28,33 @@ const CITY_BOXES: usize = 130_000;
 const SOURCES: &str =
     "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9";
 
-/// Raises the descriptor limit (root may raise the hard one) and runs the
-/// rest of the command line.
+/// Raises the descriptor limit (root with CAP_SYS_RESOURCE may raise the
+/// hard one) before the rest of the command line.
 const ULIMIT: &str =
     "ulimit -Hn 1048576 2>/dev/null; ulimit -n 1048576 2>/dev/null || ulimit -n $(ulimit -Hn);";
+
+/// Descriptors a process keeps for other things than held streams: the
+/// database, sign-in and poll connections, files.
+const RESERVED_FDS: usize = 1_500;
+
+/// How many descriptors one process may have here (after trying to raise
+/// the limit as [`ULIMIT`] does), and whether raising it was refused.
+fn descriptor_limit() -> Result<(usize, bool)> {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -Hn 1048576 2>/dev/null && echo raised; ulimit -Hn")
+        .output()
+        .context("asking the shell for the descriptor limit")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let raised = text.lines().any(|l| l == "raised");
+    let limit = text
+        .lines()
+        .last()
+        .map(str::trim)
+        .map(|l| if l == "unlimited" { Ok(1 << 20) } else { l.parse() })
+        .context("no descriptor limit printed")??;
+    Ok((limit, !raised))
+}
 
 /// Running headend replicas; killed when dropped.
 struct Replicas(Vec<(Child, String)>);
@@ -109,17 +135,36 @@ fn start_replicas(db: &str, dir: &Path, count: usize) -> Result<Replicas> {
     Ok(replicas)
 }
 
-/// One backend's run: seed, start `count` replicas, run the client.
-fn run_city(name: &str, db: &str, dir: &Path, replicas: usize, boxes: usize) -> Result<Value> {
+/// One run: start `replicas` headends on `db` (seeded, with the meeting
+/// its boxes are invited to), hold `boxes` push streams, measure.
+struct Run<'a> {
+    name: &'a str,
+    db: &'a str,
+    dir: &'a Path,
+    meeting: &'a str,
+    replicas: usize,
+    boxes: usize,
+    per_process: usize,
+}
+
+fn run_city(run: &Run<'_>) -> Result<Value> {
+    let Run {
+        name,
+        db,
+        dir,
+        meeting,
+        replicas,
+        boxes,
+        per_process,
+    } = *run;
     eprintln!("== city on {name}: {replicas} replica(s), {boxes} boxes");
-    let meeting = seed(db, dir, boxes)?;
     let running = start_replicas(db, dir, replicas)?;
     let addrs: Vec<&str> = running.0.iter().map(|(_, a)| a.as_str()).collect();
     let pids: Vec<String> = running.0.iter().map(|(c, _)| c.id().to_string()).collect();
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "{ULIMIT} exec '{}' --replicas {} --pids {} --sources {SOURCES} --boxes {boxes} --meeting {meeting}",
+            "{ULIMIT} exec '{}' --replicas {} --pids {} --sources {SOURCES} --boxes {boxes} --meeting {meeting} --per-holder {per_process}",
             bin("release", "dangjian-citybench").display(),
             addrs.join(","),
             pids.join(","),
@@ -143,6 +188,7 @@ fn run_city(name: &str, db: &str, dir: &Path, replicas: usize, boxes: usize) -> 
     let mut r: Value = serde_json::from_slice(&out.stdout)
         .with_context(|| format!("citybench output: {}", String::from_utf8_lossy(&out.stdout)))?;
     r["backend"] = json!(name);
+    r["run"] = json!(format!("{name} x{replicas}"));
     r["replicas_alive_at_end"] = json!(alive);
     Ok(r)
 }
@@ -216,7 +262,7 @@ fn print_side_by_side(runs: &[Value]) {
         if !r["connecting"]["why_not_all"].is_null() {
             println!(
                 "{}: connecting stopped at {} of {} boxes: {}",
-                r["backend"].as_str().unwrap_or("?"),
+                r["run"].as_str().unwrap_or("?"),
                 r["connecting"]["connected"],
                 r["connecting"]["asked"],
                 r["connecting"]["why_not_all"]
@@ -226,11 +272,19 @@ fn print_side_by_side(runs: &[Value]) {
 }
 
 pub fn city(args: &[String]) -> Result<()> {
-    let boxes = match args {
-        [] => CITY_BOXES,
-        [flag, n] if flag == "--boxes" => n.parse().context("--boxes takes a number")?,
-        _ => bail!("usage: cargo xtask bench city [--boxes N]"),
-    };
+    let usage = "usage: cargo xtask bench city [--boxes N] [--per-process N]";
+    let (mut boxes, mut cap) = (CITY_BOXES, None);
+    for pair in args.chunks(2) {
+        match pair {
+            [flag, n] if flag == "--boxes" => boxes = n.parse().context("--boxes takes a number")?,
+            // Fewer streams per process than the descriptors allow: a
+            // quick run of the whole procedure.
+            [flag, n] if flag == "--per-process" => {
+                cap = Some(n.parse::<usize>().context("--per-process takes a number")?)
+            }
+            _ => bail!(usage),
+        }
+    }
     system::bootstrap()?;
     system::cargo(&[
         "build",
@@ -241,29 +295,80 @@ pub fn city(args: &[String]) -> Result<()> {
         "headend-bench",
         "--bins",
     ])?;
+    let (fds, fixed) = descriptor_limit()?;
+    let mut per_process = fds.saturating_sub(RESERVED_FDS).max(1);
+    if let Some(cap) = cap {
+        per_process = per_process.min(cap.max(1));
+    }
+    let why_fewer = format!(
+        "a process may hold {per_process} streams here: {fds} descriptors (RLIMIT_NOFILE{}) less {RESERVED_FDS} kept for the database, requests and files",
+        if fixed { ", a hard limit this machine does not let even root raise: no CAP_SYS_RESOURCE" } else { "" }
+    );
+    println!("{why_fewer}");
     let root = workspace_root().join("target/bench/city");
     let _ = std::fs::remove_dir_all(&root);
     let mut runs = Vec::new();
+    let mut limited = Vec::new();
     {
         let dir = root.join("postgres");
         std::fs::create_dir_all(&dir)?;
         let cluster = Cluster::start(&dir)?;
-        runs.push(run_city("postgres", &cluster.url, &dir, 2, boxes)?);
+        let meeting = seed(&cluster.url, &dir, boxes)?;
+        let run = |replicas: usize| Run {
+            name: "postgres",
+            db: &cluster.url,
+            dir: &dir,
+            meeting: &meeting,
+            replicas,
+            boxes: boxes.min(replicas * per_process),
+            per_process,
+        };
+        // The asked configuration: two replicas.
+        let two = run(2);
+        if two.boxes < boxes {
+            limited.push(format!("postgres x2 holds {} of {boxes}: {why_fewer}", two.boxes));
+        }
+        runs.push(run_city(&two)?);
+        // As many replicas as it takes to hold every box.
+        let needed = boxes.div_ceil(per_process);
+        if needed > 2 {
+            runs.push(run_city(&run(needed))?);
+        }
     }
     {
         let dir = root.join("sqlite");
         std::fs::create_dir_all(&dir)?;
         let db = dir.join("headend.db").to_string_lossy().to_string();
-        runs.push(run_city("sqlite", &db, &dir, 1, boxes)?);
+        let held = boxes.min(per_process);
+        if held < boxes {
+            limited.push(format!("sqlite x1 holds {held} of {boxes}: {why_fewer}"));
+        }
+        let meeting = seed(&db, &dir, held)?;
+        runs.push(run_city(&Run {
+            name: "sqlite",
+            db: &db,
+            dir: &dir,
+            meeting: &meeting,
+            replicas: 1,
+            boxes: held,
+            per_process,
+        })?);
+    }
+    for l in &limited {
+        println!("{l}");
     }
     print_side_by_side(&runs);
     write_json(
         "city",
         &json!({
             "bench": "city",
-            "what": "release dangjian-headend replicas on loopback (2 on a throw-away PostgreSQL 15 cluster, fsync off; 1 on SQLite), with the demo county plus N bench boxes in one branch of 东坡村. dangjian-citybench (one process, multi-threaded, on the same machine) holds one push stream per box from 8 loopback source addresses, box n on replica n % replicas; starts a roll-call on the first replica and times its arrival at every box; sends every box's sign-in over 128 keep-alive connections spread over the replicas; then polls a caught-up feed (304 with ETag) over 32 keep-alive connections for 10 s, all while the streams are held. Memory is each replica's RSS holding the streams minus before, per held connection (kernel socket buffers not included).",
+            "what": "release dangjian-headend replicas on loopback (2, then as many as it takes to hold every box, on a throw-away PostgreSQL 15 cluster with fsync off; 1 on SQLite), with the demo county plus N bench boxes in one branch of 东坡村. dangjian-citybench on the same machine spreads the boxes over holder processes (as many streams each as a process may open descriptors), one push stream per box from 8 loopback source addresses, box n on replica n % replicas; starts a roll-call on the first replica and times its arrival at every box; sends every box's sign-in over 128 keep-alive connections spread over the replicas; then polls a caught-up feed (304 with ETag) over 32 keep-alive connections for 10 s, all while the streams are held. Memory is each replica's RSS holding the streams minus before, per held connection (kernel socket buffers not included).",
             "goals": { "push_p99_ms": 2000, "signins_per_second": 10000, "signin_p99_ms": 50, "kib_per_held_connection": 20 },
             "machine": crate::bench::machine(),
+            "descriptors_per_process": fds,
+            "descriptor_limit_fixed": fixed,
+            "streams_per_process": per_process,
+            "fewer_than_asked": limited,
             "results": runs,
         }),
     )

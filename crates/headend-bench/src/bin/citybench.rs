@@ -3,7 +3,10 @@
 //!
 //! Box `bench-box-<n>` holds its push stream on replica `n % replicas`,
 //! connecting from one of several loopback source addresses (one address
-//! has ~28,000 ephemeral ports). Then: a roll-call is started through the
+//! has ~28,000 ephemeral ports); the boxes are spread over holder
+//! processes (this binary again, `--hold FROM TO`; see `holder.rs`) of at
+//! most `--per-holder` boxes each, since a process may open only so many
+//! descriptors. Then: a roll-call is started through the
 //! admin API on the first replica and its arrival is timed at every box;
 //! every box signs in (`POST /api/v1/submissions`) over keep-alive
 //! connections spread over the replicas; caught-up boxes poll the feed
@@ -13,13 +16,14 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::Semaphore;
 
 #[path = "common/http1.rs"]
 mod http1;
@@ -32,8 +36,8 @@ use measure::{percentile, rss_mib};
 /// The village whose feed caught-up boxes poll (the demo's 东坡村).
 const VILLAGE: &str = "990101101001";
 
-/// Connecting stops when nothing more connected for this long.
-const STALL: Duration = Duration::from_secs(60);
+#[path = "citybench/holder.rs"]
+mod holder;
 
 struct Args {
     replicas: Vec<SocketAddr>,
@@ -43,6 +47,9 @@ struct Args {
     meeting: String,
     concurrency: usize,
     feed_seconds: f64,
+    per_holder: usize,
+    /// `Some((from, to))`: be a holder of those boxes.
+    hold: Option<(usize, usize)>,
 }
 
 fn list<T: std::str::FromStr>(flag: &str, value: &str) -> Result<Vec<T>, String>
@@ -65,6 +72,8 @@ fn parse() -> Result<Args, String> {
         meeting: String::new(),
         concurrency: 128,
         feed_seconds: 10.0,
+        per_holder: 18_000,
+        hold: None,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -76,13 +85,18 @@ fn parse() -> Result<Args, String> {
             "--boxes" => a.boxes = number(&value)?,
             "--meeting" => a.meeting = value,
             "--concurrency" => a.concurrency = number(&value)?.max(1),
+            "--per-holder" => a.per_holder = number(&value)?.max(1),
+            "--hold" => {
+                let to = it.next().ok_or("--hold needs FROM and TO")?;
+                a.hold = Some((number(&value)?, number(&to)?));
+            }
             "--feed-seconds" => {
                 a.feed_seconds = value.parse().map_err(|e| format!("{flag}: {e}"))?
             }
             other => return Err(format!("unknown flag {other}")),
         }
     }
-    if a.replicas.is_empty() || a.meeting.is_empty() || a.boxes == 0 {
+    if a.replicas.is_empty() || (a.hold.is_none() && (a.meeting.is_empty() || a.boxes == 0)) {
         return Err("--replicas, --meeting and --boxes are required".into());
     }
     if a.sources.is_empty() {
@@ -130,145 +144,93 @@ async fn request(
         .map_err(|e| e.to_string())
 }
 
-/// What the boxes share while they hold their streams.
-struct Boxes {
-    base: Instant,
-    connected: AtomicUsize,
-    /// Why connections failed, by reason.
-    failed: Mutex<BTreeMap<String, usize>>,
-    /// Microseconds after `base` (plus one) when the roll-call arrived.
-    arrived: Vec<AtomicU64>,
-    /// Streams that ended after they were connected.
-    dropped: AtomicUsize,
+/// A holder process and its two ends.
+struct Holder {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
 }
 
-impl Boxes {
-    fn fail(&self, why: String) {
-        if let Ok(mut f) = self.failed.lock() {
-            *f.entry(why).or_default() += 1;
-        }
+impl Holder {
+    /// Its next line, parsed (blocking: holders answer between phases).
+    fn answer(&mut self) -> Result<serde_json::Value, String> {
+        let mut line = String::new();
+        tokio::task::block_in_place(|| self.stdout.read_line(&mut line))
+            .map_err(|e| format!("reading a holder: {e}"))?;
+        serde_json::from_str(&line).map_err(|e| format!("a holder said {line:?}: {e}"))
+    }
+
+    fn tell(&mut self, line: &str) -> Result<(), String> {
+        writeln!(self.stdin, "{line}").map_err(|e| format!("telling a holder: {e}"))
     }
 }
 
-/// One box: connects, holds its push stream, notes when the roll-call
-/// arrives. The read buffer is small and reused: a box keeps only the
-/// tail it needs to find the event name across reads.
-async fn hold(
-    to: SocketAddr,
-    from: IpAddr,
-    n: usize,
-    boxes: Arc<Boxes>,
-    connecting: Arc<Semaphore>,
-) {
-    let mut s = {
-        let _permit = connecting.acquire().await;
-        let mut s = match connect(to, from).await {
-            Ok(s) => s,
-            Err(e) => return boxes.fail(format!("connect: {e}")),
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.tell("quit");
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_holders(args: &Args) -> Result<Vec<Holder>, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let list = |v: &[String]| v.join(",");
+    let replicas: Vec<String> = args.replicas.iter().map(|r| r.to_string()).collect();
+    let sources: Vec<String> = args.sources.iter().map(|s| s.to_string()).collect();
+    let mut holders = Vec::new();
+    let mut from = 0;
+    while from < args.boxes {
+        let to = (from + args.per_holder).min(args.boxes);
+        let mut child = Command::new(&me)
+            .args(["--replicas", &list(&replicas), "--sources", &list(&sources)])
+            .args(["--hold", &from.to_string(), &to.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("starting a holder: {e}"))?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err("a holder without pipes".into());
         };
-        let req = format!(
-            "GET /api/v1/events?device=bench-box-{n} HTTP/1.1\r\nhost: bench\r\naccept: text/event-stream\r\nauthorization: Bearer demo-token-bench-box-{n}\r\n\r\n"
+        holders.push(Holder {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+        });
+        from = to;
+    }
+    Ok(holders)
+}
+
+/// Every holder's connecting report, summed: how many boxes hold a stream,
+/// and where connecting stopped and why.
+fn connected(holders: &mut [Holder], asked: usize) -> Result<serde_json::Value, String> {
+    let (mut connected, mut failed, mut waiting) = (0, 0, 0);
+    let mut why: BTreeMap<String, u64> = BTreeMap::new();
+    for h in holders.iter_mut() {
+        let r = h.answer()?;
+        connected += r["connected"].as_u64().unwrap_or(0);
+        failed += r["failed"].as_u64().unwrap_or(0);
+        waiting += r["waiting"].as_u64().unwrap_or(0);
+        if let Some(reasons) = r["why"].as_object() {
+            for (k, v) in reasons {
+                *why.entry(k.clone()).or_default() += v.as_u64().unwrap_or(0);
+            }
+        }
+    }
+    if waiting > 0 {
+        why.insert(
+            "connected but never answered: the replica could not take them".into(),
+            waiting,
         );
-        if let Err(e) = s.write_all(req.as_bytes()).await {
-            return boxes.fail(format!("send: {e}"));
-        }
-        // The answer's head: 200 and the stream, or a refusal.
-        let mut head = Vec::with_capacity(512);
-        let mut tmp = [0u8; 512];
-        loop {
-            match s.read(&mut tmp).await {
-                Ok(0) => return boxes.fail("closed before answering".into()),
-                Ok(k) => head.extend_from_slice(&tmp[..k]),
-                Err(e) => return boxes.fail(format!("read: {e}")),
-            }
-            if find(&head, b"\r\n\r\n").is_some() {
-                break;
-            }
-            if head.len() > 8192 {
-                return boxes.fail("answer head too long".into());
-            }
-        }
-        let status = String::from_utf8_lossy(&head[..head.len().min(12)]).to_string();
-        if !status.starts_with("HTTP/1.1 200") {
-            return boxes.fail(format!("answered {}", status.trim()));
-        }
-        boxes.connected.fetch_add(1, Ordering::Relaxed);
-        if find(&head, b"event: rollcall").is_some() {
-            let _ = boxes.arrived[n].compare_exchange(
-                0,
-                boxes.base.elapsed().as_micros() as u64 + 1,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-        }
-        s
-    };
-    // Held until the process exits: no timer per box, so 130,000 idle
-    // boxes cost no wake-ups.
-    let mut buf = [0u8; 1024];
-    let mut kept = 0usize;
-    loop {
-        let k = match s.read(&mut buf[kept..]).await {
-            Ok(0) | Err(_) => {
-                boxes.dropped.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            Ok(k) => k,
-        };
-        let end = kept + k;
-        if find(&buf[..end], b"event: rollcall").is_some() {
-            let _ = boxes.arrived[n].compare_exchange(
-                0,
-                boxes.base.elapsed().as_micros() as u64 + 1,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-        }
-        // Keep a tail long enough to hold a split event name.
-        let tail = end.min(32);
-        buf.copy_within(end - tail..end, 0);
-        kept = tail;
     }
-}
-
-/// Connects every box; returns (seconds taken, how it ended).
-async fn connect_all(args: &Args, boxes: &Arc<Boxes>) -> (f64, serde_json::Value) {
-    let started = Instant::now();
-    let connecting = Arc::new(Semaphore::new(512));
-    for n in 0..args.boxes {
-        let (to, from) = route(args, n);
-        tokio::spawn(hold(to, from, n, boxes.clone(), connecting.clone()));
-    }
-    let (mut last, mut last_change) = (0usize, Instant::now());
-    let mut next_report = Instant::now() + Duration::from_secs(10);
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let connected = boxes.connected.load(Ordering::Relaxed);
-        let failed: usize = boxes.failed.lock().map(|f| f.values().sum()).unwrap_or(0);
-        if Instant::now() >= next_report {
-            eprintln!("citybench: {connected} boxes connected, {failed} failed");
-            next_report += Duration::from_secs(10);
-        }
-        if connected != last {
-            (last, last_change) = (connected, Instant::now());
-        }
-        let stalled = last_change.elapsed() > STALL;
-        if connected + failed >= args.boxes || stalled {
-            let reasons = boxes.failed.lock().map(|f| f.clone()).unwrap_or_default();
-            let secs = started.elapsed().as_secs_f64();
-            let why = if connected == args.boxes {
-                serde_json::Value::Null
-            } else if reasons.is_empty() {
-                format!("nothing more connected for {} s", STALL.as_secs()).into()
-            } else {
-                serde_json::json!(reasons)
-            };
-            return (
-                secs,
-                serde_json::json!({ "asked": args.boxes, "connected": connected, "failed": failed, "why_not_all": why }),
-            );
-        }
-    }
+    Ok(serde_json::json!({
+        "asked": asked,
+        "connected": connected,
+        "failed": failed,
+        "waiting": waiting,
+        "why_not_all": if why.is_empty() { serde_json::Value::Null } else { serde_json::json!(why) },
+    }))
 }
 
 async fn login(to: SocketAddr) -> Result<String, String> {
@@ -283,14 +245,14 @@ async fn login(to: SocketAddr) -> Result<String, String> {
 }
 
 /// Starts the roll-call on the first replica; times its arrival at every
-/// connected box.
+/// box the holders hold.
 async fn push(
     args: &Args,
-    boxes: &Arc<Boxes>,
+    holders: &mut [Holder],
+    held: u64,
     token: &str,
 ) -> Result<(String, serde_json::Value), String> {
-    let connected = boxes.connected.load(Ordering::Relaxed);
-    let t0 = boxes.base.elapsed().as_micros() as u64;
+    let t0 = holder::epoch_us();
     let (status, _, body) = request(
         args.replicas[0],
         token,
@@ -307,28 +269,24 @@ async fn push(
     }
     let started: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
     let rollcall = started["id"].as_str().unwrap_or_default().to_string();
-    let arrived = || {
-        boxes
-            .arrived
-            .iter()
-            .filter(|a| a.load(Ordering::Relaxed) != 0)
-            .count()
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while arrived() < connected && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    for h in holders.iter_mut() {
+        h.tell(&format!("arrivals {t0}"))?;
     }
-    let mut ms: Vec<f64> = boxes
-        .arrived
-        .iter()
-        .map(|a| a.load(Ordering::Relaxed))
-        .filter(|&a| a != 0)
-        .map(|a| (a - 1).saturating_sub(t0) as f64 / 1000.0)
-        .collect();
+    let mut ms = Vec::new();
+    for h in holders.iter_mut() {
+        let r = h.answer()?;
+        ms.extend(
+            r["arrived_ms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_f64),
+        );
+    }
     Ok((
         rollcall,
         serde_json::json!({
-            "boxes_holding": connected,
+            "boxes_holding": held,
             "delivered": ms.len(),
             "p50_ms": percentile(&mut ms, 0.50),
             "p99_ms": percentile(&mut ms, 0.99),
@@ -417,7 +375,7 @@ async fn sign_ins(args: &Args, rollcall: &str) -> serde_json::Value {
         let n = n.fetch_add(1, Ordering::Relaxed);
         (n < boxes).then(|| {
             let body = format!(
-                "{{\"device\":\"bench-box-{n}\",\"items\":[{{\"key\":\"city-{n}\",\"kind\":\"signin\",\"payload\":{{\"rollcall\":\"{rollcall}\",\"member\":\"bench-m-{n}\",\"elapsed_ms\":1500}}}}]}}"
+                "{{\"device\":\"bench-box-{n}\",\"items\":[{{\"key\":\"city-{rollcall}-{n}\",\"kind\":\"signin\",\"payload\":{{\"rollcall\":\"{rollcall}\",\"member\":\"bench-m-{n}\",\"elapsed_ms\":1500}}}}]}}"
             );
             (format!(
                 "POST /api/v1/submissions HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\nauthorization: Bearer demo-token-bench-box-{n}\r\ncontent-length: {}\r\n\r\n{body}",
@@ -488,20 +446,15 @@ fn rss_all(args: &Args) -> Vec<f64> {
 async fn run(args: Args) -> Result<serde_json::Value, String> {
     let token = login(args.replicas[0]).await?;
     let rss_idle = rss_all(&args);
-    let boxes = Arc::new(Boxes {
-        base: Instant::now(),
-        connected: AtomicUsize::new(0),
-        failed: Mutex::new(BTreeMap::new()),
-        arrived: (0..args.boxes).map(|_| AtomicU64::new(0)).collect(),
-        dropped: AtomicUsize::new(0),
-    });
-    let (connect_secs, connecting) = connect_all(&args, &boxes).await;
+    let started = Instant::now();
+    let mut holders = spawn_holders(&args)?;
+    let connecting = connected(&mut holders, args.boxes)?;
+    let connect_secs = started.elapsed().as_secs_f64();
     eprintln!("citybench: connecting ended: {connecting}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_held = rss_all(&args);
-    let held = boxes.connected.load(Ordering::Relaxed);
-    // Held connections per replica: box n went to replica n % replicas,
-    // and those that failed are spread the same way.
+    let held = connecting["connected"].as_u64().unwrap_or(0);
+    // Box n went to replica n % replicas.
     let per_replica = held as f64 / args.replicas.len() as f64;
     let kib_per_connection: Vec<f64> = rss_idle
         .iter()
@@ -510,7 +463,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
         .collect();
 
     eprintln!("citybench: starting the roll-call");
-    let (rollcall, push) = push(&args, &boxes, &token).await?;
+    let (rollcall, push) = push(&args, &mut holders, held, &token).await?;
     eprintln!("citybench: push {push}");
     let sign_ins = sign_ins(&args, &rollcall).await;
     eprintln!("citybench: sign-ins {sign_ins}");
@@ -527,18 +480,17 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
     .await?;
     let attendance: serde_json::Value =
         serde_json::from_slice(&attendance).map_err(|e| e.to_string())?;
-    let still_held =
-        boxes.connected.load(Ordering::Relaxed) - boxes.dropped.load(Ordering::Relaxed);
+    drop(holders);
     Ok(serde_json::json!({
         "replicas": args.replicas.len(),
         "source_addresses": args.sources.len(),
+        "holder_processes": args.boxes.div_ceil(args.per_holder),
         "connecting": connecting,
         "connect_seconds": connect_secs,
         "push": push,
         "signin": sign_ins,
         "present_at_headend": attendance["present"],
         "feed304": feed,
-        "held_at_end": still_held,
         "replica_rss_mib": { "idle": rss_idle, "holding": rss_held, "end": rss_end },
         "kib_per_held_connection": kib_per_connection,
         "mib_per_10k_connections": kib_per_connection.iter().map(|k| k * 10_000.0 / 1024.0).collect::<Vec<_>>(),
@@ -563,8 +515,13 @@ fn main() {
             std::process::exit(1);
         }
     };
-    match runtime.block_on(run(args)) {
-        Ok(out) => println!("{out}"),
+    let outcome = match args.hold {
+        Some((from, to)) => runtime.block_on(holder::run(args, from, to)).map(|()| None),
+        None => runtime.block_on(run(args)).map(Some),
+    };
+    match outcome {
+        Ok(Some(out)) => println!("{out}"),
+        Ok(None) => {}
         Err(e) => {
             eprintln!("dangjian-citybench: {e}");
             std::process::exit(1);
