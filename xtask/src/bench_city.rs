@@ -51,7 +51,13 @@ fn descriptor_limit() -> Result<(usize, bool)> {
         .lines()
         .last()
         .map(str::trim)
-        .map(|l| if l == "unlimited" { Ok(1 << 20) } else { l.parse() })
+        .map(|l| {
+            if l == "unlimited" {
+                Ok(1 << 20)
+            } else {
+                l.parse()
+            }
+        })
         .context("no descriptor limit printed")??;
     Ok((limit, !raised))
 }
@@ -276,7 +282,9 @@ pub fn city(args: &[String]) -> Result<()> {
     let (mut boxes, mut cap) = (CITY_BOXES, None);
     for pair in args.chunks(2) {
         match pair {
-            [flag, n] if flag == "--boxes" => boxes = n.parse().context("--boxes takes a number")?,
+            [flag, n] if flag == "--boxes" => {
+                boxes = n.parse().context("--boxes takes a number")?
+            }
             // Fewer streams per process than the descriptors allow: a
             // quick run of the whole procedure.
             [flag, n] if flag == "--per-process" => {
@@ -326,7 +334,10 @@ pub fn city(args: &[String]) -> Result<()> {
         // The asked configuration: two replicas.
         let two = run(2);
         if two.boxes < boxes {
-            limited.push(format!("postgres x2 holds {} of {boxes}: {why_fewer}", two.boxes));
+            limited.push(format!(
+                "postgres x2 holds {} of {boxes}: {why_fewer}",
+                two.boxes
+            ));
         }
         runs.push(run_city(&two)?);
         // As many replicas as it takes to hold every box.

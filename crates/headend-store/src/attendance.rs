@@ -285,10 +285,19 @@ pub(super) fn judge_sign_in(
     key: &str,
     signin: &SignIn,
     now_ms: i64,
+    rollcalls: &mut super::submissions::OpenRollCalls,
 ) -> Result<SubmissionAnswer, DbError> {
     let device = home.device.as_str();
     let reject = |reason: String| Ok(SubmissionAnswer::Rejected { reason });
-    let Some(open) = open_rollcall(conn, &signin.rollcall)? else {
+    let open = match rollcalls.get(&signin.rollcall) {
+        Some(known) => known.clone(),
+        None => {
+            let read = open_rollcall(conn, &signin.rollcall)?;
+            rollcalls.insert(signin.rollcall.clone(), read.clone());
+            read
+        }
+    };
+    let Some(open) = open else {
         return reject(format!("unknown roll-call {}", signin.rollcall));
     };
     let Some(member) = home.members.iter().find(|m| m.id == signin.member) else {

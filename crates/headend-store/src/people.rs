@@ -24,28 +24,41 @@ pub struct NewMember {
 }
 
 pub(super) fn household(conn: &impl Sql, device: &str) -> Result<Option<Household>, DbError> {
-    let known: Option<String> = conn
-        .prepare_cached("SELECT device FROM households WHERE device = ?1")?
-        .query_row([device], |r| r.get(0))
-        .optional()?;
-    if known.is_none() {
-        return Ok(None);
-    }
+    // One statement (a box's every request reads it; on PostgreSQL each
+    // statement is a round trip): no row means no household, a row
+    // without a member a household with nobody in it yet.
     let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.name, b.id, b.name FROM household_members h
-         JOIN members m ON m.id = h.member JOIN branches b ON b.id = m.branch
+        "SELECT m.id, m.name, b.id, b.name FROM households h
+         LEFT JOIN household_members hm ON hm.device = h.device
+         LEFT JOIN members m ON m.id = hm.member
+         LEFT JOIN branches b ON b.id = m.branch
          WHERE h.device = ?1 ORDER BY m.id",
     )?;
-    let members = stmt
+    let rows = stmt
         .query_map([device], |r| {
-            Ok(Member {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                branch: r.get(2)?,
-                branch_name: r.get(3)?,
-            })
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let members = rows
+        .into_iter()
+        .filter_map(|row| match row {
+            (Some(id), Some(name), Some(branch), Some(branch_name)) => Some(Member {
+                id,
+                name,
+                branch,
+                branch_name,
+            }),
+            _ => None,
+        })
+        .collect();
     Ok(Some(Household {
         device: device.to_string(),
         members,

@@ -41,6 +41,9 @@ impl Db {
         let tx = conn.transaction()?;
         lock_households(&tx, batches.iter().map(|b| b.device.as_str()))?;
         let mut answers = Vec::with_capacity(batches.len());
+        // A roll-call's burst names one roll-call hundreds of times: read
+        // it once per transaction.
+        let mut rollcalls = OpenRollCalls::default();
         for batch in batches {
             let Some(home) = household(&tx, &batch.device)? else {
                 answers.push(None);
@@ -52,7 +55,7 @@ impl Db {
                 .map(|item| {
                     Ok(SubmissionReceipt {
                         key: item.key.clone(),
-                        answer: submit_item(&tx, &home, item, now_ms)?,
+                        answer: submit_item(&tx, &home, item, now_ms, &mut rollcalls)?,
                     })
                 })
                 .collect::<Result<Vec<_>, DbError>>()?;
@@ -112,11 +115,15 @@ fn lock_households<'a>(tx: &Tx<'_>, devices: impl Iterator<Item = &'a str>) -> R
     Ok(())
 }
 
+/// The roll-calls one transaction has read, by id (`None`: not open).
+pub(super) type OpenRollCalls = std::collections::HashMap<String, Option<crate::OpenRollCall>>;
+
 fn submit_item(
     conn: &impl Sql,
     home: &Household,
     item: &Submission,
     now_ms: i64,
+    rollcalls: &mut OpenRollCalls,
 ) -> Result<SubmissionAnswer, DbError> {
     if item.key.is_empty() || item.key.len() > MAX_KEY_LEN {
         // Not stored: there is no key to remember it by.
@@ -155,7 +162,7 @@ fn submit_item(
     let key = item.key.as_str();
     let answer = match item.kind.as_str() {
         model::SIGN_IN_KIND => match parse::<SignIn>(item, "sign-in") {
-            Ok(signin) => judge_sign_in(conn, home, key, &signin, now_ms)?,
+            Ok(signin) => judge_sign_in(conn, home, key, &signin, now_ms, rollcalls)?,
             Err(refused) => refused,
         },
         model::USAGE_KIND => match parse::<model::UsageReport>(item, "use report") {

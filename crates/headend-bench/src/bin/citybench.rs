@@ -15,8 +15,8 @@
 //! says where connecting stopped and why. Prints one JSON object.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
 use std::io::{BufRead, BufReader, Write};
+use std::net::{IpAddr, SocketAddr};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
