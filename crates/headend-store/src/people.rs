@@ -1,8 +1,10 @@
 //! Party branches attached to region nodes, their members, and households:
 //! the boxes and the members who live where each box is installed.
 
+use std::collections::HashMap;
+
 use crate::locks::{self, Named};
-use crate::sql::{params, OptionalExtension, Sql};
+use crate::sql::{params, OptionalExtension, Sql, Value};
 use model::{AreaCode, Household, Member};
 
 use super::{Db, DbError};
@@ -21,6 +23,59 @@ pub struct NewMember {
     pub id: String,
     pub name: String,
     pub branch: String,
+}
+
+/// Boxes per statement of [`households`]; a short chunk repeats its last
+/// id, so there is one statement text.
+const HOUSEHOLD_CHUNK: usize = 32;
+
+/// The households of `devices` that exist, by device, in a statement per
+/// [`HOUSEHOLD_CHUNK`] boxes.
+pub(super) fn households<'a>(
+    conn: &impl Sql,
+    devices: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, Household>, DbError> {
+    let mut devices: Vec<&str> = devices.collect();
+    devices.sort_unstable();
+    devices.dedup();
+    let placeholders: Vec<String> = (1..=HOUSEHOLD_CHUNK).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "SELECT h.device, m.id, m.name, b.id, b.name FROM households h
+         LEFT JOIN household_members hm ON hm.device = h.device
+         LEFT JOIN members m ON m.id = hm.member
+         LEFT JOIN branches b ON b.id = m.branch
+         WHERE h.device IN ({}) ORDER BY h.device, m.id",
+        placeholders.join(", ")
+    );
+    let mut homes: HashMap<String, Household> = HashMap::new();
+    for chunk in devices.chunks(HOUSEHOLD_CHUNK) {
+        let mut ids: Vec<Value> = chunk.iter().map(|d| Value::Text(d.to_string())).collect();
+        if let Some(last) = ids.last().cloned() {
+            ids.resize(HOUSEHOLD_CHUNK, last);
+        }
+        for row in conn.rows(&sql, ids)? {
+            let device: String = row.get(0)?;
+            let home = homes.entry(device.clone()).or_insert_with(|| Household {
+                device,
+                members: Vec::new(),
+            });
+            let member: (
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ) = (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+            if let (Some(id), Some(name), Some(branch), Some(branch_name)) = member {
+                home.members.push(Member {
+                    id,
+                    name,
+                    branch,
+                    branch_name,
+                });
+            }
+        }
+    }
+    Ok(homes)
 }
 
 pub(super) fn household(conn: &impl Sql, device: &str) -> Result<Option<Household>, DbError> {

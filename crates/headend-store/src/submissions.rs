@@ -11,6 +11,11 @@
 //! was lost may resend to another one: an item's key is claimed (its row
 //! inserted) before the item is acted on, so of two transactions holding
 //! the same key one acts and the other waits, then answers duplicate.
+//! A group's keys are claimed, its households read and its answers written
+//! a chunk of rows per statement: on PostgreSQL each statement is a round
+//! trip, and a sign-in is then one statement of its own (the sign-in row).
+
+use std::collections::{HashMap, HashSet};
 
 use crate::sql::{params, Backend, Sql, Tx, Value};
 use model::{
@@ -20,7 +25,7 @@ use model::{
 
 use super::attendance::judge_sign_in;
 use super::forms::{household_forms, store_evaluation, store_exam};
-use super::people::household;
+use super::people::{household, households};
 use super::services::{household_requests, store_request};
 use super::{Db, DbError};
 
@@ -39,13 +44,24 @@ impl Db {
     ) -> Result<Vec<Option<Vec<SubmissionReceipt>>>, DbError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
-        lock_households(&tx, batches.iter().map(|b| b.device.as_str()))?;
+        let devices = || batches.iter().map(|b| b.device.as_str());
+        lock_households(&tx, devices())?;
+        // On PostgreSQL every statement is a round trip: the group's
+        // households, key claims and answers take a few statements for
+        // the whole group rather than some for each item.
+        let homes = households(&tx, devices())?;
+        let claimed = claim_keys(&tx, batches, &homes, now_ms)?;
+        let mut group = Group {
+            claimed,
+            // A roll-call's burst names one roll-call hundreds of times:
+            // read it once per transaction.
+            rollcalls: OpenRollCalls::default(),
+            answered: HashMap::new(),
+            to_store: Vec::new(),
+        };
         let mut answers = Vec::with_capacity(batches.len());
-        // A roll-call's burst names one roll-call hundreds of times: read
-        // it once per transaction.
-        let mut rollcalls = OpenRollCalls::default();
         for batch in batches {
-            let Some(home) = household(&tx, &batch.device)? else {
+            let Some(home) = homes.get(&batch.device) else {
                 answers.push(None);
                 continue;
             };
@@ -55,12 +71,13 @@ impl Db {
                 .map(|item| {
                     Ok(SubmissionReceipt {
                         key: item.key.clone(),
-                        answer: submit_item(&tx, &home, item, now_ms, &mut rollcalls)?,
+                        answer: group.answer(&tx, home, item, now_ms)?,
                     })
                 })
                 .collect::<Result<Vec<_>, DbError>>()?;
             answers.push(Some(receipts));
         }
+        store_answers(&tx, &group.to_store)?;
         tx.commit()?;
         Ok(answers)
     }
@@ -116,41 +133,145 @@ fn lock_households<'a>(tx: &Tx<'_>, devices: impl Iterator<Item = &'a str>) -> R
 }
 
 /// The roll-calls one transaction has read, by id (`None`: not open).
-pub(super) type OpenRollCalls = std::collections::HashMap<String, Option<crate::OpenRollCall>>;
+pub(super) type OpenRollCalls = HashMap<String, Option<crate::OpenRollCall>>;
 
-fn submit_item(
+/// A box's item, named as the database names it.
+type ItemId = (String, String);
+
+/// What one transaction's group of batches has decided so far.
+struct Group {
+    /// Keys this transaction claimed (their rows are new).
+    claimed: HashSet<ItemId>,
+    rollcalls: OpenRollCalls,
+    /// Answers given in this group, for a key sent twice within it.
+    answered: HashMap<ItemId, SubmissionAnswer>,
+    /// (device, key, answer) to write before the commit.
+    to_store: Vec<(String, String, String)>,
+}
+
+impl Group {
+    fn answer(
+        &mut self,
+        conn: &impl Sql,
+        home: &Household,
+        item: &Submission,
+        now_ms: i64,
+    ) -> Result<SubmissionAnswer, DbError> {
+        if !usable_key(&item.key) {
+            // Not stored: there is no key to remember it by.
+            return Ok(SubmissionAnswer::Rejected {
+                reason: format!("key must be 1 to {MAX_KEY_LEN} characters"),
+            });
+        }
+        let id = (home.device.clone(), item.key.clone());
+        if let Some(first) = self.answered.get(&id) {
+            return Ok(as_duplicate(first.clone()));
+        }
+        if !self.claimed.contains(&id) {
+            // Stored before (a resend, maybe to another replica): its
+            // claim was committed, or waited for and then found.
+            let stored: String = conn
+                .prepare_cached("SELECT answer FROM submissions WHERE device = ?1 AND key = ?2")?
+                .query_row(params![id.0, id.1], |r| r.get(0))?;
+            return Ok(as_duplicate(serde_json::from_str(&stored)?));
+        }
+        let answer = judge(conn, home, item, now_ms, &mut self.rollcalls)?;
+        self.to_store
+            .push((id.0.clone(), id.1.clone(), serde_json::to_string(&answer)?));
+        self.answered.insert(id, answer.clone());
+        Ok(answer)
+    }
+}
+
+fn usable_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_KEY_LEN
+}
+
+/// What a resend of an item that got `first` is told.
+fn as_duplicate(first: SubmissionAnswer) -> SubmissionAnswer {
+    match first {
+        SubmissionAnswer::Accepted { status } | SubmissionAnswer::Duplicate { status } => {
+            SubmissionAnswer::Duplicate { status }
+        }
+        rejected => rejected,
+    }
+}
+
+/// Rows per statement when claiming keys; a short chunk repeats its last
+/// row, so there is one statement text (a repeated row is skipped).
+const CLAIM_CHUNK: usize = 64;
+
+/// Claims the key of every item of a known box (its row inserted with an
+/// empty answer) and returns those this transaction claimed. A key another
+/// transaction holds makes this one wait until that one ends, then it is
+/// not ours: of two replicas storing one resend, one acts and the other
+/// answers duplicate.
+fn claim_keys(
+    tx: &Tx<'_>,
+    batches: &[SubmissionBatch],
+    homes: &HashMap<String, Household>,
+    now_ms: i64,
+) -> Result<HashSet<ItemId>, DbError> {
+    let mut seen = HashSet::new();
+    let mut rows: Vec<[Value; 4]> = Vec::new();
+    for batch in batches.iter().filter(|b| homes.contains_key(&b.device)) {
+        for item in batch.items.iter().filter(|i| usable_key(&i.key)) {
+            if seen.insert((batch.device.as_str(), item.key.as_str())) {
+                rows.push([
+                    Value::Text(batch.device.clone()),
+                    Value::Text(item.key.clone()),
+                    Value::Text(item.kind.clone()),
+                    Value::Int(now_ms),
+                ]);
+            }
+        }
+    }
+    let sql = format!(
+        "INSERT INTO submissions(device, key, kind, answer, received_at_ms) VALUES {}
+         ON CONFLICT(device, key) DO NOTHING RETURNING device, key",
+        vec!["(?, ?, ?, '', ?)"; CLAIM_CHUNK].join(", ")
+    );
+    let mut claimed = HashSet::new();
+    for chunk in rows.chunks(CLAIM_CHUNK) {
+        let mut values: Vec<Value> = Vec::with_capacity(CLAIM_CHUNK * 4);
+        for i in 0..CLAIM_CHUNK {
+            values.extend(chunk[i.min(chunk.len() - 1)].iter().cloned());
+        }
+        for row in tx.rows(&sql, values)? {
+            claimed.insert((row.get(0)?, row.get(1)?));
+        }
+    }
+    Ok(claimed)
+}
+
+/// Writes the answers of the items this transaction claimed.
+fn store_answers(tx: &Tx<'_>, answers: &[(String, String, String)]) -> Result<(), DbError> {
+    // No padding here: one statement may not update a row twice.
+    for chunk in answers.chunks(CLAIM_CHUNK) {
+        let sql = format!(
+            "INSERT INTO submissions(device, key, kind, answer, received_at_ms) VALUES {}
+             ON CONFLICT(device, key) DO UPDATE SET answer = excluded.answer",
+            vec!["(?, ?, '', ?, 0)"; chunk.len()].join(", ")
+        );
+        let mut values = Vec::with_capacity(chunk.len() * 3);
+        for (device, key, answer) in chunk {
+            values.push(Value::Text(device.clone()));
+            values.push(Value::Text(key.clone()));
+            values.push(Value::Text(answer.clone()));
+        }
+        tx.run(&sql, values)?;
+    }
+    Ok(())
+}
+
+/// Acts on a claimed item by its kind.
+fn judge(
     conn: &impl Sql,
     home: &Household,
     item: &Submission,
     now_ms: i64,
     rollcalls: &mut OpenRollCalls,
 ) -> Result<SubmissionAnswer, DbError> {
-    if item.key.is_empty() || item.key.len() > MAX_KEY_LEN {
-        // Not stored: there is no key to remember it by.
-        return Ok(SubmissionAnswer::Rejected {
-            reason: format!("key must be 1 to {MAX_KEY_LEN} characters"),
-        });
-    }
-    let device = home.device.as_str();
-    // Claim the key first: a transaction storing it too (another replica,
-    // a resend) waits here until this one ends, then finds it stored.
-    let claimed = conn
-        .prepare_cached(
-            "INSERT INTO submissions(device, key, kind, answer, received_at_ms)
-             VALUES (?1, ?2, ?3, '', ?4) ON CONFLICT(device, key) DO NOTHING",
-        )?
-        .execute(params![device, item.key, item.kind, now_ms])?;
-    if claimed == 0 {
-        let stored: String = conn
-            .prepare_cached("SELECT answer FROM submissions WHERE device = ?1 AND key = ?2")?
-            .query_row(params![device, item.key], |r| r.get(0))?;
-        return Ok(match serde_json::from_str::<SubmissionAnswer>(&stored)? {
-            SubmissionAnswer::Accepted { status } | SubmissionAnswer::Duplicate { status } => {
-                SubmissionAnswer::Duplicate { status }
-            }
-            rejected => rejected,
-        });
-    }
     fn parse<T: serde::de::DeserializeOwned>(
         item: &Submission,
         what: &str,
@@ -185,7 +306,5 @@ fn submit_item(
             reason: format!("this headend does not take {other:?} submissions"),
         },
     };
-    conn.prepare_cached("UPDATE submissions SET answer = ?3 WHERE device = ?1 AND key = ?2")?
-        .execute(params![device, item.key, serde_json::to_string(&answer)?])?;
     Ok(answer)
 }
