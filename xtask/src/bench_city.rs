@@ -124,7 +124,9 @@ fn start_replicas(db: &str, dir: &Path, count: usize) -> Result<Replicas> {
                 headend.display()
             ))
             .env("DANGJIAN_SECRET_KEY_FILE", dir.join("secret.key"))
-            .env("RUST_LOG", "warn")
+            // The listener's own reasons for closing a connection are
+            // debug lines: kept, to say why a box got no answer.
+            .env("RUST_LOG", "warn,headend::server=debug")
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
@@ -196,7 +198,32 @@ fn run_city(run: &Run<'_>) -> Result<Value> {
     r["backend"] = json!(name);
     r["run"] = json!(format!("{name} x{replicas}"));
     r["replicas_alive_at_end"] = json!(alive);
+    r["replica_log"] = json!(log_summary(dir, replicas));
     Ok(r)
+}
+
+/// What the replicas logged, by message (timestamps, addresses and
+/// numbers left out), most frequent first.
+fn log_summary(dir: &Path, replicas: usize) -> Vec<(String, usize)> {
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for i in 0..replicas {
+        let Ok(text) = std::fs::read_to_string(dir.join(format!("replica-{i}.log"))) else {
+            continue;
+        };
+        for line in text.lines() {
+            // `<time> LEVEL target: message peer=…`: keep level and message.
+            let words: Vec<&str> = line
+                .split_whitespace()
+                .skip(1)
+                .filter(|w| !w.contains('=') && !w.chars().any(|c| c.is_ascii_digit()))
+                .collect();
+            *counts.entry(words.join(" ")).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts.truncate(12);
+    counts
 }
 
 fn f(v: &Value) -> String {
