@@ -128,15 +128,20 @@ fn start_replicas(db: &str, dir: &Path, count: usize) -> Result<Replicas> {
             // debug lines: kept, to say why a box got no answer.
             .env("RUST_LOG", "warn,headend::server=debug")
             .stdout(Stdio::piped())
-            .stderr(log)
+            .stderr(log.try_clone()?)
             .spawn()
             .context("starting dangjian-headend")?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take().context("headend stdout")?).read_line(&mut line)?;
+        let mut stdout = BufReader::new(child.stdout.take().context("headend stdout")?);
+        stdout.read_line(&mut line)?;
         let Some(addr) = line.trim().strip_prefix("listening on http://") else {
             let _ = child.kill();
             bail!("replica {i} did not start: {line:?}");
         };
+        // Its log lines follow on stdout: into the log file (a closed pipe
+        // would lose them).
+        let mut log = log;
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut log));
         let addr = addr.to_string();
         replicas.0.push((child, addr));
     }
