@@ -25,9 +25,11 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/http1.rs"]
 mod http1;
-use http1::{find, response};
+use http1::{caught_up_poll, find, json_request, login, once, response};
 
 #[path = "common/measure.rs"]
 mod measure;
@@ -131,17 +133,7 @@ async fn request(
     path: &str,
     body: &str,
 ) -> Result<(u16, String, Vec<u8>), String> {
-    let mut s = TcpStream::connect(to).await.map_err(|e| e.to_string())?;
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    response(&mut s, &mut Vec::new())
-        .await
-        .map_err(|e| e.to_string())
+    once(to, json_request(method, path, token, body).as_bytes()).await
 }
 
 /// A holder process and its two ends.
@@ -231,17 +223,6 @@ fn connected(holders: &mut [Holder], asked: usize) -> Result<serde_json::Value, 
         "waiting": waiting,
         "why_not_all": if why.is_empty() { serde_json::Value::Null } else { serde_json::json!(why) },
     }))
-}
-
-async fn login(to: SocketAddr) -> Result<String, String> {
-    let (user, password) = headend_seed::DEMO_ADMIN;
-    let body = serde_json::json!({ "username": user, "password": password }).to_string();
-    let (status, _, answer) = request(to, "", "POST", "/api/v1/admin/login", &body).await?;
-    if status != 200 {
-        return Err(format!("logging in as {user}: {status}"));
-    }
-    let session: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
-    Ok(session["token"].as_str().unwrap_or_default().to_string())
 }
 
 /// Starts the roll-call on the first replica; times its arrival at every
@@ -396,32 +377,8 @@ async fn sign_ins(args: &Args, rollcall: &str) -> serde_json::Value {
     })
 }
 
-/// A caught-up box's poll: the feed request with the ETag it holds.
-async fn caught_up_poll(to: SocketAddr) -> Result<String, String> {
-    let mut since = 0u64;
-    loop {
-        let path = format!("/api/v1/feed?scope={VILLAGE}&since={since}&limit=1000");
-        let (status, head, body) = request(to, "", "GET", &path, "").await?;
-        if status != 200 {
-            return Err(format!("feed answered {status}"));
-        }
-        let page: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        since = page["next_cursor"].as_u64().unwrap_or(since);
-        if page["more"] != true {
-            let etag = head
-                .lines()
-                .find_map(|l| l.strip_prefix("etag:"))
-                .map(|v| v.trim().to_string())
-                .ok_or("the feed sent no etag")?;
-            return Ok(format!(
-                "GET /api/v1/feed?scope={VILLAGE}&since={since}&limit=1000 HTTP/1.1\r\nhost: bench\r\nif-none-match: {etag}\r\n\r\n"
-            ));
-        }
-    }
-}
-
 async fn feed_polls(args: &Args) -> Result<serde_json::Value, String> {
-    let poll = caught_up_poll(args.replicas[0]).await?;
+    let poll = caught_up_poll(args.replicas[0], VILLAGE).await?;
     let until = Instant::now() + Duration::from_secs_f64(args.feed_seconds);
     let connections = 32;
     let (mut lat, failed, why, secs) = workers(args, connections, move || {
@@ -498,33 +455,11 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
 }
 
 fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("dangjian-citybench: {e}");
-            std::process::exit(2);
+    cli::main_with("dangjian-citybench", true, parse, |args: Args| async move {
+        match args.hold {
+            // A holder speaks to its coordinator in lines of its own.
+            Some((from, to)) => holder::run(args, from, to).await.map(|()| String::new()),
+            None => run(args).await.map(|out| out.to_string()),
         }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("dangjian-citybench: {e}");
-            std::process::exit(1);
-        }
-    };
-    let outcome = match args.hold {
-        Some((from, to)) => runtime.block_on(holder::run(args, from, to)).map(|()| None),
-        None => runtime.block_on(run(args)).map(Some),
-    };
-    match outcome {
-        Ok(Some(out)) => println!("{out}"),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("dangjian-citybench: {e}");
-            std::process::exit(1);
-        }
-    }
+    });
 }

@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/http1.rs"]
 mod http1;
-use http1::response;
+use http1::{caught_up_poll, login, response};
 
 const VILLAGE: &str = "990101101001";
 const COUNTY: &str = "990101000000";
@@ -49,16 +51,6 @@ fn parse() -> Result<Args, String> {
     })
 }
 
-async fn once(addr: SocketAddr, request: &str) -> Result<(u16, String, Vec<u8>), String> {
-    let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    s.write_all(request.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
-    response(&mut s, &mut Vec::new())
-        .await
-        .map_err(|e| e.to_string())
-}
-
 /// The request a scenario repeats, and the status it expects.
 async fn prepare(addr: SocketAddr, scenario: &str) -> Result<(String, u16), String> {
     match scenario {
@@ -66,48 +58,9 @@ async fn prepare(addr: SocketAddr, scenario: &str) -> Result<(String, u16), Stri
             format!("GET /api/v1/feed?scope={VILLAGE}&since=0&limit=500 HTTP/1.1\r\nhost: bench\r\n\r\n"),
             200,
         )),
-        "feed304" => {
-            // Catch up as a box would, then poll with the ETag.
-            let mut since = 0u64;
-            loop {
-                let (status, head, body) = once(
-                    addr,
-                    &format!("GET /api/v1/feed?scope={VILLAGE}&since={since}&limit=1000 HTTP/1.1\r\nhost: bench\r\n\r\n"),
-                )
-                .await?;
-                if status != 200 {
-                    return Err(format!("feed answered {status}"));
-                }
-                let page: serde_json::Value =
-                    serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-                since = page["next_cursor"].as_u64().unwrap_or(since);
-                if page["more"] != true {
-                    let etag = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("etag:"))
-                        .map(|v| v.trim().to_string())
-                        .ok_or("no etag")?;
-                    return Ok((
-                        format!("GET /api/v1/feed?scope={VILLAGE}&since={since}&limit=1000 HTTP/1.1\r\nhost: bench\r\nif-none-match: {etag}\r\n\r\n"),
-                        304,
-                    ));
-                }
-            }
-        }
+        "feed304" => Ok((caught_up_poll(addr, VILLAGE).await?, 304)),
         "admin" => {
-            let (user, password) = headend_seed::DEMO_ADMIN;
-            let body = serde_json::json!({ "username": user, "password": password }).to_string();
-            let (status, _, answer) = once(
-                addr,
-                &format!("POST /api/v1/admin/login HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()),
-            )
-            .await?;
-            if status != 200 {
-                return Err(format!("login answered {status}"));
-            }
-            let session: serde_json::Value =
-                serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
-            let token = session["token"].as_str().ok_or("no token")?;
+            let token = login(addr).await?;
             Ok((
                 format!("GET /api/v1/admin/service-requests?region={COUNTY} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n\r\n"),
                 200,
@@ -195,29 +148,6 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
 }
 
 fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("dangjian-loadgen: {e}");
-            std::process::exit(2);
-        }
-    };
     // One thread: the headend under test gets the other core.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("dangjian-loadgen: {e}");
-            std::process::exit(1);
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(v) => println!("{v}"),
-        Err(e) => {
-            eprintln!("dangjian-loadgen: {e}");
-            std::process::exit(1);
-        }
-    }
+    cli::main_with("dangjian-loadgen", false, parse, run);
 }

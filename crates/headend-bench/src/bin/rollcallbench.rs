@@ -14,6 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/http1.rs"]
 mod http1;
 use http1::find;
@@ -74,14 +76,13 @@ async fn request(
     method: &str,
     path: &str,
     body: &str,
-) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(addr).await?;
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await?;
-    response(&mut s, &mut Vec::new()).await
+) -> Result<(u16, Vec<u8>), String> {
+    http1::once(
+        addr,
+        http1::json_request(method, path, token, body).as_bytes(),
+    )
+    .await
+    .map(|(status, _, body)| (status, body))
 }
 
 /// One box: holds its push connection, notes when the roll-call arrives,
@@ -138,21 +139,8 @@ async fn hold(
 }
 
 async fn run(args: Args) -> Result<serde_json::Value, String> {
-    let io = |e: std::io::Error| e.to_string();
     // The demo county admin starts the roll-call, as staff would.
-    let (user, password) = headend_seed::DEMO_ADMIN;
-    let login = serde_json::json!({ "username": user, "password": password }).to_string();
-    let (status, body) = request(args.addr, "", "POST", "/api/v1/admin/login", &login)
-        .await
-        .map_err(io)?;
-    if status != 200 {
-        return Err(format!(
-            "logging in as {user}: {status} {}",
-            String::from_utf8_lossy(&body)
-        ));
-    }
-    let session: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-    let token = session["token"].as_str().unwrap_or_default().to_string();
+    let token = http1::login(args.addr).await?;
     let rss_idle = rss_mib(args.headend_pid);
     let arrived = Arc::new(Mutex::new(vec![None; args.boxes]));
     let connected = Arc::new(AtomicUsize::new(0));
@@ -193,8 +181,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
         &format!("/api/v1/admin/meetings/{}/rollcalls", args.meeting),
         "{\"window_secs\":120}",
     )
-    .await
-    .map_err(io)?;
+    .await?;
     if status != 201 {
         return Err(format!(
             "starting the roll-call: {status} {}",
@@ -290,8 +277,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
         &format!("/api/v1/admin/rollcalls/{rollcall}/attendance"),
         "",
     )
-    .await
-    .map_err(io)?;
+    .await?;
     let attendance: serde_json::Value =
         serde_json::from_slice(&attendance).map_err(|e| e.to_string())?;
 
@@ -323,28 +309,5 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
 }
 
 fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("dangjian-rollcallbench: {e}");
-            std::process::exit(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("dangjian-rollcallbench: {e}");
-            std::process::exit(1);
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(out) => println!("{out}"),
-        Err(e) => {
-            eprintln!("dangjian-rollcallbench: {e}");
-            std::process::exit(1);
-        }
-    }
+    cli::main_with("dangjian-rollcallbench", true, parse, run);
 }

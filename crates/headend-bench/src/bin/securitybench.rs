@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/http1.rs"]
 mod http1;
 use http1::response;
@@ -70,12 +72,9 @@ fn request(method: &str, path: &str, headers: &str, body: &[u8]) -> Vec<u8> {
 
 /// One request on a fresh connection: (status, body).
 async fn once(addr: SocketAddr, bytes: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    s.write_all(bytes).await.map_err(|e| e.to_string())?;
-    let (status, _, body) = response(&mut s, &mut Vec::new())
+    http1::once(addr, bytes)
         .await
-        .map_err(|e| e.to_string())?;
-    Ok((status, body))
+        .map(|(status, _, body)| (status, body))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -187,29 +186,6 @@ async fn attempts(
     })
 }
 
-async fn login_token(addr: SocketAddr) -> Result<String, String> {
-    let (user, password) = headend_seed::DEMO_ADMIN;
-    let body = serde_json::json!({ "username": user, "password": password }).to_string();
-    let (status, answer) = once(
-        addr,
-        &request(
-            "POST",
-            "/api/v1/admin/login",
-            "content-type: application/json\r\n",
-            body.as_bytes(),
-        ),
-    )
-    .await?;
-    if status != 200 {
-        return Err(format!("login answered {status}"));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
-    v["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| "no token".into())
-}
-
 /// One refused import: (status, seconds, peak RSS above idle in MiB).
 async fn refused_import(
     addr: SocketAddr,
@@ -270,7 +246,7 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
     let (user, _) = headend_seed::DEMO_ADMIN;
     // The imports need a session; take it before the guessing starts (a
     // session outlives a lock-out of its account).
-    let token = login_token(addr).await;
+    let token = http1::login(addr).await;
     let login = phase(
         addr,
         attempts(addr, args.seconds, |i| {
@@ -332,28 +308,5 @@ async fn run(args: Args) -> Result<serde_json::Value, String> {
 }
 
 fn main() {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("dangjian-securitybench: {e}");
-            std::process::exit(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("dangjian-securitybench: {e}");
-            std::process::exit(1);
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(v) => println!("{v}"),
-        Err(e) => {
-            eprintln!("dangjian-securitybench: {e}");
-            std::process::exit(1);
-        }
-    }
+    cli::main_with("dangjian-securitybench", false, parse, run);
 }
